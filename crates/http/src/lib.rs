@@ -1,0 +1,50 @@
+//! HTTP plumbing shared by every module: the error body, extractors (JSON, query, auth roles,
+//! client identity), request ids and logging, metrics, rate-limit responses, and `Core`, the
+//! platform state each module's state embeds. Nothing here knows about any module.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod ratelimit;
+pub mod request_id;
+pub mod state;
+
+pub use error::{ApiError, ApiResult, ErrorBody, FieldProblem};
+pub use extract::{Json, Query};
+pub use state::{Core, DEFAULT_TENANT, WebConfig};
+
+/// Largest request body accepted anywhere (definition documents are the biggest legitimate
+/// bodies, capped at 256 KiB by the quiz validator); larger bodies get 413.
+pub const BODY_LIMIT: usize = 512 * 1024;
+
+/// The hashed identity of the caller for rate limits, derived from the peer address.
+pub fn client_key(core: &Core, parts: &axum::http::request::Parts) -> String {
+    let ip = client::client_ip(
+        client::peer_of(parts),
+        &parts.headers,
+        &core.web.trusted_proxies,
+    );
+    core.clients
+        .hash(ip, &faro_store::day_of(faro_store::unix_now()))
+}
+
+/// Extractor form of [`client_key`].
+pub struct ClientKey(pub String);
+
+impl<S> axum::extract::FromRequestParts<S> for ClientKey
+where
+    Core: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let core = <Core as axum::extract::FromRef<S>>::from_ref(state);
+        Ok(ClientKey(client_key(&core, parts)))
+    }
+}

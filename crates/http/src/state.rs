@@ -1,0 +1,63 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use faro_auth::token::Keys;
+use faro_limits::{Limiter, Quota};
+use faro_store::{Counters, Db};
+
+use crate::client::{Cidr, ClientHasher};
+
+/// What every module's state holds: the shared platform parts. Modules wrap it in their own
+/// state type and implement `FromRef<ModuleState> for Core`, so the extractors here work in
+/// every module.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub counters: Counters,
+    pub limiter: Limiter,
+    pub keys: Arc<Keys>,
+    pub clients: ClientHasher,
+    pub web: Arc<WebConfig>,
+}
+
+/// Settings of the HTTP surface, derived from the configuration once at start.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Absolute base for share URLs and OpenGraph tags, without a trailing slash.
+    pub public_base_url: String,
+    /// Cookies get `Secure` when the public base URL is https.
+    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<Cidr>,
+    /// Login attempts per client and per username.
+    pub login_quota: Option<Quota>,
+    pub token_ttl: Duration,
+}
+
+impl WebConfig {
+    pub fn for_tests(public_base_url: &str) -> Self {
+        WebConfig {
+            public_base_url: public_base_url.trim_end_matches('/').to_string(),
+            secure_cookies: public_base_url.starts_with("https://"),
+            trusted_proxies: Vec::new(),
+            login_quota: faro_limits::parse_quota("10/minute").ok().flatten(),
+            token_ttl: Duration::from_secs(8 * 3600),
+        }
+    }
+}
+
+impl Core {
+    /// The tenant that serves public pages and visitor APIs. Single-tenant installs have one;
+    /// host-based tenant routing plugs in here.
+    pub fn public_tenant(&self) -> &'static str {
+        DEFAULT_TENANT
+    }
+}
+
+pub const DEFAULT_TENANT: &str = "default";
+
+impl FromRef<Core> for Arc<WebConfig> {
+    fn from_ref(core: &Core) -> Self {
+        core.web.clone()
+    }
+}

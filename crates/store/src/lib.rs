@@ -1,0 +1,56 @@
+//! Storage plumbing shared by every module: the database handle, migrations, the error type of
+//! the storage layer, batched counters and instance-wide settings.
+//!
+//! One code path serves SQLite and PostgreSQL: queries go through sqlx's `Any` driver with `$N`
+//! placeholders (SQLite reads `$N` as the N-th parameter), and the migrations use a portable
+//! subset of SQL. See `docs/decisions/0001-data-access.md` for why and for the measurements.
+
+mod counters;
+mod db;
+mod error;
+mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use counters::{CounterKey, Counters};
+pub use db::{Backend, Db, DbOptions};
+pub use error::StoreError;
+pub use settings::{get_or_create_setting, get_setting, put_setting};
+
+/// Current time in unix seconds. Kept in one place so storage code never disagrees on the unit.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The UTC calendar day (`YYYY-MM-DD`) of a unix timestamp: the key of every daily aggregate.
+pub fn day_of(unix: i64) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// A fresh public identifier. UUIDv7 keeps primary-key inserts roughly ordered (cheap B-tree
+/// appends) while staying opaque to visitors.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_of_formats_utc_dates() {
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(1_795_000_000), "2026-11-18");
+    }
+}
