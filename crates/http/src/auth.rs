@@ -41,7 +41,10 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn token_of(headers: &HeaderMap) -> Option<(&str, Via)> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let (scheme, token) = v.split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
@@ -107,7 +110,9 @@ where
         let core = Core::from_ref(state);
         let (claims, _) = authenticate(&core, parts)?;
         if claims.role != Role::Admin {
-            return Err(ApiError::forbidden("this needs the admin role; viewers can only read"));
+            return Err(ApiError::forbidden(
+                "this needs the admin role; viewers can only read",
+            ));
         }
         Ok(AdminUser(claims))
     }
@@ -128,7 +133,10 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; faro_session=tok; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; faro_session=tok; b=2"),
+        );
         assert_eq!(cookie(&h, "faro_session"), Some("tok"));
         assert_eq!(cookie(&h, "faro"), None);
     }
@@ -136,7 +144,10 @@ mod tests {
     #[test]
     fn bearer_wins_over_cookie() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         h.insert(header::COOKIE, HeaderValue::from_static("faro_session=tok"));
         assert_eq!(token_of(&h), Some(("abc", Via::Bearer)));
         let mut h = HeaderMap::new();

@@ -42,11 +42,15 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 (u32::from(net) & mask) == (u32::from(ip) & mask)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 (u128::from(net) & mask) == (u128::from(ip) & mask)
             }
             _ => false,
@@ -145,8 +149,16 @@ mod tests {
         assert!(net.contains(ip("10.1.2.3")));
         assert!(!net.contains(ip("11.0.0.1")));
         assert!(Cidr::parse("::1").expect("v6").contains(ip("::1")));
-        assert!(Cidr::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
-        assert!(Cidr::parse("127.0.0.1").expect("v4").contains(ip("::ffff:127.0.0.1")));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .expect("all")
+                .contains(ip("8.8.8.8"))
+        );
+        assert!(
+            Cidr::parse("127.0.0.1")
+                .expect("v4")
+                .contains(ip("::ffff:127.0.0.1"))
+        );
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("nope").is_err());
     }
@@ -166,9 +178,15 @@ mod tests {
             "x-forwarded-for",
             HeaderValue::from_static("6.6.6.6, 1.2.3.4, 10.0.0.7"),
         );
-        assert_eq!(client_ip(Some(ip("10.0.0.1")), &h, &trusted), Some(ip("1.2.3.4")));
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), &h, &trusted),
+            Some(ip("1.2.3.4"))
+        );
         let empty = HeaderMap::new();
-        assert_eq!(client_ip(Some(ip("10.0.0.1")), &empty, &trusted), Some(ip("10.0.0.1")));
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), &empty, &trusted),
+            Some(ip("10.0.0.1"))
+        );
     }
 
     #[test]

@@ -97,8 +97,12 @@ impl ApiError {
 
     /// 422 with every problem listed in `details.problems`.
     pub fn invalid(message: impl Into<String>, problems: Vec<FieldProblem>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
-            .with_details(json!({ "problems": problems }))
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+        .with_details(json!({ "problems": problems }))
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {

@@ -37,13 +37,17 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {}", inner_text(&e.body_text())))
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {}", inner_text(&e.body_text())),
+        ),
         JsonRejection::JsonDataError(e) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
-            format!("the body does not have the expected shape: {}", inner_text(&e.body_text())),
+            format!(
+                "the body does not have the expected shape: {}",
+                inner_text(&e.body_text())
+            ),
         ),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -61,7 +65,10 @@ pub fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("the body is larger than the limit of {} bytes", crate::BODY_LIMIT),
+        format!(
+            "the body is larger than the limit of {} bytes",
+            crate::BODY_LIMIT
+        ),
     )
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod extract;
+pub mod fallback;
 pub mod metrics;
 pub mod ratelimit;
 pub mod request_id;

@@ -18,9 +18,18 @@ fn secs_up(d: std::time::Duration) -> u64 {
 
 fn pairs(d: &Decision) -> [(HeaderName, HeaderValue); 3] {
     [
-        (HeaderName::from_static("ratelimit-limit"), HeaderValue::from(d.limit)),
-        (HeaderName::from_static("ratelimit-remaining"), HeaderValue::from(d.remaining)),
-        (HeaderName::from_static("ratelimit-reset"), HeaderValue::from(secs_up(d.reset_after))),
+        (
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderValue::from(d.limit),
+        ),
+        (
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderValue::from(d.remaining),
+        ),
+        (
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderValue::from(secs_up(d.reset_after)),
+        ),
     ]
 }
 

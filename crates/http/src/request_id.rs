@@ -28,8 +28,7 @@ fn valid_incoming(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| s.to_string())
 }
@@ -84,6 +83,9 @@ mod tests {
         assert_eq!(valid_incoming(&HeaderValue::from_static("a b")), None);
         assert_eq!(valid_incoming(&HeaderValue::from_static("a\"b")), None);
         let long = "a".repeat(65);
-        assert_eq!(valid_incoming(&HeaderValue::from_str(&long).expect("hv")), None);
+        assert_eq!(
+            valid_incoming(&HeaderValue::from_str(&long).expect("hv")),
+            None
+        );
     }
 }

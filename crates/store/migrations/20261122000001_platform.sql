@@ -1,5 +1,5 @@
 -- Platform tables. This one file runs unchanged on SQLite and PostgreSQL: portable types only
--- (TEXT, BIGINT, BOOLEAN), timestamps as unix seconds, JSON kept as TEXT.
+-- (TEXT, BIGINT), timestamps as unix seconds, JSON kept as TEXT.
 
 CREATE TABLE tenants (
     id          TEXT PRIMARY KEY,

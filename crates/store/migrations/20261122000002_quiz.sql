@@ -1,4 +1,5 @@
--- Quiz module. Same portable subset as the platform migration.
+-- Quiz module. Same portable subset as the platform migration. Flags are BIGINT 0/1: sqlx's
+-- Any driver cannot decode a SQLite column declared BOOLEAN.
 
 CREATE TABLE quiz_tests (
     id                    TEXT PRIMARY KEY,
@@ -9,7 +10,7 @@ CREATE TABLE quiz_tests (
     lang                  TEXT NOT NULL,
     tags                  TEXT NOT NULL,
     estimated_minutes     BIGINT NOT NULL,
-    is_active             BOOLEAN NOT NULL DEFAULT TRUE,
+    is_active             BIGINT NOT NULL DEFAULT 1,
     published_version     BIGINT,
     published_version_id  TEXT,
     created_at            BIGINT NOT NULL,

@@ -225,13 +225,13 @@ fn sqlite_open_error(url: &str, err: sqlx::Error) -> StoreError {
 
 async fn probe_writable(pool: &AnyPool) -> Result<(), StoreError> {
     // BEGIN IMMEDIATE takes the write lock: it fails on a read-only file or directory.
-    let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::ReadOnly(m) | StoreError::Other(m) => StoreError::ReadOnly(m),
-            other => other,
-        })?;
+    let mut tx =
+        pool.begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::ReadOnly(m) | StoreError::Other(m) => StoreError::ReadOnly(m),
+                other => other,
+            })?;
     sqlx::query("CREATE TABLE IF NOT EXISTS _faro_probe (x BIGINT)")
         .execute(&mut *tx)
         .await
@@ -268,8 +268,14 @@ mod tests {
     fn backend_comes_from_the_scheme() {
         assert_eq!(Backend::from_url("sqlite://x.db"), Some(Backend::Sqlite));
         assert_eq!(Backend::from_url("sqlite::memory:"), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db"),
+            Some(Backend::Postgres)
+        );
         assert_eq!(Backend::from_url("mysql://u@h/db"), None);
     }
 
@@ -279,7 +285,10 @@ mod tests {
             redact_url("postgres://faro:s3cret@db:5432/faro"),
             "postgres://faro:***@db:5432/faro"
         );
-        assert_eq!(redact_url("postgres://faro@db/faro"), "postgres://faro@db/faro");
+        assert_eq!(
+            redact_url("postgres://faro@db/faro"),
+            "postgres://faro@db/faro"
+        );
         assert_eq!(redact_url("sqlite://data/faro.db"), "sqlite://data/faro.db");
     }
 

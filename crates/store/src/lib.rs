@@ -13,7 +13,7 @@ mod settings;
 pub mod testing;
 
 pub use counters::{CounterKey, Counters};
-pub use db::{Backend, Db, DbOptions};
+pub use db::{Backend, Db, DbOptions, redact_url};
 pub use error::StoreError;
 pub use settings::{get_or_create_setting, get_setting, put_setting};
 

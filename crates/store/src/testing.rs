@@ -45,9 +45,11 @@ pub async fn create_database(backend: Backend) -> String {
             use sqlx::Connection;
             let admin = pg_admin_url();
             let name = unique_name();
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL is required for tests and is unreachable at {admin}: {e}")
-            });
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL is required for tests and is unreachable at {admin}: {e}")
+                });
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
@@ -67,7 +69,9 @@ impl TestDb {
         let db = Db::connect(&url, &DbOptions::default())
             .await
             .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+        db.migrate()
+            .await
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
         TestDb { db, url, backend }
     }
 }

@@ -66,13 +66,21 @@ async fn failed_flush_keeps_the_counts(db: Db) {
     c.add(key("starts", ""), 4);
     db.close().await;
     assert!(c.flush(&db).await.is_err());
-    assert_eq!(c.pending_cells(), 1, "nothing lost while the database is away");
+    assert_eq!(
+        c.pending_cells(),
+        1,
+        "nothing lost while the database is away"
+    );
 }
 
 async fn settings_first_writer_wins(db: Db) {
     assert_eq!(get_setting(&db, "jwt").await.expect("get"), None);
-    let first = get_or_create_setting(&db, "jwt", || "one".into()).await.expect("create");
-    let second = get_or_create_setting(&db, "jwt", || "two".into()).await.expect("read");
+    let first = get_or_create_setting(&db, "jwt", || "one".into())
+        .await
+        .expect("create");
+    let second = get_or_create_setting(&db, "jwt", || "two".into())
+        .await
+        .expect("read");
     assert_eq!(first, "one");
     assert_eq!(second, "one");
 }

@@ -1,0 +1,323 @@
+//! Staff accounts: storage, the bootstrap admin, and the login / logout / me endpoints.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse};
+use faro_auth::Role;
+use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, Viewer};
+use faro_http::{ApiError, ApiResult, ClientKey, Core, Json};
+use faro_store::{Db, StoreError, new_id, unix_now};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+/// Usernames: 1..=64 of `[A-Za-z0-9._@-]`, so they are safe in logs and URLs.
+pub fn check_username(u: &str) -> Result<(), String> {
+    let ok = !u.is_empty()
+        && u.len() <= 64
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err("usernames are 1 to 64 letters, digits or . _ @ -".into())
+    }
+}
+
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub pass_hash: String,
+    pub role: Role,
+}
+
+pub async fn find_user(
+    db: &Db,
+    tenant: &str,
+    username: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, username, pass_hash, role FROM users WHERE tenant_id = $1 AND username = $2",
+    )
+    .bind(tenant)
+    .bind(username)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let role: String = r.try_get("role")?;
+    Ok(Some(UserRow {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        pass_hash: r.try_get("pass_hash")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::corrupt(format!("unknown role {role:?}")))?,
+    }))
+}
+
+pub async fn count_users(db: &Db) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM users")
+        .fetch_one(db.reader())
+        .await?
+        .try_get(0)?)
+}
+
+/// Creates the user, or replaces its password hash and role.
+pub async fn upsert_user(
+    db: &Db,
+    tenant: &str,
+    username: &str,
+    pass_hash: &str,
+    role: Role,
+) -> Result<(), StoreError> {
+    let now = unix_now();
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, username, pass_hash, role, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (tenant_id, username) \
+         DO UPDATE SET pass_hash = excluded.pass_hash, role = excluded.role, updated_at = excluded.updated_at",
+    )
+    .bind(new_id())
+    .bind(tenant)
+    .bind(username)
+    .bind(pass_hash)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// Creates the user only if absent; true when this call created it.
+pub async fn create_user_if_absent(
+    db: &Db,
+    tenant: &str,
+    username: &str,
+    pass_hash: &str,
+    role: Role,
+) -> Result<bool, StoreError> {
+    let now = unix_now();
+    let done = sqlx::query(
+        "INSERT INTO users (id, tenant_id, username, pass_hash, role, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (tenant_id, username) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(tenant)
+    .bind(username)
+    .bind(pass_hash)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// For cookie-authenticated writes: echo it in `x-csrf-token`.
+    pub csrf_token: String,
+}
+
+fn cookie(
+    name: &str,
+    value: &str,
+    max_age: u64,
+    http_only: bool,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let mut c = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict");
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).ok()
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("wrong username or password").with_code("invalid_credentials")
+}
+
+/// Signs in: a bearer token for API clients, plus the panel's HttpOnly session cookie and CSRF
+/// cookie. The same message and the same argon2 work for unknown users and wrong passwords.
+#[utoipa::path(post, path = "/api/v1/admin/login", tag = "accounts", request_body = LoginBody,
+    responses(
+        (status = 200, body = LoginResponse, headers(("Set-Cookie" = String))),
+        (status = 400, body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 422, body = faro_http::ErrorBody),
+        (status = 429, body = faro_http::ErrorBody),
+    ))]
+pub async fn login(
+    State(core): State<Core>,
+    ClientKey(client): ClientKey,
+    Json(body): Json<LoginBody>,
+) -> ApiResult<impl IntoResponse> {
+    let quota = core.web.login_quota;
+    core.limit("login", &client, quota).await?;
+    // Per username too, so a botnet cannot spread guesses for one account over many addresses.
+    let user_key = body.username.to_lowercase();
+    core.limit("login_user", &user_key, quota).await?;
+    let tenant = faro_http::DEFAULT_TENANT;
+    let user = if check_username(&body.username).is_ok() {
+        find_user(&core.db, tenant, &body.username).await?
+    } else {
+        None
+    };
+    let ok = faro_auth::password::verify_blocking(
+        body.password.clone(),
+        user.as_ref().map(|u| u.pass_hash.clone()),
+    )
+    .await;
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => return Err(invalid_credentials()),
+    };
+    let ttl = core.web.token_ttl;
+    let token = core
+        .keys
+        .issue(&user.id, &user.username, tenant, user.role, ttl, unix_now())
+        .map_err(ApiError::internal)?;
+    let csrf = faro_auth::password::generate();
+    let secure = core.web.secure_cookies;
+    let secs = ttl.as_secs();
+    let cookies: Vec<(header::HeaderName, HeaderValue)> = [
+        cookie(SESSION_COOKIE, &token, secs, true, secure),
+        cookie(CSRF_COOKIE, &csrf, secs, false, secure),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|v| (header::SET_COOKIE, v))
+    .collect();
+    Ok((
+        AppendHeaders(cookies),
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(LoginResponse {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: secs,
+            csrf_token: csrf,
+        }),
+    ))
+}
+
+/// Clears the panel's cookies. Bearer tokens are stateless and simply expire.
+#[utoipa::path(post, path = "/api/v1/admin/logout", tag = "accounts",
+    responses((status = 204, description = "Cookies cleared")))]
+pub async fn logout(State(core): State<Core>) -> impl IntoResponse {
+    let secure = core.web.secure_cookies;
+    let cookies: Vec<(header::HeaderName, HeaderValue)> = [
+        cookie(SESSION_COOKIE, "", 0, true, secure),
+        cookie(CSRF_COOKIE, "", 0, false, secure),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|v| (header::SET_COOKIE, v))
+    .collect();
+    (StatusCode::NO_CONTENT, AppendHeaders(cookies))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub username: String,
+    /// `admin` or `viewer`.
+    pub role: String,
+    pub tenant: String,
+    /// Token expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = faro_http::ErrorBody)))]
+pub async fn me(Viewer(claims): Viewer, _headers: HeaderMap) -> Json<Me> {
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    Json(Me {
+        username: claims.name,
+        role: claims.role.as_str().to_string(),
+        tenant: claims.tid,
+        expires_at,
+    })
+}
+
+/// What bootstrapping did, so `serve` can print generated credentials exactly once.
+pub enum Bootstrap {
+    Configured(String),
+    Generated { username: String, password: String },
+    Existing,
+}
+
+/// Applies ADMIN_USER with ADMIN_PASSWORD or ADMIN_PASS_HASH (created or updated at every
+/// start). Without them, the first start creates `admin` with a generated password, never a
+/// default one.
+pub async fn bootstrap_admin(db: &Db, cfg: &crate::config::Config) -> anyhow::Result<Bootstrap> {
+    let tenant = faro_http::DEFAULT_TENANT;
+    if let Some(user) = &cfg.admin_user {
+        let hash = match (&cfg.admin_pass_hash, &cfg.admin_password) {
+            (Some(h), _) => h.0.clone(),
+            (None, Some(p)) => faro_auth::password::hash_blocking(p.0.clone()).await?,
+            (None, None) => anyhow::bail!("ADMIN_USER needs ADMIN_PASSWORD or ADMIN_PASS_HASH"),
+        };
+        upsert_user(db, tenant, user, &hash, Role::Admin).await?;
+        return Ok(Bootstrap::Configured(user.clone()));
+    }
+    if count_users(db).await? > 0 {
+        return Ok(Bootstrap::Existing);
+    }
+    let password = faro_auth::password::generate();
+    let hash = faro_auth::password::hash_blocking(password.clone()).await?;
+    // Several instances starting together: only the one whose insert lands prints.
+    if create_user_if_absent(db, tenant, "admin", &hash, Role::Admin).await? {
+        Ok(Bootstrap::Generated {
+            username: "admin".into(),
+            password,
+        })
+    } else {
+        Ok(Bootstrap::Existing)
+    }
+}
+
+/// Default lifetime of admin tokens and the panel session.
+pub const TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_plain() {
+        assert!(check_username("admin").is_ok());
+        assert!(check_username("ana.perez@example.com").is_ok());
+        assert!(check_username("").is_err());
+        assert!(check_username("a b").is_err());
+        assert!(check_username(&"a".repeat(65)).is_err());
+        assert!(check_username("<script>").is_err());
+    }
+
+    #[test]
+    fn cookies_are_strict_and_secure_on_https() {
+        let c = cookie("faro_session", "t", 60, true, true).expect("cookie");
+        let s = c.to_str().expect("ascii");
+        assert!(s.contains("HttpOnly") && s.contains("Secure") && s.contains("SameSite=Strict"));
+        let c = cookie("faro_csrf", "t", 60, false, false).expect("cookie");
+        assert!(!c.to_str().expect("ascii").contains("HttpOnly"));
+    }
+}

@@ -1,0 +1,282 @@
+//! Start-up and wiring: connect, migrate, load secrets, bootstrap the admin, build the router
+//! with every layer, serve until a shutdown signal, flush counters. Tests call `App::build` and
+//! `App::serve` on port 0 exactly as `faro serve` does.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use base64::Engine;
+use faro_auth::token::Keys;
+use faro_http::client::ClientHasher;
+use faro_http::{Core, WebConfig};
+use faro_limits::Limiter;
+use faro_quiz::{Quiz, QuizConfig};
+use faro_store::{Counters, Db, DbOptions, get_or_create_setting};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::accounts::{self, Bootstrap};
+use crate::config::Config;
+use crate::platform;
+
+/// A built application, ready to serve.
+pub struct App {
+    pub config: Config,
+    pub core: Core,
+    pub quiz: Option<Quiz>,
+    /// What bootstrapping the admin did (generated credentials are printed once by `serve`).
+    pub bootstrap: Bootstrap,
+    /// Slug of the demo test when this start seeded it.
+    pub seeded_demo: Option<String>,
+    router: Router,
+}
+
+fn random_secret() -> String {
+    let bytes: [u8; 48] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let db = Db::connect(
+            &config.database_url,
+            &DbOptions {
+                max_connections: config.db_max_connections,
+                ..DbOptions::default()
+            },
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                faro_store::redact_url(&config.database_url)
+            )
+        })?;
+        db.migrate().await.context("cannot migrate the database")?;
+
+        let jwt_secret = match &config.jwt_secret {
+            Some(s) => s.0.clone(),
+            None => get_or_create_setting(&db, "jwt_secret", random_secret).await?,
+        };
+        let keys = Keys::new(jwt_secret.as_bytes(), "faro", "faro-admin")
+            .map_err(|e| anyhow::anyhow!("JWT_SECRET: {e}"))?;
+        let client_key = get_or_create_setting(&db, "client_hash_key", random_secret).await?;
+        let limiter = match &config.redis_url {
+            Some(url) => Limiter::redis(&url.0)
+                .await
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+            None => Limiter::local(),
+        };
+        let web = WebConfig {
+            public_base_url: config.public_base_url.clone(),
+            secure_cookies: config.public_base_url.starts_with("https://"),
+            trusted_proxies: config.trusted_proxies.clone(),
+            login_quota: config.rate_limit_login,
+            token_ttl: accounts::TOKEN_TTL,
+        };
+        let core = Core {
+            db: db.clone(),
+            counters: Counters::new(),
+            limiter,
+            keys: Arc::new(keys),
+            clients: ClientHasher::new(client_key.as_bytes()),
+            web: Arc::new(web),
+        };
+        let bootstrap = accounts::bootstrap_admin(&db, &config).await?;
+
+        let quiz = config.module_enabled("quiz").then(|| {
+            Quiz::new(
+                core.clone(),
+                QuizConfig {
+                    session_starts: config.rate_limit_session_starts,
+                    answers: config.rate_limit_answers,
+                    antibot_min_seconds: i64::try_from(config.antibot_min_seconds).unwrap_or(15),
+                    session_ttl_days: config.session_ttl_days,
+                    store_answers: config.store_answers,
+                    catalog_ttl: config.catalog_cache_ttl,
+                },
+            )
+        });
+        let seeded_demo = match (&quiz, config.demo) {
+            (Some(_), true) => faro_quiz::seed::seed_demo(&db, faro_http::DEFAULT_TENANT)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding the demo test failed: {e}"))?,
+            _ => None,
+        };
+        let router = build_router(&config, &core, quiz.clone());
+        Ok(App {
+            config,
+            core,
+            quiz,
+            bootstrap,
+            seeded_demo,
+            router,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded by the
+    /// request timeout), stops the jobs and flushes the counters.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let flusher = tokio::spawn(self.core.counters.clone().run_flusher(
+            self.core.db.clone(),
+            self.config.counter_flush_interval,
+            stop_rx.clone(),
+        ));
+        let purger = self.quiz.as_ref().map(|_| {
+            tokio::spawn(faro_quiz::jobs::run_purger(
+                self.core.db.clone(),
+                Duration::from_secs(3600),
+                stop_rx.clone(),
+            ))
+        });
+        let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+        let grace = self.config.request_timeout + Duration::from_secs(2);
+        let server = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = drain_tx.send(());
+        });
+        // In-flight requests are bounded by the request timeout; past that, stop regardless.
+        let result = tokio::select! {
+            r = server => r.map_err(anyhow::Error::from),
+            _ = async {
+                let _ = drain_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("graceful shutdown timed out; closing remaining connections");
+                Ok(())
+            }
+        };
+        let _ = stop_tx.send(true);
+        let _ = flusher.await;
+        if let Some(p) = purger {
+            let _ = p.await;
+        }
+        self.core.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn build_router(config: &Config, core: &Core, quiz: Option<Quiz>) -> Router {
+    let mut api =
+        OpenApiRouter::with_openapi(platform::api_doc()).merge(platform::router(core.clone()));
+    if let Some(q) = quiz {
+        api = api.merge(faro_quiz::router(q));
+    }
+    let (router, openapi) = api.split_for_parts();
+    let openapi = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".into()));
+    let router = router.merge(platform::docs_router(openapi));
+
+    let compression = CompressionLayer::new().compress_when(
+        // Tiny JSON answers cost more to compress than they save.
+        SizeAbove::new(1024).and(NotForContentType::IMAGES),
+    );
+    let security = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ];
+    let mut router = router
+        .layer(DefaultBodyLimit::max(faro_http::BODY_LIMIT))
+        .layer(compression)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(CatchPanicLayer::new());
+    for (name, value) in security {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    if !config.cors_allowed_origins.is_empty() {
+        let origins: Vec<HeaderValue> = config
+            .cors_allowed_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    HeaderName::from_static("x-request-id"),
+                ])
+                .expose_headers([
+                    HeaderName::from_static("x-request-id"),
+                    HeaderName::from_static("ratelimit-limit"),
+                    HeaderName::from_static("ratelimit-remaining"),
+                    HeaderName::from_static("ratelimit-reset"),
+                    header::RETRY_AFTER,
+                ])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
+    router
+        .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
+        .layer(axum::middleware::from_fn(faro_http::request_id::middleware))
+}
+
+/// Binds the configured address with a clear message when it is taken.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (FARO_BIND): is another server using it?")
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

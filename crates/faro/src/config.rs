@@ -1,0 +1,508 @@
+//! Configuration: an optional TOML file named by `FARO_CONFIG`, overridden by environment
+//! variables, read once at start, validated, and printed with secrets masked.
+//!
+//! Every setting has one name: the environment variable (`RATE_LIMIT_ANSWERS`) and, lowercased,
+//! the TOML key (`rate_limit_answers`). Both go through the same parser, so a bad value gets
+//! the same message wherever it came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use faro_http::client::Cidr;
+use faro_limits::Quota;
+
+/// A configuration problem, naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: String,
+    pub message: String,
+}
+
+fn err(var: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var: var.to_string(),
+        message: message.into(),
+    }
+}
+
+/// A secret that never prints.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_base_url: String,
+    pub jwt_secret: Option<Secret>,
+    pub admin_user: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub admin_pass_hash: Option<Secret>,
+    pub redis_url: Option<Secret>,
+    pub rate_limit_session_starts: Option<Quota>,
+    pub rate_limit_answers: Option<Quota>,
+    pub rate_limit_login: Option<Quota>,
+    pub antibot_min_seconds: u64,
+    pub session_ttl_days: u32,
+    pub store_answers: bool,
+    pub trusted_proxies: Vec<Cidr>,
+    pub cors_allowed_origins: Vec<String>,
+    pub db_max_connections: u32,
+    pub request_timeout: Duration,
+    pub counter_flush_interval: Duration,
+    pub catalog_cache_ttl: Duration,
+    pub demo: bool,
+    pub modules: Vec<String>,
+    pub log: String,
+}
+
+/// Every key, with its default (None = unset). The order is the order of the start-up print.
+const KEYS: &[(&str, Option<&str>)] = &[
+    ("DATABASE_URL", Some("sqlite://data/faro.db")),
+    ("FARO_BIND", Some("127.0.0.1:8080")),
+    ("PUBLIC_BASE_URL", None),
+    ("JWT_SECRET", None),
+    ("ADMIN_USER", None),
+    ("ADMIN_PASSWORD", None),
+    ("ADMIN_PASS_HASH", None),
+    ("REDIS_URL", None),
+    ("RATE_LIMIT_SESSION_STARTS", Some("30/hour")),
+    ("RATE_LIMIT_ANSWERS", Some("120/hour")),
+    ("RATE_LIMIT_LOGIN", Some("10/minute")),
+    ("ANTIBOT_MIN_SECONDS", Some("15")),
+    ("SESSION_TTL_DAYS", Some("30")),
+    ("STORE_ANSWERS", Some("false")),
+    ("TRUSTED_PROXIES", Some("")),
+    ("CORS_ALLOWED_ORIGINS", Some("")),
+    ("DB_MAX_CONNECTIONS", Some("8")),
+    ("REQUEST_TIMEOUT_SECS", Some("15")),
+    ("COUNTER_FLUSH_MS", Some("1000")),
+    ("CATALOG_CACHE_MS", Some("1000")),
+    ("FARO_DEMO", Some("true")),
+    ("FARO_MODULES", Some("quiz")),
+    ("FARO_LOG", Some("info")),
+];
+
+const SECRET_KEYS: &[&str] = &["JWT_SECRET", "ADMIN_PASSWORD", "ADMIN_PASS_HASH"];
+
+pub const KNOWN_MODULES: &[&str] = &["quiz"];
+
+impl Config {
+    /// Reads `FARO_CONFIG` (if set) and the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let file = match env.get("FARO_CONFIG").filter(|p| !p.is_empty()) {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| err("FARO_CONFIG", format!("cannot read {path}: {e}")))?,
+            ),
+            None => None,
+        };
+        Config::from_sources(file.as_deref(), &env)
+    }
+
+    /// Builds the configuration from a TOML text and an environment map; the environment wins.
+    pub fn from_sources(
+        toml_text: Option<&str>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
+        for (key, default) in KEYS {
+            if let Some(d) = default {
+                values.insert(key, d.to_string());
+            }
+        }
+        if let Some(text) = toml_text {
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e| err("FARO_CONFIG", format!("not valid TOML: {e}")))?;
+            for (k, v) in table {
+                let Some((key, _)) = KEYS.iter().find(|(name, _)| name.eq_ignore_ascii_case(&k))
+                else {
+                    return Err(err(
+                        "FARO_CONFIG",
+                        format!("unknown key {k:?} in the configuration file"),
+                    ));
+                };
+                values.insert(key, toml_to_string(key, v)?);
+            }
+        }
+        for (key, _) in KEYS {
+            if let Some(v) = env.get(*key) {
+                values.insert(key, v.clone());
+            }
+        }
+        Config::parse(&values)
+    }
+
+    fn parse(v: &BTreeMap<&'static str, String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| {
+            v.get(k)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let required = |k: &'static str| get(k).ok_or_else(|| err(k, "must not be empty"));
+
+        let database_url = required("DATABASE_URL")?;
+        if faro_store::Backend::from_url(&database_url).is_none() {
+            return Err(err(
+                "DATABASE_URL",
+                "use sqlite://path/to/file.db or postgres://user@host/db",
+            ));
+        }
+        let bind: SocketAddr = required("FARO_BIND")?
+            .parse()
+            .map_err(|_| err("FARO_BIND", "expected host:port, e.g. 127.0.0.1:8080"))?;
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            Some(u) => {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(err(
+                        "PUBLIC_BASE_URL",
+                        "must start with http:// or https://",
+                    ));
+                }
+                u.trim_end_matches('/').to_string()
+            }
+            None => format!("http://{bind}"),
+        };
+        let jwt_secret = get("JWT_SECRET").map(Secret);
+        if let Some(s) = &jwt_secret {
+            if s.0.len() < 32 {
+                return Err(err("JWT_SECRET", "must be at least 32 characters"));
+            }
+        }
+        let admin_user = get("ADMIN_USER");
+        let admin_password = get("ADMIN_PASSWORD").map(Secret);
+        let admin_pass_hash = get("ADMIN_PASS_HASH").map(Secret);
+        if admin_password.is_some() && admin_pass_hash.is_some() {
+            return Err(err(
+                "ADMIN_PASS_HASH",
+                "set ADMIN_PASSWORD or ADMIN_PASS_HASH, not both",
+            ));
+        }
+        if let Some(h) = &admin_pass_hash {
+            if !faro_auth::password::is_valid_phc(&h.0) {
+                return Err(err(
+                    "ADMIN_PASS_HASH",
+                    "must be an argon2id PHC string ($argon2id$v=19$...)",
+                ));
+            }
+        }
+        if let Some(p) = &admin_password {
+            if p.0.len() < 8 {
+                return Err(err("ADMIN_PASSWORD", "must be at least 8 characters"));
+            }
+        }
+        if (admin_password.is_some() || admin_pass_hash.is_some()) && admin_user.is_none() {
+            return Err(err(
+                "ADMIN_USER",
+                "must be set when ADMIN_PASSWORD or ADMIN_PASS_HASH is",
+            ));
+        }
+        if admin_user.is_some() && admin_password.is_none() && admin_pass_hash.is_none() {
+            return Err(err(
+                "ADMIN_PASSWORD",
+                "set ADMIN_PASSWORD or ADMIN_PASS_HASH for ADMIN_USER",
+            ));
+        }
+        if let Some(u) = &admin_user {
+            crate::accounts::check_username(u).map_err(|m| err("ADMIN_USER", m))?;
+        }
+        let redis_url = get("REDIS_URL").map(Secret);
+        if let Some(r) = &redis_url {
+            if !(r.0.starts_with("redis://") || r.0.starts_with("rediss://")) {
+                return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
+            }
+        }
+        let quota = |k: &'static str| -> Result<Option<Quota>, ConfigError> {
+            faro_limits::parse_quota(&get(k).unwrap_or_default()).map_err(|e| err(k, e.to_string()))
+        };
+        let number = |k: &'static str, min: u64, max: u64| -> Result<u64, ConfigError> {
+            let raw = required(k)?;
+            raw.parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        k,
+                        format!("expected a whole number in {min}..={max}, got {raw:?}"),
+                    )
+                })
+        };
+        let boolean = |k: &'static str| -> Result<bool, ConfigError> {
+            match required(k)?.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(true),
+                "false" | "0" | "no" | "off" => Ok(false),
+                other => Err(err(k, format!("expected true or false, got {other:?}"))),
+            }
+        };
+        let list = |k: &str| -> Vec<String> {
+            get(k)
+                .map(|s| {
+                    s.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let trusted_proxies = list("TRUSTED_PROXIES")
+            .iter()
+            .map(|s| Cidr::parse(s).map_err(|m| err("TRUSTED_PROXIES", m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cors_allowed_origins = list("CORS_ALLOWED_ORIGINS");
+        for o in &cors_allowed_origins {
+            if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
+                return Err(err(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("{o:?} is not an origin like https://example.com"),
+                ));
+            }
+        }
+        let modules = list("FARO_MODULES");
+        for m in &modules {
+            if !KNOWN_MODULES.contains(&m.as_str()) {
+                return Err(err(
+                    "FARO_MODULES",
+                    format!("unknown module {m:?}; known: {}", KNOWN_MODULES.join(", ")),
+                ));
+            }
+        }
+        let log = required("FARO_LOG")?;
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .map_err(|e| err("FARO_LOG", format!("not a valid log filter: {e}")))?;
+
+        Ok(Config {
+            database_url,
+            bind,
+            public_base_url,
+            jwt_secret,
+            admin_user,
+            admin_password,
+            admin_pass_hash,
+            redis_url,
+            rate_limit_session_starts: quota("RATE_LIMIT_SESSION_STARTS")?,
+            rate_limit_answers: quota("RATE_LIMIT_ANSWERS")?,
+            rate_limit_login: quota("RATE_LIMIT_LOGIN")?,
+            antibot_min_seconds: number("ANTIBOT_MIN_SECONDS", 0, 3600)?,
+            session_ttl_days: number("SESSION_TTL_DAYS", 1, 3650)? as u32,
+            store_answers: boolean("STORE_ANSWERS")?,
+            trusted_proxies,
+            cors_allowed_origins,
+            db_max_connections: number("DB_MAX_CONNECTIONS", 1, 1000)? as u32,
+            request_timeout: Duration::from_secs(number("REQUEST_TIMEOUT_SECS", 1, 3600)?),
+            counter_flush_interval: Duration::from_millis(number("COUNTER_FLUSH_MS", 10, 1000)?),
+            catalog_cache_ttl: Duration::from_millis(number("CATALOG_CACHE_MS", 0, 60_000)?),
+            demo: boolean("FARO_DEMO")?,
+            modules,
+            log,
+        })
+    }
+
+    pub fn module_enabled(&self, name: &str) -> bool {
+        self.modules.iter().any(|m| m == name)
+    }
+
+    /// The effective settings as `(VARIABLE, value)` pairs with secrets masked, for the
+    /// start-up log line.
+    pub fn redacted(&self) -> Vec<(&'static str, String)> {
+        let q = |q: &Option<Quota>| match q {
+            Some(q) => q.to_string(),
+            None => "off".into(),
+        };
+        let masked = |s: &Option<Secret>| if s.is_some() { "***" } else { "(unset)" }.to_string();
+        vec![
+            ("DATABASE_URL", faro_store::redact_url(&self.database_url)),
+            ("FARO_BIND", self.bind.to_string()),
+            ("PUBLIC_BASE_URL", self.public_base_url.clone()),
+            ("JWT_SECRET", masked(&self.jwt_secret)),
+            (
+                "ADMIN_USER",
+                self.admin_user.clone().unwrap_or_else(|| "(unset)".into()),
+            ),
+            ("ADMIN_PASSWORD", masked(&self.admin_password)),
+            ("ADMIN_PASS_HASH", masked(&self.admin_pass_hash)),
+            (
+                "REDIS_URL",
+                self.redis_url
+                    .as_ref()
+                    .map(|r| faro_store::redact_url(&r.0))
+                    .unwrap_or_else(|| "(unset)".into()),
+            ),
+            (
+                "RATE_LIMIT_SESSION_STARTS",
+                q(&self.rate_limit_session_starts),
+            ),
+            ("RATE_LIMIT_ANSWERS", q(&self.rate_limit_answers)),
+            ("RATE_LIMIT_LOGIN", q(&self.rate_limit_login)),
+            ("ANTIBOT_MIN_SECONDS", self.antibot_min_seconds.to_string()),
+            ("SESSION_TTL_DAYS", self.session_ttl_days.to_string()),
+            ("STORE_ANSWERS", self.store_answers.to_string()),
+            (
+                "TRUSTED_PROXIES",
+                format!("{} networks", self.trusted_proxies.len()),
+            ),
+            ("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
+            ("DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
+            (
+                "REQUEST_TIMEOUT_SECS",
+                self.request_timeout.as_secs().to_string(),
+            ),
+            (
+                "COUNTER_FLUSH_MS",
+                self.counter_flush_interval.as_millis().to_string(),
+            ),
+            (
+                "CATALOG_CACHE_MS",
+                self.catalog_cache_ttl.as_millis().to_string(),
+            ),
+            ("FARO_DEMO", self.demo.to_string()),
+            ("FARO_MODULES", self.modules.join(",")),
+            ("FARO_LOG", self.log.clone()),
+        ]
+    }
+}
+
+impl fmt::Debug for Config {
+    /// Prints the redacted view: the database URL may carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.redacted()).finish()
+    }
+}
+
+fn toml_to_string(key: &str, v: toml::Value) -> Result<String, ConfigError> {
+    Ok(match v {
+        toml::Value::String(s) => s,
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                toml::Value::String(s) => Ok(s),
+                other => Err(err(key, format!("list items must be strings, got {other}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .join(","),
+        other => return Err(err(key, format!("unsupported value {other}"))),
+    })
+}
+
+/// Every secret key name, for tests that check nothing leaks.
+pub fn secret_keys() -> &'static [&'static str] {
+    SECRET_KEYS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn fails(pairs: &[(&str, &str)], var: &str) {
+        match Config::from_sources(None, &env(pairs)) {
+            Ok(_) => panic!("{pairs:?} should fail"),
+            Err(e) => assert_eq!(e.var, var, "{e}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::from_sources(None, &BTreeMap::new()).expect("defaults");
+        assert_eq!(c.database_url, "sqlite://data/faro.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(c.rate_limit_session_starts.map(|q| q.count), Some(30));
+        assert_eq!(c.rate_limit_answers.map(|q| q.count), Some(120));
+        assert_eq!(c.antibot_min_seconds, 15);
+        assert_eq!(c.session_ttl_days, 30);
+        assert!(!c.store_answers);
+        assert!(c.trusted_proxies.is_empty());
+        assert!(c.redis_url.is_none());
+        assert!(c.module_enabled("quiz"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = "database_url = \"postgres://a@b/c\"\nsession_ttl_days = 7\ntrusted_proxies = [\"10.0.0.0/8\"]\n";
+        let c = Config::from_sources(Some(file), &env(&[("SESSION_TTL_DAYS", "9")])).expect("ok");
+        assert_eq!(c.database_url, "postgres://a@b/c");
+        assert_eq!(c.session_ttl_days, 9);
+        assert_eq!(c.trusted_proxies.len(), 1);
+    }
+
+    #[test]
+    fn off_disables_limits() {
+        let c = Config::from_sources(None, &env(&[("RATE_LIMIT_ANSWERS", "off")])).expect("ok");
+        assert!(c.rate_limit_answers.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        fails(&[("DATABASE_URL", "mysql://x")], "DATABASE_URL");
+        fails(&[("FARO_BIND", "nope")], "FARO_BIND");
+        fails(&[("PUBLIC_BASE_URL", "example.com")], "PUBLIC_BASE_URL");
+        fails(&[("JWT_SECRET", "short")], "JWT_SECRET");
+        fails(&[("RATE_LIMIT_ANSWERS", "lots")], "RATE_LIMIT_ANSWERS");
+        fails(&[("ANTIBOT_MIN_SECONDS", "-1")], "ANTIBOT_MIN_SECONDS");
+        fails(&[("SESSION_TTL_DAYS", "0")], "SESSION_TTL_DAYS");
+        fails(&[("STORE_ANSWERS", "maybe")], "STORE_ANSWERS");
+        fails(&[("TRUSTED_PROXIES", "10.0.0.0/99")], "TRUSTED_PROXIES");
+        fails(
+            &[("CORS_ALLOWED_ORIGINS", "example.com")],
+            "CORS_ALLOWED_ORIGINS",
+        );
+        fails(&[("REDIS_URL", "http://x")], "REDIS_URL");
+        fails(&[("ADMIN_PASSWORD", "longenough")], "ADMIN_USER");
+        fails(&[("ADMIN_USER", "root")], "ADMIN_PASSWORD");
+        fails(
+            &[("ADMIN_USER", "root"), ("ADMIN_PASSWORD", "short")],
+            "ADMIN_PASSWORD",
+        );
+        fails(
+            &[("ADMIN_USER", "root"), ("ADMIN_PASS_HASH", "$2b$bcrypt")],
+            "ADMIN_PASS_HASH",
+        );
+        fails(&[("FARO_MODULES", "quiz,chess")], "FARO_MODULES");
+        fails(&[("FARO_LOG", "info,[[[")], "FARO_LOG");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let e =
+            Config::from_sources(Some("databse_url = \"x\""), &BTreeMap::new()).expect_err("typo");
+        assert_eq!(e.var, "FARO_CONFIG");
+        assert!(e.message.contains("databse_url"));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Config::from_sources(
+            None,
+            &env(&[
+                ("JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
+                ("ADMIN_USER", "root"),
+                ("ADMIN_PASSWORD", "hunter2hunter2"),
+                ("DATABASE_URL", "postgres://u:pw@h/db"),
+            ]),
+        )
+        .expect("ok");
+        let printed = format!("{c:?} {:?}", c.redacted());
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains("0123456789abcdef"));
+        assert!(!printed.contains(":pw@"));
+    }
+}

@@ -1,0 +1,652 @@
+//! The admin API for tests, versions and questions. Reads need `Viewer`, writes `AdminUser`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use faro_http::auth::{AdminUser, Viewer};
+use faro_http::{ApiError, ApiResult, FieldProblem, Json, Query};
+use faro_quiz_domain::{Mode, Problem, validate};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::service::{self, QuizError, to_field};
+use crate::{Quiz, rfc3339, store};
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminTest {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub lang: String,
+    pub tags: Vec<String>,
+    pub estimated_minutes: i64,
+    pub is_active: bool,
+    /// The version visitors get; null until one is published.
+    pub published_version: Option<i64>,
+    pub latest_version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<store::TestRow> for AdminTest {
+    fn from(t: store::TestRow) -> Self {
+        AdminTest {
+            id: t.id,
+            slug: t.slug,
+            title: t.title,
+            description: t.description,
+            lang: t.lang,
+            tags: t.tags,
+            estimated_minutes: t.estimated_minutes,
+            is_active: t.is_active,
+            published_version: t.published_version,
+            latest_version: t.latest_version,
+            created_at: rfc3339(t.created_at),
+            updated_at: rfc3339(t.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminTestList {
+    pub items: Vec<AdminTest>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/tests", tag = "quiz-admin", params(PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = AdminTestList), (status = 401, body = faro_http::ErrorBody)))]
+pub async fn list_tests(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<AdminTestList>> {
+    let limit = crate::page_limit(q.limit)?;
+    let after = q.cursor.as_deref().map(crate::decode_cursor).transpose()?;
+    let mut rows =
+        store::list_tests(&quiz.core.db, &user.tid, after.as_deref(), limit as i64 + 1).await?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|t| crate::encode_cursor(&t.slug)))
+        .flatten();
+    Ok(Json(AdminTestList {
+        items: rows.into_iter().map(AdminTest::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedTest {
+    pub id: String,
+    pub slug: String,
+    pub version: i64,
+    /// Always `draft`.
+    pub status: String,
+    /// What must be fixed before this draft can be published (empty when ready).
+    pub publish_problems: Vec<FieldProblem>,
+}
+
+/// Reads a definition document body: JSON, or YAML when the Content-Type says so.
+fn document(headers: &HeaderMap, body: &Bytes) -> Result<faro_quiz_domain::Definition, QuizError> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        QuizError::Invalid(vec![Problem::new("", "the document is not UTF-8 text")])
+    })?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    service::parse_draft(text, service::format_of(ct))
+}
+
+/// Creates a test from a definition document (JSON, or YAML with `Content-Type: application/yaml`).
+#[utoipa::path(post, path = "/api/v1/admin/tests", tag = "quiz-admin",
+    security(("bearer" = [])),
+    request_body(content = Object, description = "A definition document (spec/quiz.md §1)"),
+    responses(
+        (status = 201, body = CreatedTest),
+        (status = 400, body = faro_http::ErrorBody), (status = 401, body = faro_http::ErrorBody),
+        (status = 403, body = faro_http::ErrorBody), (status = 409, description = "Slug taken", body = faro_http::ErrorBody),
+        (status = 422, description = "Every problem of the document", body = faro_http::ErrorBody),
+    ))]
+pub async fn create_test(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<CreatedTest>)> {
+    let def = document(&headers, &body)?;
+    let created = service::create_test(&quiz.core.db, &user.tid, &def).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedTest {
+            id: created.test_id,
+            slug: created.slug,
+            version: 1,
+            status: store::STATUS_DRAFT.into(),
+            publish_problems: created.publish_problems.into_iter().map(to_field).collect(),
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionSummary {
+    pub id: String,
+    pub version: i64,
+    /// `draft` or `published` (published versions are frozen).
+    pub status: String,
+    /// True for the version visitors get now.
+    pub served: bool,
+    pub title: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub published_at: Option<String>,
+}
+
+fn version_summary(v: &store::VersionRow, test: &store::TestRow) -> VersionSummary {
+    let title = serde_json::from_str::<Value>(&v.definition)
+        .ok()
+        .and_then(|d| d.get("title").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default();
+    VersionSummary {
+        id: v.id.clone(),
+        version: v.version,
+        status: v.status.clone(),
+        served: test.published_version_id.as_deref() == Some(v.id.as_str()),
+        title,
+        created_at: rfc3339(v.created_at),
+        updated_at: rfc3339(v.updated_at),
+        published_at: v.published_at.map(rfc3339),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminTestDetail {
+    #[serde(flatten)]
+    pub test: AdminTest,
+    pub versions: Vec<VersionSummary>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/tests/{id}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = AdminTestDetail), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn get_test(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AdminTestDetail>> {
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let versions = store::list_versions(&quiz.core.db, &user.tid, &id).await?;
+    let versions = versions.iter().map(|v| version_summary(v, &test)).collect();
+    Ok(Json(AdminTestDetail {
+        test: test.into(),
+        versions,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestUpdate {
+    /// Switch the test on or off for visitors. Title, description and the rest are part of
+    /// the versioned definition: change them in a new version.
+    pub is_active: Option<bool>,
+}
+
+#[utoipa::path(put, path = "/api/v1/admin/tests/{id}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path)), request_body = TestUpdate,
+    responses((status = 200, body = AdminTest), (status = 404, body = faro_http::ErrorBody), (status = 422, body = faro_http::ErrorBody)))]
+pub async fn update_test(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<String>,
+    Json(body): Json<TestUpdate>,
+) -> ApiResult<Json<AdminTest>> {
+    service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    if let Some(active) = body.is_active {
+        store::set_active(&quiz.core.db, &user.tid, &id, active).await?;
+        quiz.cache.invalidate_catalog(&user.tid);
+    }
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    Ok(Json(test.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/tests/{id}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted with its versions, sessions, results and analytics"), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn delete_test(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if !store::delete_test(&quiz.core.db, &user.tid, &id).await? {
+        return Err(ApiError::not_found("no such test"));
+    }
+    quiz.cache.invalidate_catalog(&user.tid);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionList {
+    pub items: Vec<VersionSummary>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/tests/{id}/versions", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = VersionList), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn list_versions(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VersionList>> {
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let versions = store::list_versions(&quiz.core.db, &user.tid, &id).await?;
+    Ok(Json(VersionList {
+        items: versions.iter().map(|v| version_summary(v, &test)).collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionDetail {
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    /// The definition document.
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    pub publish_problems: Vec<FieldProblem>,
+}
+
+fn version_detail(v: &store::VersionRow, test: &store::TestRow) -> ApiResult<VersionDetail> {
+    let definition: Value = serde_json::from_str(&v.definition).map_err(ApiError::internal)?;
+    let def = crate::definition_from_storage(&v.definition)?;
+    Ok(VersionDetail {
+        summary: version_summary(v, test),
+        definition,
+        publish_problems: validate(&def, Mode::Publish)
+            .into_iter()
+            .map(to_field)
+            .collect(),
+    })
+}
+
+/// A new draft: a copy of the latest version (empty body) or the given document.
+#[utoipa::path(post, path = "/api/v1/admin/tests/{id}/versions", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    request_body(content = Option<Object>, description = "Optional definition document; empty copies the latest version"),
+    responses((status = 201, body = VersionDetail), (status = 404, body = faro_http::ErrorBody), (status = 422, body = faro_http::ErrorBody)))]
+pub async fn create_version(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<VersionDetail>)> {
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let def = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(document(&headers, &body)?)
+    };
+    let v = service::new_version(&quiz.core.db, &user.tid, &test, def).await?;
+    Ok((StatusCode::CREATED, Json(version_detail(&v, &test)?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/tests/{id}/versions/{version}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = VersionDetail), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn get_version(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<Json<VersionDetail>> {
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let v =
+        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+    Ok(Json(version_detail(&v, &test)?))
+}
+
+fn parse_version(s: &str) -> ApiResult<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::not_found("no such version"))
+}
+
+/// Replaces a draft's document. Published versions are frozen (409).
+#[utoipa::path(put, path = "/api/v1/admin/tests/{id}/versions/{version}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path), ("version" = i64, Path)),
+    request_body(content = Object, description = "The whole definition document"),
+    responses((status = 200, body = VersionDetail), (status = 404, body = faro_http::ErrorBody),
+        (status = 409, body = faro_http::ErrorBody), (status = 422, body = faro_http::ErrorBody)))]
+pub async fn update_version(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path((id, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<VersionDetail>> {
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let v =
+        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+    if v.status != store::STATUS_DRAFT {
+        return Err(service::frozen().into());
+    }
+    let def = document(&headers, &body)?;
+    service::update_draft(&quiz.core.db, &user.tid, &test, &v, &def).await?;
+    let v = service::version_or_404(&quiz.core.db, &user.tid, &id, v.version).await?;
+    Ok(Json(version_detail(&v, &test)?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/tests/{id}/versions/{version}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 204, description = "Draft deleted"), (status = 404, body = faro_http::ErrorBody), (status = 409, body = faro_http::ErrorBody)))]
+pub async fn delete_version(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let v =
+        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+    if v.status != store::STATUS_DRAFT
+        || !store::delete_draft(&quiz.core.db, &user.tid, &v.id).await?
+    {
+        return Err(ApiError::conflict(
+            "version_published",
+            "published versions are kept: their results and analytics refer to them",
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Validates and serves this version; on an already published version, serves it again
+/// (rollback).
+#[utoipa::path(post, path = "/api/v1/admin/tests/{id}/versions/{version}/publish", tag = "quiz-admin",
+    security(("bearer" = [])), params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = VersionDetail), (status = 404, body = faro_http::ErrorBody),
+        (status = 409, description = "Slug taken by another test", body = faro_http::ErrorBody),
+        (status = 422, description = "Every problem blocking publication", body = faro_http::ErrorBody)))]
+pub async fn publish_version(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<Json<VersionDetail>> {
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let v =
+        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+    service::publish(&quiz.core.db, &user.tid, &test, &v).await?;
+    quiz.cache.invalidate_catalog(&user.tid);
+    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let v = service::version_or_404(&quiz.core.db, &user.tid, &id, v.version).await?;
+    Ok(Json(version_detail(&v, &test)?))
+}
+
+// ---- question-by-question editing of a draft -------------------------------------------
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// The draft version's id (from the versions list).
+    pub test_version_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionEdit {
+    /// The question, in the definition document's shape.
+    #[schema(value_type = Object)]
+    pub question: Value,
+    /// If given, replaces every rule whose condition names this question.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub rules: Option<Vec<Value>>,
+    /// 0-based position in the question order; default: where it is, or last for a new one.
+    pub position: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuestionEntry {
+    pub position: usize,
+    #[schema(value_type = Object)]
+    pub question: Value,
+    /// The rules whose condition names this question.
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Vec<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuestionList {
+    pub items: Vec<QuestionEntry>,
+}
+
+struct Draft {
+    version: store::VersionRow,
+    doc: Value,
+}
+
+async fn load_version(quiz: &Quiz, tenant: &str, version_id: &str) -> ApiResult<Draft> {
+    let version = store::get_version_by_id(&quiz.core.db, tenant, version_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such version"))?;
+    let doc: Value = serde_json::from_str(&version.definition).map_err(ApiError::internal)?;
+    Ok(Draft { version, doc })
+}
+
+fn questions(doc: &Value) -> &[Value] {
+    doc.get("questions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn key_of(q: &Value) -> Option<&str> {
+    q.get("key").and_then(Value::as_str)
+}
+
+fn rule_names(rule: &Value, key: &str) -> bool {
+    rule.pointer("/if/question").and_then(Value::as_str) == Some(key)
+}
+
+fn entry(doc: &Value, position: usize, q: &Value) -> QuestionEntry {
+    let key = key_of(q).unwrap_or_default();
+    let rules = doc
+        .get("rules")
+        .and_then(Value::as_array)
+        .map(|rs| rs.iter().filter(|r| rule_names(r, key)).cloned().collect())
+        .unwrap_or_default();
+    QuestionEntry {
+        position,
+        question: q.clone(),
+        rules,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/questions", tag = "quiz-admin",
+    security(("bearer" = [])), params(VersionQuery),
+    responses((status = 200, body = QuestionList), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn list_questions(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult<Json<QuestionList>> {
+    let draft = load_version(&quiz, &user.tid, &q.test_version_id).await?;
+    let items = questions(&draft.doc)
+        .iter()
+        .enumerate()
+        .map(|(i, qv)| entry(&draft.doc, i, qv))
+        .collect();
+    Ok(Json(QuestionList { items }))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/questions/{key}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("key" = String, Path), VersionQuery),
+    responses((status = 200, body = QuestionEntry), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn get_question(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Path(key): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult<Json<QuestionEntry>> {
+    let draft = load_version(&quiz, &user.tid, &q.test_version_id).await?;
+    let (i, qv) = questions(&draft.doc)
+        .iter()
+        .enumerate()
+        .find(|(_, qv)| key_of(qv) == Some(key.as_str()))
+        .ok_or_else(|| ApiError::not_found("no question with this key"))?;
+    Ok(Json(entry(&draft.doc, i, qv)))
+}
+
+enum Edit<'a> {
+    Add(&'a QuestionEdit),
+    Replace(&'a str, &'a QuestionEdit),
+    Remove(&'a str),
+}
+
+/// Applies one question edit to the document, re-validates the whole draft and saves it.
+async fn apply(
+    quiz: &Quiz,
+    tenant: &str,
+    version_id: &str,
+    edit: Edit<'_>,
+) -> ApiResult<(Value, Option<String>)> {
+    let mut draft = load_version(quiz, tenant, version_id).await?;
+    if draft.version.status != store::STATUS_DRAFT {
+        return Err(service::frozen().into());
+    }
+    let test = service::test_or_404(&quiz.core.db, tenant, &draft.version.test_id).await?;
+    let mut qs: Vec<Value> = questions(&draft.doc).to_vec();
+    let mut rules: Vec<Value> = draft
+        .doc
+        .get("rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let new_key = match &edit {
+        Edit::Add(e) | Edit::Replace(_, e) => Some(
+            key_of(&e.question)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "the question needs a key",
+                        vec![FieldProblem {
+                            path: "question.key".into(),
+                            message: "is required".into(),
+                        }],
+                    )
+                })?
+                .to_string(),
+        ),
+        Edit::Remove(_) => None,
+    };
+    match edit {
+        Edit::Add(e) => {
+            if qs.iter().any(|q| key_of(q) == new_key.as_deref()) {
+                return Err(ApiError::conflict(
+                    "question_exists",
+                    "a question with this key exists; PUT to change it",
+                ));
+            }
+            let at = e.position.unwrap_or(qs.len()).min(qs.len());
+            qs.insert(at, e.question.clone());
+            if let Some(rs) = &e.rules {
+                rules.extend(rs.iter().cloned());
+            }
+        }
+        Edit::Replace(key, e) => {
+            let i = qs
+                .iter()
+                .position(|q| key_of(q) == Some(key))
+                .ok_or_else(|| ApiError::not_found("no question with this key"))?;
+            qs.remove(i);
+            let at = e.position.unwrap_or(i).min(qs.len());
+            qs.insert(at, e.question.clone());
+            if let Some(rs) = &e.rules {
+                rules.retain(|r| !rule_names(r, key));
+                rules.extend(rs.iter().cloned());
+            }
+        }
+        Edit::Remove(key) => {
+            let i = qs
+                .iter()
+                .position(|q| key_of(q) == Some(key))
+                .ok_or_else(|| ApiError::not_found("no question with this key"))?;
+            qs.remove(i);
+            rules.retain(|r| !rule_names(r, key));
+        }
+    }
+    if let Value::Object(map) = &mut draft.doc {
+        map.insert("questions".into(), Value::Array(qs));
+        map.insert("rules".into(), Value::Array(rules));
+    }
+    let def = service::reparse(&draft.doc)?;
+    service::update_draft(&quiz.core.db, tenant, &test, &draft.version, &def).await?;
+    Ok((def.to_json_value(), new_key))
+}
+
+fn entry_for(doc: &Value, key: &str) -> ApiResult<QuestionEntry> {
+    questions(doc)
+        .iter()
+        .enumerate()
+        .find(|(_, q)| key_of(q) == Some(key))
+        .map(|(i, q)| entry(doc, i, q))
+        .ok_or_else(|| ApiError::internal("edited question vanished"))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/questions", tag = "quiz-admin",
+    security(("bearer" = [])), params(VersionQuery), request_body = QuestionEdit,
+    responses((status = 201, body = QuestionEntry), (status = 404, body = faro_http::ErrorBody),
+        (status = 409, body = faro_http::ErrorBody), (status = 422, body = faro_http::ErrorBody)))]
+pub async fn add_question(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Query(q): Query<VersionQuery>,
+    Json(body): Json<QuestionEdit>,
+) -> ApiResult<(StatusCode, Json<QuestionEntry>)> {
+    let (doc, key) = apply(&quiz, &user.tid, &q.test_version_id, Edit::Add(&body)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(entry_for(&doc, key.as_deref().unwrap_or_default())?),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/admin/questions/{key}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("key" = String, Path), VersionQuery), request_body = QuestionEdit,
+    responses((status = 200, body = QuestionEntry), (status = 404, body = faro_http::ErrorBody),
+        (status = 409, body = faro_http::ErrorBody), (status = 422, body = faro_http::ErrorBody)))]
+pub async fn update_question(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path(key): Path<String>,
+    Query(q): Query<VersionQuery>,
+    Json(body): Json<QuestionEdit>,
+) -> ApiResult<Json<QuestionEntry>> {
+    let (doc, new_key) = apply(
+        &quiz,
+        &user.tid,
+        &q.test_version_id,
+        Edit::Replace(&key, &body),
+    )
+    .await?;
+    Ok(Json(entry_for(
+        &doc,
+        new_key.as_deref().unwrap_or_default(),
+    )?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/questions/{key}", tag = "quiz-admin",
+    security(("bearer" = [])), params(("key" = String, Path), VersionQuery),
+    responses((status = 204, description = "Removed with the rules naming it"), (status = 404, body = faro_http::ErrorBody),
+        (status = 409, body = faro_http::ErrorBody), (status = 422, description = "Something still jumps to it", body = faro_http::ErrorBody)))]
+pub async fn delete_question(
+    State(quiz): State<Quiz>,
+    AdminUser(user): AdminUser,
+    Path(key): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult<StatusCode> {
+    apply(&quiz, &user.tid, &q.test_version_id, Edit::Remove(&key)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

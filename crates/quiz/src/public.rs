@@ -1,0 +1,465 @@
+//! The visitor's API: catalog, sessions, answers, results. Handlers are thin: they read,
+//! call the domain, write, count.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use faro_http::ratelimit::RateLimitHeaders;
+use faro_http::{ApiError, ApiResult, ClientKey, FieldProblem, Json, Query};
+use faro_quiz_domain::{AnswerError, AnswerInput, SessionState, Step};
+use faro_store::unix_now;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::views::*;
+use crate::{Quiz, counters, store};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogQuery {
+    /// Only tests in this language (`es`, `en-GB`, ...).
+    pub lang: Option<String>,
+    /// Only tests with this tag.
+    pub tag: Option<String>,
+    /// Page size, 1..=200 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Active tests with a published version.
+#[utoipa::path(get, path = "/api/v1/tests", tag = "quiz",
+    params(CatalogQuery),
+    responses(
+        (status = 200, description = "The catalog", body = TestList, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified (If-None-Match matched)"),
+        (status = 400, description = "Bad query", body = faro_http::ErrorBody),
+    ))]
+pub async fn list_tests(
+    State(quiz): State<Quiz>,
+    headers: HeaderMap,
+    Query(q): Query<CatalogQuery>,
+) -> ApiResult<Response> {
+    let limit = crate::page_limit(q.limit)?;
+    let after = q.cursor.as_deref().map(crate::decode_cursor).transpose()?;
+    let tenant = quiz.core.public_tenant();
+    let catalog = quiz.cache.catalog(&quiz.core.db, tenant).await?;
+    let mut matching = catalog
+        .entries
+        .iter()
+        .filter(|e| {
+            q.lang
+                .as_deref()
+                .is_none_or(|l| e.lang.eq_ignore_ascii_case(l))
+        })
+        .filter(|e| {
+            q.tag
+                .as_deref()
+                .is_none_or(|t| e.tags.iter().any(|x| x == t))
+        })
+        .filter(|e| after.as_deref().is_none_or(|a| e.slug.as_str() > a));
+    let items: Vec<TestSummary> = matching.by_ref().take(limit).map(crate::summary).collect();
+    let next_cursor = match (matching.next(), items.last()) {
+        (Some(_), Some(last)) => Some(crate::encode_cursor(&last.slug)),
+        _ => None,
+    };
+    Ok(crate::cached_json(
+        &headers,
+        &TestList { items, next_cursor },
+        10,
+    ))
+}
+
+/// One test with what a UI needs before starting it.
+#[utoipa::path(get, path = "/api/v1/tests/{slug}", tag = "quiz",
+    params(("slug" = String, Path, description = "The test's slug")),
+    responses(
+        (status = 200, body = TestDetail, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = faro_http::ErrorBody),
+    ))]
+pub async fn get_test(
+    State(quiz): State<Quiz>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Response> {
+    let tenant = quiz.core.public_tenant();
+    let catalog = quiz.cache.catalog(&quiz.core.db, tenant).await?;
+    let entry = catalog.get(&slug).ok_or_else(test_not_found)?;
+    let version = quiz
+        .cache
+        .version(&quiz.core.db, tenant, &entry.version_id)
+        .await?
+        .ok_or_else(test_not_found)?;
+    let detail = TestDetail::new(crate::summary(entry), &version.def);
+    Ok(crate::cached_json(&headers, &detail, 10))
+}
+
+fn test_not_found() -> ApiError {
+    ApiError::not_found("no active test with this slug").with_code("test_not_found")
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    /// Where the visitor came from (`newsletter`, `instagram`...). `utm_source` also works.
+    pub source: Option<String>,
+    pub campaign: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct StartQuery {
+    pub utm_source: Option<String>,
+    pub utm_campaign: Option<String>,
+}
+
+/// Starts a session on the served version of a test.
+#[utoipa::path(post, path = "/api/v1/tests/{slug}/sessions", tag = "quiz",
+    params(("slug" = String, Path), StartQuery),
+    request_body(content = Option<StartBody>, description = "Optional attribution", content_type = "application/json"),
+    responses(
+        (status = 201, body = SessionStarted, headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u64))),
+        (status = 400, body = faro_http::ErrorBody), (status = 404, body = faro_http::ErrorBody),
+        (status = 422, body = faro_http::ErrorBody), (status = 429, body = faro_http::ErrorBody),
+    ))]
+pub async fn start_session(
+    State(quiz): State<Quiz>,
+    Path(slug): Path<String>,
+    ClientKey(client): ClientKey,
+    axum::extract::Query(q): axum::extract::Query<StartQuery>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, RateLimitHeaders, Json<SessionStarted>)> {
+    let body: StartBody = crate::optional_json(&body)?;
+    let limits = quiz
+        .core
+        .limit("session_starts", &client, quiz.cfg.session_starts)
+        .await?;
+    let tenant = quiz.core.public_tenant();
+    let catalog = quiz.cache.catalog(&quiz.core.db, tenant).await?;
+    let entry = catalog.get(&slug).ok_or_else(test_not_found)?;
+    let version = quiz
+        .cache
+        .version(&quiz.core.db, tenant, &entry.version_id)
+        .await?
+        .ok_or_else(test_not_found)?;
+    let source = crate::attribution(body.source.or(q.utm_source));
+    let campaign = crate::attribution(body.campaign.or(q.utm_campaign));
+    let state = SessionState::start(&version.def);
+    let first = state
+        .current()
+        .and_then(|i| version.def.questions.get(i))
+        .ok_or_else(|| ApiError::internal("published version without questions"))?;
+    let now = unix_now();
+    let state_text = crate::state_to_text(&state)?;
+    let session_id = store::insert_session(
+        &quiz.core.db,
+        &store::NewSession {
+            tenant,
+            version_id: &version.id,
+            state: &state_text,
+            started_at: now,
+            expires_at: now + i64::from(quiz.cfg.session_ttl_days) * 86_400,
+            source: source.as_deref(),
+            campaign: campaign.as_deref(),
+        },
+    )
+    .await?;
+    counters::started(
+        &quiz,
+        tenant,
+        &version.id,
+        now,
+        &first.key,
+        source.as_deref(),
+        campaign.as_deref(),
+    );
+    Ok((
+        StatusCode::CREATED,
+        limits,
+        Json(SessionStarted {
+            session_id,
+            test_version: version.version,
+            first_question: QuestionView::new(first, state.progress(&version.def)),
+        }),
+    ))
+}
+
+/// A loaded, live session with its definition.
+pub(crate) struct LiveSession {
+    pub(crate) row: store::SessionRow,
+    pub(crate) state: SessionState,
+    pub(crate) version: std::sync::Arc<crate::cache::Version>,
+}
+
+async fn load(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResult<LiveSession> {
+    if uuid::Uuid::parse_str(session_id).is_err() {
+        return Err(session_not_found());
+    }
+    let row = store::get_session(&quiz.core.db, tenant, session_id)
+        .await?
+        .ok_or_else(session_not_found)?;
+    if row.expires_at < unix_now() {
+        return Err(ApiError::gone(
+            "session_expired",
+            "this session has expired; start the test again",
+        ));
+    }
+    let version = quiz
+        .cache
+        .version(&quiz.core.db, tenant, &row.version_id)
+        .await?
+        .ok_or_else(session_not_found)?;
+    let state: SessionState = serde_json::from_str(&row.state)
+        .map_err(|e| ApiError::internal(format!("session state unreadable: {e}")))?;
+    Ok(LiveSession {
+        row,
+        state,
+        version,
+    })
+}
+
+fn session_not_found() -> ApiError {
+    ApiError::not_found("no such session").with_code("session_not_found")
+}
+
+fn finished_conflict() -> ApiError {
+    ApiError::conflict(
+        "session_finished",
+        "every question is answered; POST /finish for the result",
+    )
+    .with_details(serde_json::json!({ "result_ready": true }))
+}
+
+/// The current question of a session.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/question", tag = "quiz",
+    params(("session_id" = String, Path)),
+    responses(
+        (status = 200, body = QuestionView),
+        (status = 404, body = faro_http::ErrorBody),
+        (status = 409, description = "No question left: finish the session", body = faro_http::ErrorBody),
+        (status = 410, description = "Session expired", body = faro_http::ErrorBody),
+    ))]
+pub async fn current_question(
+    State(quiz): State<Quiz>,
+    Path(session_id): Path<String>,
+) -> ApiResult<Response> {
+    let tenant = quiz.core.public_tenant();
+    let live = load(&quiz, tenant, &session_id).await?;
+    let question = live
+        .state
+        .current()
+        .and_then(|i| live.version.def.questions.get(i))
+        .ok_or_else(finished_conflict)?;
+    let view = QuestionView::new(question, live.state.progress(&live.version.def));
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// The current question's id.
+    pub question_id: String,
+    /// Chosen option ids (`single`: one; `multi`: min_select..=max_select). Omit for `scale`.
+    #[serde(default)]
+    pub selected_option_ids: Option<Vec<String>>,
+    /// The chosen point for `scale`; omit or null otherwise.
+    #[serde(default)]
+    pub value: Option<i64>,
+}
+
+/// Answers the current question.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/answer", tag = "quiz",
+    params(("session_id" = String, Path)),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, body = AnswerAccepted),
+        (status = 400, body = faro_http::ErrorBody), (status = 404, body = faro_http::ErrorBody),
+        (status = 409, description = "Not the current question, or already answered concurrently", body = faro_http::ErrorBody),
+        (status = 410, body = faro_http::ErrorBody), (status = 422, body = faro_http::ErrorBody),
+        (status = 429, body = faro_http::ErrorBody),
+    ))]
+pub async fn answer(
+    State(quiz): State<Quiz>,
+    Path(session_id): Path<String>,
+    ClientKey(client): ClientKey,
+    Json(body): Json<AnswerBody>,
+) -> ApiResult<(RateLimitHeaders, Json<AnswerAccepted>)> {
+    let limits = quiz
+        .core
+        .limit("answers", &client, quiz.cfg.answers)
+        .await?;
+    let tenant = quiz.core.public_tenant();
+    let mut live = load(&quiz, tenant, &session_id).await?;
+    if live.row.status == store::SESSION_FINISHED {
+        return Err(finished_conflict());
+    }
+    let def = &live.version.def;
+    let selected = body.selected_option_ids.unwrap_or_default();
+    let answered_key = body.question_id.clone();
+    let step = live
+        .state
+        .answer(
+            def,
+            &AnswerInput {
+                question_id: &body.question_id,
+                selected_option_ids: &selected,
+                value: body.value,
+            },
+        )
+        .map_err(answer_error)?;
+    let text = crate::state_to_text(&live.state)?;
+    if !store::save_state(&quiz.core.db, tenant, &session_id, live.row.rev, &text).await? {
+        return Err(ApiError::conflict(
+            "concurrent_answer",
+            "this session changed while answering (another tab?); fetch the current question",
+        ));
+    }
+    let next = match step {
+        Step::Next(i) => def.questions.get(i),
+        Step::End => None,
+    };
+    counters::answered(
+        &quiz,
+        tenant,
+        &live.version.id,
+        live.row.started_at,
+        &answered_key,
+        next.map(|q| q.key.as_str()),
+    );
+    Ok((
+        limits,
+        Json(AnswerAccepted {
+            result_ready: next.is_none(),
+            next_question: next.map(|q| QuestionView::new(q, live.state.progress(def))),
+        }),
+    ))
+}
+
+fn answer_error(e: AnswerError) -> ApiError {
+    match e {
+        AnswerError::NotCurrent { current } => {
+            ApiError::conflict("not_current_question", "answer the current question only")
+                .with_details(serde_json::json!({ "current_question": current }))
+        }
+        AnswerError::Finished => finished_conflict(),
+        AnswerError::Invalid(problems) => ApiError::invalid(
+            "the answer does not fit the question",
+            problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    path: p.path,
+                    message: p.message,
+                })
+                .collect(),
+        )
+        .with_code("invalid_answer"),
+    }
+}
+
+/// Computes the result. Idempotent: finishing again returns the same result, counted once.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/finish", tag = "quiz",
+    params(("session_id" = String, Path)),
+    responses(
+        (status = 200, body = FinishResult),
+        (status = 404, body = faro_http::ErrorBody),
+        (status = 409, description = "Questions remain", body = faro_http::ErrorBody),
+        (status = 410, body = faro_http::ErrorBody),
+    ))]
+pub async fn finish(
+    State(quiz): State<Quiz>,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<FinishResult>> {
+    let tenant = quiz.core.public_tenant();
+    let live = load(&quiz, tenant, &session_id).await?;
+    if let Some(token) = &live.row.share_token {
+        return finished_result(&quiz, tenant, token).await;
+    }
+    let def = &live.version.def;
+    let outcome = faro_quiz_domain::score(def, &live.state).map_err(|e| match e {
+        faro_quiz_domain::ScoreError::Incomplete => {
+            ApiError::conflict("questions_remain", "answer every question before finishing")
+        }
+        other => ApiError::internal(format!("scoring a published version failed: {other}")),
+    })?;
+    let profile = def
+        .profiles
+        .get(outcome.profile)
+        .ok_or_else(|| ApiError::internal("profile index out of range"))?;
+    let dimensions: Vec<DimensionResult> = outcome
+        .dimensions
+        .iter()
+        .map(|d| DimensionResult {
+            key: d.key.clone(),
+            label: d.label.clone(),
+            score: d.score,
+        })
+        .collect();
+    let dims_text = serde_json::to_string(&dimensions).map_err(ApiError::internal)?;
+    let token = crate::share_token();
+    let now = unix_now();
+    let answers = (quiz.cfg.store_answers || def.store_answers)
+        .then(|| crate::anonymous_answers(def, &live.state));
+    let won = store::finish_session(
+        &quiz.core.db,
+        &store::Finish {
+            tenant,
+            session_id: &session_id,
+            test_id: &live.version.test_id,
+            version_id: &live.version.id,
+            share_token: &token,
+            profile_code: &profile.code,
+            score: i64::from(outcome.score),
+            dimensions: &dims_text,
+            finished_at: now,
+            answers: answers.as_deref(),
+        },
+    )
+    .await?;
+    if !won {
+        // A concurrent finish got there first: return its result, count nothing.
+        let row = store::get_session(&quiz.core.db, tenant, &session_id)
+            .await?
+            .ok_or_else(session_not_found)?;
+        let token = row
+            .share_token
+            .ok_or_else(|| ApiError::internal("finished session without share token"))?;
+        return finished_result(&quiz, tenant, &token).await;
+    }
+    let suspicious = now - live.row.started_at < quiz.cfg.antibot_min_seconds;
+    counters::finished(&quiz, tenant, &live, now, &profile.code, suspicious);
+    Ok(Json(FinishResult {
+        profile_code: profile.code.clone(),
+        title: profile.title.clone(),
+        summary: profile.summary.clone(),
+        recommendations: profile.recommendations.clone(),
+        score: outcome.score,
+        dimensions,
+        share_url: crate::share_url(&quiz, &token),
+    }))
+}
+
+async fn finished_result(quiz: &Quiz, tenant: &str, token: &str) -> ApiResult<Json<FinishResult>> {
+    let (shared, _) = crate::share::load(quiz, tenant, token)
+        .await?
+        .ok_or_else(|| ApiError::internal("result row missing for a finished session"))?;
+    Ok(Json(FinishResult {
+        profile_code: shared.profile_code,
+        title: shared.title,
+        summary: shared.summary,
+        recommendations: shared.recommendations,
+        score: shared.score,
+        dimensions: shared.dimensions,
+        share_url: shared.share_url,
+    }))
+}
+
+impl LiveSession {
+    /// Keys of the questions this session answered, for taking its counts back.
+    pub(crate) fn answered_keys(&self) -> Vec<&str> {
+        self.state
+            .answered()
+            .filter_map(|(i, _)| self.version.def.questions.get(i).map(|q| q.key.as_str()))
+            .collect()
+    }
+}

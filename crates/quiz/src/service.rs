@@ -1,0 +1,235 @@
+//! Authoring operations shared by the admin API, the command line (`faro import`, `faro
+//! export`) and demo seeding: one place decides what creating, editing and publishing mean.
+
+use faro_http::{ApiError, FieldProblem};
+use faro_quiz_domain::{Definition, Format, Mode, Problem, parse_document, parse_value, validate};
+use faro_store::{Db, StoreError};
+use serde_json::Value;
+
+use crate::store::{self, TestMeta, VersionRow};
+
+/// The quiz module's error type; converted once to the HTTP error body.
+#[derive(Debug, thiserror::Error)]
+pub enum QuizError {
+    #[error("the definition has {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<QuizError> for ApiError {
+    fn from(e: QuizError) -> Self {
+        match e {
+            QuizError::Invalid(problems) => ApiError::invalid(
+                format!("the definition has {} problem(s)", problems.len()),
+                problems.into_iter().map(to_field).collect(),
+            ),
+            QuizError::NotFound(what) => ApiError::not_found(what),
+            QuizError::Conflict(code, msg) => ApiError::conflict(code, msg),
+            QuizError::Store(StoreError::Conflict(_)) => {
+                ApiError::conflict("slug_taken", "another test already uses this slug")
+            }
+            QuizError::Store(s) => s.into(),
+        }
+    }
+}
+
+pub fn to_field(p: Problem) -> FieldProblem {
+    FieldProblem {
+        path: p.path,
+        message: p.message,
+    }
+}
+
+/// Which syntax a document body is in, from its Content-Type (YAML when it says so).
+pub fn format_of(content_type: Option<&str>) -> Format {
+    match content_type {
+        Some(ct) if ct.contains("yaml") => Format::Yaml,
+        _ => Format::Json,
+    }
+}
+
+/// Parses an uploaded or imported document as a draft: every problem at once.
+pub fn parse_draft(text: &str, format: Format) -> Result<Definition, QuizError> {
+    parse_document(text, format, Mode::Draft).map_err(QuizError::Invalid)
+}
+
+pub fn to_storage(def: &Definition) -> String {
+    def.to_json_value().to_string()
+}
+
+pub fn meta(def: &Definition) -> TestMeta<'_> {
+    TestMeta {
+        slug: &def.slug,
+        title: &def.title,
+        description: &def.description,
+        lang: &def.lang,
+        tags: &def.tags,
+        estimated_minutes: i64::from(def.estimated_minutes),
+    }
+}
+
+pub struct Created {
+    pub test_id: String,
+    pub version_id: String,
+    pub slug: String,
+    /// What would stop this draft from being published (e.g. profiles with a gap).
+    pub publish_problems: Vec<Problem>,
+}
+
+pub async fn create_test(db: &Db, tenant: &str, def: &Definition) -> Result<Created, QuizError> {
+    let (test_id, version_id) = store::create_test(db, tenant, &meta(def), &to_storage(def))
+        .await
+        .map_err(slug_conflict)?;
+    Ok(Created {
+        test_id,
+        version_id,
+        slug: def.slug.clone(),
+        publish_problems: validate(def, Mode::Publish),
+    })
+}
+
+fn slug_conflict(e: StoreError) -> QuizError {
+    match e {
+        StoreError::Conflict(_) => {
+            QuizError::Conflict("slug_taken", "another test already uses this slug".into())
+        }
+        other => QuizError::Store(other),
+    }
+}
+
+pub async fn test_or_404(db: &Db, tenant: &str, id: &str) -> Result<store::TestRow, QuizError> {
+    store::get_test(db, tenant, id)
+        .await?
+        .ok_or(QuizError::NotFound("no such test"))
+}
+
+pub async fn version_or_404(
+    db: &Db,
+    tenant: &str,
+    test_id: &str,
+    version: i64,
+) -> Result<VersionRow, QuizError> {
+    store::get_version(db, tenant, test_id, version)
+        .await?
+        .ok_or(QuizError::NotFound("no such version"))
+}
+
+/// A new draft: the given document, or a copy of the latest version.
+pub async fn new_version(
+    db: &Db,
+    tenant: &str,
+    test: &store::TestRow,
+    def: Option<Definition>,
+) -> Result<VersionRow, QuizError> {
+    let text = match def {
+        Some(def) => {
+            check_same_slug(test, &def)?;
+            to_storage(&def)
+        }
+        None => {
+            let latest = version_or_404(db, tenant, &test.id, test.latest_version).await?;
+            latest.definition
+        }
+    };
+    Ok(store::create_version(db, tenant, &test.id, &text).await?)
+}
+
+/// A test keeps its slug across versions: share links and the catalog name it.
+fn check_same_slug(test: &store::TestRow, def: &Definition) -> Result<(), QuizError> {
+    if def.slug != test.slug {
+        return Err(QuizError::Invalid(vec![Problem::new(
+            "slug",
+            format!(
+                "must stay {:?}: a new version cannot rename its test",
+                test.slug
+            ),
+        )]));
+    }
+    Ok(())
+}
+
+pub async fn update_draft(
+    db: &Db,
+    tenant: &str,
+    test: &store::TestRow,
+    version: &VersionRow,
+    def: &Definition,
+) -> Result<(), QuizError> {
+    if version.status != store::STATUS_DRAFT {
+        return Err(frozen());
+    }
+    check_same_slug(test, def)?;
+    if !store::update_draft(db, tenant, &version.id, &to_storage(def)).await? {
+        return Err(frozen());
+    }
+    Ok(())
+}
+
+pub fn frozen() -> QuizError {
+    QuizError::Conflict(
+        "version_published",
+        "a published version is frozen; create a new version to change it".into(),
+    )
+}
+
+/// Validates (publish rules) and serves this version. Publishing an already published
+/// version serves it again: the rollback.
+pub async fn publish(
+    db: &Db,
+    tenant: &str,
+    test: &store::TestRow,
+    version: &VersionRow,
+) -> Result<Definition, QuizError> {
+    let def = crate::definition_from_storage(&version.definition)?;
+    let problems = validate(&def, Mode::Publish);
+    if !problems.is_empty() {
+        return Err(QuizError::Invalid(problems));
+    }
+    store::publish(db, tenant, &test.id, version, &meta(&def)).await?;
+    Ok(def)
+}
+
+/// Imports a document as a new test, or as a new version of the test with its slug.
+pub async fn import(
+    db: &Db,
+    tenant: &str,
+    def: &Definition,
+    publish_it: bool,
+) -> Result<(String, i64), QuizError> {
+    let (test, version) = match store::get_test_by_slug(db, tenant, &def.slug).await? {
+        Some(test) => {
+            let v = new_version(db, tenant, &test, Some(def.clone())).await?;
+            (test, v)
+        }
+        None => {
+            let created = create_test(db, tenant, def).await?;
+            let test = test_or_404(db, tenant, &created.test_id).await?;
+            let v = version_or_404(db, tenant, &test.id, 1).await?;
+            (test, v)
+        }
+    };
+    if publish_it {
+        publish(db, tenant, &test, &version).await?;
+    }
+    Ok((test.id, version.version))
+}
+
+/// The definition served for a slug (or its latest draft when none is served), for export.
+pub async fn export(db: &Db, tenant: &str, slug: &str) -> Result<Value, QuizError> {
+    let test = store::get_test_by_slug(db, tenant, slug)
+        .await?
+        .ok_or(QuizError::NotFound("no test with this slug"))?;
+    let n = test.published_version.unwrap_or(test.latest_version);
+    let v = version_or_404(db, tenant, &test.id, n).await?;
+    serde_json::from_str(&v.definition).map_err(|e| QuizError::Store(StoreError::corrupt(e)))
+}
+
+/// Re-parses a stored JSON document from a value (question-by-question edits).
+pub fn reparse(value: &Value) -> Result<Definition, QuizError> {
+    parse_value(value, Mode::Draft).map_err(QuizError::Invalid)
+}

@@ -1,0 +1,676 @@
+//! Quiz storage: every query of the module, each scoped by tenant. Plain functions over `Db`;
+//! the same SQL runs on SQLite and PostgreSQL.
+
+use faro_store::{Db, StoreError, new_id, unix_now};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A test as the admin sees it.
+#[derive(Clone, Debug)]
+pub struct TestRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub lang: String,
+    pub tags: Vec<String>,
+    pub estimated_minutes: i64,
+    pub is_active: bool,
+    pub published_version: Option<i64>,
+    pub published_version_id: Option<String>,
+    pub latest_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct VersionRow {
+    pub id: String,
+    pub test_id: String,
+    pub version: i64,
+    pub status: String,
+    pub definition: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub id: String,
+    pub version_id: String,
+    pub state: String,
+    pub rev: i64,
+    pub status: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub expires_at: i64,
+    pub source: Option<String>,
+    pub campaign: Option<String>,
+    pub share_token: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResultRow {
+    pub share_token: String,
+    pub test_id: String,
+    pub version_id: String,
+    pub profile_code: String,
+    pub score: i64,
+    pub dimensions: String,
+    pub created_at: i64,
+}
+
+pub const STATUS_DRAFT: &str = "draft";
+pub const STATUS_PUBLISHED: &str = "published";
+pub const SESSION_STARTED: &str = "started";
+pub const SESSION_FINISHED: &str = "finished";
+
+const TEST_COLUMNS: &str = "t.id, t.slug, t.title, t.description, t.lang, t.tags, \
+    t.estimated_minutes, t.is_active, t.published_version, t.published_version_id, \
+    (SELECT MAX(v.version) FROM quiz_versions v WHERE v.test_id = t.id) AS latest_version, \
+    t.created_at, t.updated_at";
+
+fn test_row(r: &AnyRow) -> Result<TestRow, StoreError> {
+    let tags: String = r.try_get("tags")?;
+    Ok(TestRow {
+        id: r.try_get("id")?,
+        slug: r.try_get("slug")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        lang: r.try_get("lang")?,
+        tags: serde_json::from_str(&tags).map_err(StoreError::corrupt)?,
+        estimated_minutes: r.try_get("estimated_minutes")?,
+        is_active: r.try_get::<i64, _>("is_active")? != 0,
+        published_version: r.try_get("published_version")?,
+        published_version_id: r.try_get("published_version_id")?,
+        latest_version: r.try_get::<Option<i64>, _>("latest_version")?.unwrap_or(0),
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn version_row(r: &AnyRow) -> Result<VersionRow, StoreError> {
+    Ok(VersionRow {
+        id: r.try_get("id")?,
+        test_id: r.try_get("test_id")?,
+        version: r.try_get("version")?,
+        status: r.try_get("status")?,
+        definition: r.try_get("definition")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        published_at: r.try_get("published_at")?,
+    })
+}
+
+fn session_row(r: &AnyRow) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        id: r.try_get("id")?,
+        version_id: r.try_get("version_id")?,
+        state: r.try_get("state")?,
+        rev: r.try_get("rev")?,
+        status: r.try_get("status")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        expires_at: r.try_get("expires_at")?,
+        source: r.try_get("source")?,
+        campaign: r.try_get("campaign")?,
+        share_token: r.try_get("share_token")?,
+    })
+}
+
+fn result_row(r: &AnyRow) -> Result<ResultRow, StoreError> {
+    Ok(ResultRow {
+        share_token: r.try_get("share_token")?,
+        test_id: r.try_get("test_id")?,
+        version_id: r.try_get("version_id")?,
+        profile_code: r.try_get("profile_code")?,
+        score: r.try_get("score")?,
+        dimensions: r.try_get("dimensions")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// The metadata a test row mirrors from a definition (the served one, or the first draft).
+pub struct TestMeta<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub lang: &'a str,
+    pub tags: &'a [String],
+    pub estimated_minutes: i64,
+}
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+/// Creates a test with its first draft version in one transaction. A taken slug is `Conflict`.
+pub async fn create_test(
+    db: &Db,
+    tenant: &str,
+    meta: &TestMeta<'_>,
+    definition: &str,
+) -> Result<(String, String), StoreError> {
+    let now = unix_now();
+    let test_id = new_id();
+    let version_id = new_id();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO quiz_tests (id, tenant_id, slug, title, description, lang, tags, \
+         estimated_minutes, is_active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+    )
+    .bind(&test_id)
+    .bind(tenant)
+    .bind(meta.slug)
+    .bind(meta.title)
+    .bind(meta.description)
+    .bind(meta.lang)
+    .bind(tags_json(meta.tags))
+    .bind(meta.estimated_minutes)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO quiz_versions (id, tenant_id, test_id, version, status, definition, \
+         created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $6)",
+    )
+    .bind(&version_id)
+    .bind(tenant)
+    .bind(&test_id)
+    .bind(STATUS_DRAFT)
+    .bind(definition)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((test_id, version_id))
+}
+
+pub async fn list_tests(
+    db: &Db,
+    tenant: &str,
+    after_slug: Option<&str>,
+    limit: i64,
+) -> Result<Vec<TestRow>, StoreError> {
+    let sql = format!(
+        "SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.slug > $2 \
+         ORDER BY t.slug LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(after_slug.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(test_row).collect()
+}
+
+pub async fn get_test(db: &Db, tenant: &str, id: &str) -> Result<Option<TestRow>, StoreError> {
+    let sql =
+        format!("SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(test_row).transpose()
+}
+
+pub async fn get_test_by_slug(
+    db: &Db,
+    tenant: &str,
+    slug: &str,
+) -> Result<Option<TestRow>, StoreError> {
+    let sql =
+        format!("SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.slug = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(slug)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(test_row).transpose()
+}
+
+/// Tests a visitor can take: active, with a served version. The catalog cache reloads this.
+pub async fn served_tests(db: &Db, tenant: &str) -> Result<Vec<TestRow>, StoreError> {
+    let sql = format!(
+        "SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.is_active = 1 \
+         AND t.published_version_id IS NOT NULL ORDER BY t.slug"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(test_row).collect()
+}
+
+pub async fn set_active(db: &Db, tenant: &str, id: &str, active: bool) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE quiz_tests SET is_active = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(i64::from(active))
+    .bind(unix_now())
+    .bind(tenant)
+    .bind(id)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes a test with its versions, sessions, results and counters.
+pub async fn delete_test(db: &Db, tenant: &str, id: &str) -> Result<bool, StoreError> {
+    let mut tx = db.begin_write().await?;
+    // Counters are keyed by version id (their scope) and have no foreign key: remove them first.
+    sqlx::query(
+        "DELETE FROM stats_daily WHERE tenant_id = $1 AND scope IN \
+         (SELECT id FROM quiz_versions WHERE tenant_id = $1 AND test_id = $2)",
+    )
+    .bind(tenant)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let done = sqlx::query("DELETE FROM quiz_tests WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() > 0)
+}
+
+const VERSION_COLUMNS: &str =
+    "id, test_id, version, status, definition, created_at, updated_at, published_at";
+
+pub async fn list_versions(
+    db: &Db,
+    tenant: &str,
+    test_id: &str,
+) -> Result<Vec<VersionRow>, StoreError> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM quiz_versions WHERE tenant_id = $1 AND test_id = $2 \
+         ORDER BY version DESC LIMIT 500"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(test_id)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(version_row).collect()
+}
+
+pub async fn get_version(
+    db: &Db,
+    tenant: &str,
+    test_id: &str,
+    version: i64,
+) -> Result<Option<VersionRow>, StoreError> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM quiz_versions WHERE tenant_id = $1 AND test_id = $2 \
+         AND version = $3"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(test_id)
+        .bind(version)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(version_row).transpose()
+}
+
+pub async fn get_version_by_id(
+    db: &Db,
+    tenant: &str,
+    version_id: &str,
+) -> Result<Option<VersionRow>, StoreError> {
+    let sql =
+        format!("SELECT {VERSION_COLUMNS} FROM quiz_versions WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(version_id)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(version_row).transpose()
+}
+
+/// Adds the next version number as a draft. Two admins racing get distinct numbers or one
+/// `Conflict` (unique test_id, version), never a duplicate.
+pub async fn create_version(
+    db: &Db,
+    tenant: &str,
+    test_id: &str,
+    definition: &str,
+) -> Result<VersionRow, StoreError> {
+    let now = unix_now();
+    let id = new_id();
+    let mut tx = db.begin_write().await?;
+    let next: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM quiz_versions WHERE tenant_id = $1 AND test_id = $2",
+    )
+    .bind(tenant)
+    .bind(test_id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO quiz_versions (id, tenant_id, test_id, version, status, definition, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&id)
+    .bind(tenant)
+    .bind(test_id)
+    .bind(next)
+    .bind(STATUS_DRAFT)
+    .bind(definition)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(VersionRow {
+        id,
+        test_id: test_id.to_string(),
+        version: next,
+        status: STATUS_DRAFT.into(),
+        definition: definition.to_string(),
+        created_at: now,
+        updated_at: now,
+        published_at: None,
+    })
+}
+
+/// Replaces a draft's definition. Returns false when the version is not a draft (anymore):
+/// the status check is in the UPDATE itself, so a concurrent publish cannot be overwritten.
+pub async fn update_draft(
+    db: &Db,
+    tenant: &str,
+    version_id: &str,
+    definition: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE quiz_versions SET definition = $1, updated_at = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND status = $5",
+    )
+    .bind(definition)
+    .bind(unix_now())
+    .bind(tenant)
+    .bind(version_id)
+    .bind(STATUS_DRAFT)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn delete_draft(db: &Db, tenant: &str, version_id: &str) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("DELETE FROM quiz_versions WHERE tenant_id = $1 AND id = $2 AND status = $3")
+            .bind(tenant)
+            .bind(version_id)
+            .bind(STATUS_DRAFT)
+            .execute(db.writer())
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Freezes a version (if it was a draft) and makes it the served one, mirroring its metadata
+/// onto the test row, in one transaction.
+pub async fn publish(
+    db: &Db,
+    tenant: &str,
+    test_id: &str,
+    version: &VersionRow,
+    meta: &TestMeta<'_>,
+) -> Result<(), StoreError> {
+    let now = unix_now();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE quiz_versions SET status = $1, published_at = COALESCE(published_at, $2), \
+         updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(STATUS_PUBLISHED)
+    .bind(now)
+    .bind(tenant)
+    .bind(&version.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE quiz_tests SET published_version = $1, published_version_id = $2, slug = $3, \
+         title = $4, description = $5, lang = $6, tags = $7, estimated_minutes = $8, \
+         updated_at = $9 WHERE tenant_id = $10 AND id = $11",
+    )
+    .bind(version.version)
+    .bind(&version.id)
+    .bind(meta.slug)
+    .bind(meta.title)
+    .bind(meta.description)
+    .bind(meta.lang)
+    .bind(tags_json(meta.tags))
+    .bind(meta.estimated_minutes)
+    .bind(now)
+    .bind(tenant)
+    .bind(test_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub struct NewSession<'a> {
+    pub tenant: &'a str,
+    pub version_id: &'a str,
+    pub state: &'a str,
+    pub started_at: i64,
+    pub expires_at: i64,
+    pub source: Option<&'a str>,
+    pub campaign: Option<&'a str>,
+}
+
+pub async fn insert_session(db: &Db, s: &NewSession<'_>) -> Result<String, StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO quiz_sessions (id, tenant_id, version_id, state, rev, status, started_at, \
+         expires_at, source, campaign) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(s.tenant)
+    .bind(s.version_id)
+    .bind(s.state)
+    .bind(SESSION_STARTED)
+    .bind(s.started_at)
+    .bind(s.expires_at)
+    .bind(s.source)
+    .bind(s.campaign)
+    .execute(db.writer())
+    .await?;
+    Ok(id)
+}
+
+const SESSION_COLUMNS: &str = "id, version_id, state, rev, status, started_at, finished_at, \
+    expires_at, source, campaign, share_token";
+
+pub async fn get_session(
+    db: &Db,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<SessionRow>, StoreError> {
+    let sql =
+        format!("SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(session_row).transpose()
+}
+
+/// Compare-and-set of a session's state: succeeds only if nobody changed the row since `rev`
+/// was read, so two concurrent answers cannot both apply.
+pub async fn save_state(
+    db: &Db,
+    tenant: &str,
+    id: &str,
+    rev: i64,
+    state: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE quiz_sessions SET state = $1, rev = rev + 1 \
+         WHERE tenant_id = $2 AND id = $3 AND rev = $4 AND status = $5",
+    )
+    .bind(state)
+    .bind(tenant)
+    .bind(id)
+    .bind(rev)
+    .bind(SESSION_STARTED)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub struct Finish<'a> {
+    pub tenant: &'a str,
+    pub session_id: &'a str,
+    pub test_id: &'a str,
+    pub version_id: &'a str,
+    pub share_token: &'a str,
+    pub profile_code: &'a str,
+    pub score: i64,
+    pub dimensions: &'a str,
+    pub finished_at: i64,
+    /// Raw answers to keep (anonymised: no session id), when the test or the instance opts in.
+    pub answers: Option<&'a str>,
+}
+
+/// Marks the session finished and stores its result in one transaction. Returns false when
+/// another request finished it first (the caller then reads that result back).
+pub async fn finish_session(db: &Db, f: &Finish<'_>) -> Result<bool, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE quiz_sessions SET status = $1, finished_at = $2, share_token = $3, rev = rev + 1 \
+         WHERE tenant_id = $4 AND id = $5 AND status = $6",
+    )
+    .bind(SESSION_FINISHED)
+    .bind(f.finished_at)
+    .bind(f.share_token)
+    .bind(f.tenant)
+    .bind(f.session_id)
+    .bind(SESSION_STARTED)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO quiz_results (share_token, tenant_id, test_id, version_id, profile_code, \
+         score, dimensions, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(f.share_token)
+    .bind(f.tenant)
+    .bind(f.test_id)
+    .bind(f.version_id)
+    .bind(f.profile_code)
+    .bind(f.score)
+    .bind(f.dimensions)
+    .bind(f.finished_at)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(answers) = f.answers {
+        sqlx::query(
+            "INSERT INTO quiz_answers (id, tenant_id, version_id, day, answers) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(f.tenant)
+        .bind(f.version_id)
+        .bind(faro_store::day_of(f.finished_at))
+        .bind(answers)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn get_result(
+    db: &Db,
+    tenant: &str,
+    token: &str,
+) -> Result<Option<ResultRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT share_token, test_id, version_id, profile_code, score, dimensions, created_at \
+         FROM quiz_results WHERE tenant_id = $1 AND share_token = $2",
+    )
+    .bind(tenant)
+    .bind(token)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(result_row).transpose()
+}
+
+/// Deletes session rows past their expiry (and, if given, started before `started_before`).
+/// Results (share links) and counters stay.
+pub async fn purge_sessions(
+    db: &Db,
+    now: i64,
+    started_before: Option<i64>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM quiz_sessions WHERE expires_at < $1 OR started_at < $2")
+        .bind(now)
+        .bind(started_before.unwrap_or(i64::MIN))
+        .execute(db.writer())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Counter cells of some versions over a day range, for analytics.
+pub async fn stats(
+    db: &Db,
+    tenant: &str,
+    version_ids: &[String],
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String, String, String, i64)>, StoreError> {
+    if version_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from(
+        "SELECT scope, day, metric, key, value FROM stats_daily \
+         WHERE tenant_id = $1 AND day >= $2 AND day <= $3 AND scope IN (",
+    );
+    for i in 0..version_ids.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("${}", i + 4));
+    }
+    sql.push(')');
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(from)
+        .bind(to);
+    for v in version_ids {
+        q = q.bind(v.clone());
+    }
+    let rows = q.fetch_all(db.reader()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("scope")?,
+                r.try_get("day")?,
+                r.try_get("metric")?,
+                r.try_get("key")?,
+                r.try_get("value")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn count_tests(db: &Db, tenant: &str) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM quiz_tests WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(db.reader())
+            .await?
+            .try_get(0)?,
+    )
+}
