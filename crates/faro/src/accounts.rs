@@ -151,8 +151,78 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("wrong username or password").with_code("invalid_credentials")
 }
 
+/// A signed-in staff session: the token (bearer or cookie) and its CSRF companion.
+pub struct SignedIn {
+    pub token: String,
+    pub csrf: String,
+    pub ttl: Duration,
+}
+
+/// Checks credentials for the JSON login and the panel's form alike: rate-limited per client
+/// and per username; the same message and the same argon2 work for unknown users and wrong
+/// passwords, so neither the answer nor its timing tells which.
+pub async fn sign_in(
+    core: &Core,
+    client: &str,
+    username: &str,
+    password: &str,
+) -> ApiResult<SignedIn> {
+    let quota = core.web.login_quota;
+    core.limit("login", client, quota).await?;
+    // Per username too, so a botnet cannot spread guesses for one account over many addresses.
+    core.limit("login_user", &username.to_lowercase(), quota)
+        .await?;
+    let tenant = faro_http::DEFAULT_TENANT;
+    let user = if check_username(username).is_ok() {
+        find_user(&core.db, tenant, username).await?
+    } else {
+        None
+    };
+    let ok = faro_auth::password::verify_blocking(
+        password.to_string(),
+        user.as_ref().map(|u| u.pass_hash.clone()),
+    )
+    .await;
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => return Err(invalid_credentials()),
+    };
+    let ttl = core.web.token_ttl;
+    let token = core
+        .keys
+        .issue(&user.id, &user.username, tenant, user.role, ttl, unix_now())
+        .map_err(ApiError::internal)?;
+    Ok(SignedIn {
+        token,
+        csrf: faro_auth::password::generate(),
+        ttl,
+    })
+}
+
+/// `Set-Cookie` headers for a session (or, with `None`, the headers that clear it).
+pub fn session_cookies(
+    core: &Core,
+    session: Option<&SignedIn>,
+) -> AppendHeaders<Vec<(header::HeaderName, HeaderValue)>> {
+    let secure = core.web.secure_cookies;
+    let (token, csrf, secs) = match session {
+        Some(s) => (s.token.as_str(), s.csrf.as_str(), s.ttl.as_secs()),
+        None => ("", "", 0),
+    };
+    AppendHeaders(
+        [
+            cookie(SESSION_COOKIE, token, secs, true, secure),
+            cookie(CSRF_COOKIE, csrf, secs, false, secure),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|v| (header::SET_COOKIE, v))
+        .collect(),
+    )
+}
+
 /// Signs in: a bearer token for API clients, plus the panel's HttpOnly session cookie and CSRF
-/// cookie. The same message and the same argon2 work for unknown users and wrong passwords.
+/// cookie.
 #[utoipa::path(post, path = "/api/v1/admin/login", tag = "accounts", request_body = LoginBody,
     responses(
         (status = 200, body = LoginResponse, headers(("Set-Cookie" = String))),
@@ -166,50 +236,15 @@ pub async fn login(
     ClientKey(client): ClientKey,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let quota = core.web.login_quota;
-    core.limit("login", &client, quota).await?;
-    // Per username too, so a botnet cannot spread guesses for one account over many addresses.
-    let user_key = body.username.to_lowercase();
-    core.limit("login_user", &user_key, quota).await?;
-    let tenant = faro_http::DEFAULT_TENANT;
-    let user = if check_username(&body.username).is_ok() {
-        find_user(&core.db, tenant, &body.username).await?
-    } else {
-        None
-    };
-    let ok = faro_auth::password::verify_blocking(
-        body.password.clone(),
-        user.as_ref().map(|u| u.pass_hash.clone()),
-    )
-    .await;
-    let user = match (ok, user) {
-        (true, Some(u)) => u,
-        _ => return Err(invalid_credentials()),
-    };
-    let ttl = core.web.token_ttl;
-    let token = core
-        .keys
-        .issue(&user.id, &user.username, tenant, user.role, ttl, unix_now())
-        .map_err(ApiError::internal)?;
-    let csrf = faro_auth::password::generate();
-    let secure = core.web.secure_cookies;
-    let secs = ttl.as_secs();
-    let cookies: Vec<(header::HeaderName, HeaderValue)> = [
-        cookie(SESSION_COOKIE, &token, secs, true, secure),
-        cookie(CSRF_COOKIE, &csrf, secs, false, secure),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|v| (header::SET_COOKIE, v))
-    .collect();
+    let session = sign_in(&core, &client, &body.username, &body.password).await?;
     Ok((
-        AppendHeaders(cookies),
+        session_cookies(&core, Some(&session)),
         [(header::CACHE_CONTROL, "no-store")],
         Json(LoginResponse {
-            access_token: token,
+            expires_in: session.ttl.as_secs(),
+            access_token: session.token,
             token_type: "Bearer",
-            expires_in: secs,
-            csrf_token: csrf,
+            csrf_token: session.csrf,
         }),
     ))
 }
@@ -218,16 +253,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/admin/logout", tag = "accounts",
     responses((status = 204, description = "Cookies cleared")))]
 pub async fn logout(State(core): State<Core>) -> impl IntoResponse {
-    let secure = core.web.secure_cookies;
-    let cookies: Vec<(header::HeaderName, HeaderValue)> = [
-        cookie(SESSION_COOKIE, "", 0, true, secure),
-        cookie(CSRF_COOKIE, "", 0, false, secure),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|v| (header::SET_COOKIE, v))
-    .collect();
-    (StatusCode::NO_CONTENT, AppendHeaders(cookies))
+    (StatusCode::NO_CONTENT, session_cookies(&core, None))
 }
 
 #[derive(Serialize, ToSchema)]

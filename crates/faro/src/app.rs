@@ -187,12 +187,16 @@ impl App {
 fn build_router(config: &Config, core: &Core, quiz: Option<Quiz>) -> Router {
     let mut api =
         OpenApiRouter::with_openapi(platform::api_doc()).merge(platform::router(core.clone()));
+    let mut pages = crate::panel::router(core.clone());
     if let Some(q) = quiz {
-        api = api.merge(faro_quiz::router(q));
+        api = api.merge(faro_quiz::router(q.clone()));
+        pages = pages
+            .merge(faro_quiz::pages::router(q.clone()))
+            .merge(faro_quiz::panel::router(q));
     }
     let (router, openapi) = api.split_for_parts();
     let openapi = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".into()));
-    let router = router.merge(platform::docs_router(openapi));
+    let router = router.merge(platform::docs_router(openapi)).merge(pages);
 
     let compression = CompressionLayer::new().compress_when(
         // Tiny JSON answers cost more to compress than they save.

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod panel;
 pub mod platform;
 pub mod telemetry;
 

@@ -9,6 +9,8 @@ pub mod analytics;
 pub mod cache;
 mod counters;
 pub mod jobs;
+pub mod pages;
+pub mod panel;
 pub mod public;
 pub mod seed;
 pub mod service;
