@@ -150,29 +150,8 @@ impl App {
                 stop_rx.clone(),
             ))
         });
-        let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
         let grace = self.config.request_timeout + Duration::from_secs(2);
-        let server = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = drain_tx.send(());
-        });
-        // In-flight requests are bounded by the request timeout; past that, stop regardless.
-        let result = tokio::select! {
-            r = server => r.map_err(anyhow::Error::from),
-            _ = async {
-                let _ = drain_rx.await;
-                tokio::time::sleep(grace).await;
-            } => {
-                tracing::warn!("graceful shutdown timed out; closing remaining connections");
-                Ok(())
-            }
-        };
+        let result = serve_connections(listener, self.router, shutdown, grace).await;
         let _ = stop_tx.send(true);
         let _ = flusher.await;
         if let Some(p) = purger {
@@ -182,6 +161,73 @@ impl App {
         tracing::info!("stopped");
         result
     }
+}
+
+/// How long a client may take to send a request's headers. `axum::serve` sets no timer, so a
+/// client trickling header bytes (slowloris) would hold its connection forever; bodies are
+/// bounded by the request timeout layer instead.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The accept loop: hyper with a header-read timeout, the peer address as `ConnectInfo`, and
+/// graceful shutdown that lets in-flight requests finish for at most `grace`.
+async fn serve_connections(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(grace) => {
+            tracing::warn!("graceful shutdown timed out; closing remaining connections");
+        }
+    }
+    Ok(())
 }
 
 fn build_router(config: &Config, core: &Core, quiz: Option<Quiz>) -> Router {

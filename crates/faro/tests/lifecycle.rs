@@ -1,0 +1,138 @@
+//! The server's life cycle: slow clients are cut off, and a graceful shutdown finishes
+//! in-flight work and flushes the batched counters, so nothing counted is lost.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use faro_store::{Backend, Db, DbOptions};
+use sqlx::Row;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn config(url: &str) -> faro::Config {
+    let env: BTreeMap<String, String> = [
+        ("DATABASE_URL", url),
+        ("FARO_BIND", "127.0.0.1:0"),
+        ("ADMIN_USER", "admin"),
+        ("ADMIN_PASSWORD", "lifecycle-password"),
+        ("ANTIBOT_MIN_SECONDS", "0"),
+        ("RATE_LIMIT_SESSION_STARTS", "off"),
+        ("RATE_LIMIT_ANSWERS", "off"),
+        // Long enough that only the shutdown flush can have written the counters.
+        ("COUNTER_FLUSH_MS", "1000"),
+        ("FARO_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    faro::Config::from_sources(None, &env).expect("config")
+}
+
+struct Running {
+    base: String,
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn start(url: &str) -> Running {
+    let _ = faro::platform::metrics_handle();
+    let app = faro::App::build(config(url).await).await.expect("build");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        base: format!("http://{addr}"),
+        addr,
+        stop,
+        done,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let url = faro_store::testing::create_database(Backend::Sqlite).await;
+    let server = start(&url).await;
+    let mut slow = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("partial headers");
+    let began = Instant::now();
+    let mut buf = [0u8; 512];
+    // The server must close (EOF, or a 408 and then EOF) well before a minute.
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "a slow client kept its connection for 30 s");
+    assert!(began.elapsed() >= faro::app::HEADER_READ_TIMEOUT - Duration::from_secs(1));
+    // Everyone else is still served.
+    let ok = reqwest::get(format!("{}/api/v1/health", server.base))
+        .await
+        .expect("health");
+    assert_eq!(ok.status(), 200);
+    let _ = server.stop.send(());
+    server.done.await.expect("join").expect("serve");
+}
+
+async fn started_count(url: &str) -> i64 {
+    let db = Db::connect(url, &DbOptions::default())
+        .await
+        .expect("reopen");
+    let n: i64 = sqlx::query(
+        "SELECT COALESCE(CAST(SUM(value) AS BIGINT), 0) FROM stats_daily WHERE metric = 'starts'",
+    )
+    .fetch_one(db.reader())
+    .await
+    .expect("sum")
+    .try_get(0)
+    .expect("n");
+    db.close().await;
+    n
+}
+
+async fn shutdown_flushes(backend: Backend) {
+    let url = faro_store::testing::create_database(backend).await;
+    let server = start(&url).await;
+    let client = reqwest::Client::new();
+    for _ in 0..5 {
+        let r = client
+            .post(format!(
+                "{}/api/v1/tests/que-tipo-de-ahorrista-sos/sessions",
+                server.base
+            ))
+            .send()
+            .await
+            .expect("start");
+        assert_eq!(r.status(), 201);
+    }
+    // Stop right away: the counters are still in memory (flush interval 1 s).
+    let _ = server.stop.send(());
+    server.done.await.expect("join").expect("serve");
+    assert_eq!(
+        started_count(&url).await,
+        5,
+        "graceful shutdown lost counts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_flushes_the_counters_on_sqlite() {
+    shutdown_flushes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_flushes_the_counters_on_postgres() {
+    shutdown_flushes(Backend::Postgres).await;
+}
