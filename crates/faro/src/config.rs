@@ -175,10 +175,10 @@ impl Config {
             None => format!("http://{bind}"),
         };
         let jwt_secret = get("JWT_SECRET").map(Secret);
-        if let Some(s) = &jwt_secret {
-            if s.0.len() < 32 {
-                return Err(err("JWT_SECRET", "must be at least 32 characters"));
-            }
+        if let Some(s) = &jwt_secret
+            && s.0.len() < 32
+        {
+            return Err(err("JWT_SECRET", "must be at least 32 characters"));
         }
         let admin_user = get("ADMIN_USER");
         let admin_password = get("ADMIN_PASSWORD").map(Secret);
@@ -189,18 +189,18 @@ impl Config {
                 "set ADMIN_PASSWORD or ADMIN_PASS_HASH, not both",
             ));
         }
-        if let Some(h) = &admin_pass_hash {
-            if !faro_auth::password::is_valid_phc(&h.0) {
-                return Err(err(
-                    "ADMIN_PASS_HASH",
-                    "must be an argon2id PHC string ($argon2id$v=19$...)",
-                ));
-            }
+        if let Some(h) = &admin_pass_hash
+            && !faro_auth::password::is_valid_phc(&h.0)
+        {
+            return Err(err(
+                "ADMIN_PASS_HASH",
+                "must be an argon2id PHC string ($argon2id$v=19$...)",
+            ));
         }
-        if let Some(p) = &admin_password {
-            if p.0.len() < 8 {
-                return Err(err("ADMIN_PASSWORD", "must be at least 8 characters"));
-            }
+        if let Some(p) = &admin_password
+            && p.0.len() < 8
+        {
+            return Err(err("ADMIN_PASSWORD", "must be at least 8 characters"));
         }
         if (admin_password.is_some() || admin_pass_hash.is_some()) && admin_user.is_none() {
             return Err(err(
@@ -218,10 +218,10 @@ impl Config {
             crate::accounts::check_username(u).map_err(|m| err("ADMIN_USER", m))?;
         }
         let redis_url = get("REDIS_URL").map(Secret);
-        if let Some(r) = &redis_url {
-            if !(r.0.starts_with("redis://") || r.0.starts_with("rediss://")) {
-                return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
-            }
+        if let Some(r) = &redis_url
+            && !(r.0.starts_with("redis://") || r.0.starts_with("rediss://"))
+        {
+            return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
         }
         let quota = |k: &'static str| -> Result<Option<Quota>, ConfigError> {
             faro_limits::parse_quota(&get(k).unwrap_or_default()).map_err(|e| err(k, e.to_string()))

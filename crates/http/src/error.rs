@@ -152,12 +152,11 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut details = self.details;
-        if self.status.is_server_error() {
-            if let Some(id) = crate::request_id::current() {
-                if let Value::Object(map) = &mut details {
-                    map.insert("request_id".into(), Value::String(id));
-                }
-            }
+        if self.status.is_server_error()
+            && let Some(id) = crate::request_id::current()
+            && let Value::Object(map) = &mut details
+        {
+            map.insert("request_id".into(), Value::String(id));
         }
         let body = json!({
             "error": { "code": self.code, "message": self.message, "details": details }

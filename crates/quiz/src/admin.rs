@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::{ApiError, ApiResult, FieldProblem, Json, Query};
-use faro_quiz_domain::{Mode, Problem, validate};
+use faro_quiz_domain::{Format, Mode, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::service::{self, QuizError, to_field};
+use crate::service::{self, to_field};
 use crate::{Quiz, rfc3339, store};
 
 #[derive(Serialize, ToSchema)]
@@ -96,15 +96,34 @@ pub struct CreatedTest {
     pub publish_problems: Vec<FieldProblem>,
 }
 
-/// Reads a definition document body: JSON, or YAML when the Content-Type says so.
-fn document(headers: &HeaderMap, body: &Bytes) -> Result<faro_quiz_domain::Definition, QuizError> {
-    let text = std::str::from_utf8(body).map_err(|_| {
-        QuizError::Invalid(vec![Problem::new("", "the document is not UTF-8 text")])
-    })?;
+/// Reads a definition document body: JSON, or YAML when the Content-Type says so. A body that
+/// is not JSON (or YAML) at all is malformed (400); a document with problems is 422.
+fn document(headers: &HeaderMap, body: &Bytes) -> ApiResult<faro_quiz_domain::Definition> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    service::parse_draft(text, service::format_of(ct))
+    let format = service::format_of(ct);
+    let (code, syntax) = match format {
+        Format::Json => ("malformed_json", "JSON"),
+        Format::Yaml => ("malformed_yaml", "YAML"),
+    };
+    let malformed = |message: String| {
+        ApiError::bad_request(code, format!("the body is not valid {syntax}")).with_details(
+            serde_json::json!({ "problems": [FieldProblem { path: String::new(), message }] }),
+        )
+    };
+    let text = std::str::from_utf8(body)
+        .map_err(|_| malformed("the document is not UTF-8 text".into()))?;
+    let parsed = match format {
+        Format::Json => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| e.to_string())
+        }
+        Format::Yaml => {
+            yaml_serde::from_str::<serde::de::IgnoredAny>(text).map_err(|e| e.to_string())
+        }
+    };
+    parsed.map_err(malformed)?;
+    Ok(service::parse_draft(text, format)?)
 }
 
 /// Creates a test from a definition document (JSON, or YAML with `Content-Type: application/yaml`).
@@ -424,33 +443,15 @@ pub struct QuestionList {
     pub items: Vec<QuestionEntry>,
 }
 
-struct Draft {
-    version: store::VersionRow,
-    doc: Value,
-}
-
-async fn load_version(quiz: &Quiz, tenant: &str, version_id: &str) -> ApiResult<Draft> {
+/// A version's document, for reading its questions.
+async fn load_document(quiz: &Quiz, tenant: &str, version_id: &str) -> ApiResult<Value> {
     let version = store::get_version_by_id(&quiz.core.db, tenant, version_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such version"))?;
-    let doc: Value = serde_json::from_str(&version.definition).map_err(ApiError::internal)?;
-    Ok(Draft { version, doc })
+    serde_json::from_str(&version.definition).map_err(ApiError::internal)
 }
 
-fn questions(doc: &Value) -> &[Value] {
-    doc.get("questions")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn key_of(q: &Value) -> Option<&str> {
-    q.get("key").and_then(Value::as_str)
-}
-
-fn rule_names(rule: &Value, key: &str) -> bool {
-    rule.pointer("/if/question").and_then(Value::as_str) == Some(key)
-}
+use service::{doc_questions as questions, key_of, rule_names};
 
 fn entry(doc: &Value, position: usize, q: &Value) -> QuestionEntry {
     let key = key_of(q).unwrap_or_default();
@@ -474,11 +475,11 @@ pub async fn list_questions(
     Viewer(user): Viewer,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<QuestionList>> {
-    let draft = load_version(&quiz, &user.tid, &q.test_version_id).await?;
-    let items = questions(&draft.doc)
+    let doc = load_document(&quiz, &user.tid, &q.test_version_id).await?;
+    let items = questions(&doc)
         .iter()
         .enumerate()
-        .map(|(i, qv)| entry(&draft.doc, i, qv))
+        .map(|(i, qv)| entry(&doc, i, qv))
         .collect();
     Ok(Json(QuestionList { items }))
 }
@@ -492,99 +493,40 @@ pub async fn get_question(
     Path(key): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<QuestionEntry>> {
-    let draft = load_version(&quiz, &user.tid, &q.test_version_id).await?;
-    let (i, qv) = questions(&draft.doc)
+    let doc = load_document(&quiz, &user.tid, &q.test_version_id).await?;
+    let (i, qv) = questions(&doc)
         .iter()
         .enumerate()
         .find(|(_, qv)| key_of(qv) == Some(key.as_str()))
         .ok_or_else(|| ApiError::not_found("no question with this key"))?;
-    Ok(Json(entry(&draft.doc, i, qv)))
+    Ok(Json(entry(&doc, i, qv)))
 }
 
-enum Edit<'a> {
-    Add(&'a QuestionEdit),
-    Replace(&'a str, &'a QuestionEdit),
-    Remove(&'a str),
-}
-
-/// Applies one question edit to the document, re-validates the whole draft and saves it.
+/// Applies one question edit through the service (shared with the panel's question editor).
 async fn apply(
     quiz: &Quiz,
     tenant: &str,
     version_id: &str,
-    edit: Edit<'_>,
+    op: service::QuestionOp,
 ) -> ApiResult<(Value, Option<String>)> {
-    let mut draft = load_version(quiz, tenant, version_id).await?;
-    if draft.version.status != store::STATUS_DRAFT {
-        return Err(service::frozen().into());
+    Ok(service::edit_question(&quiz.core.db, tenant, version_id, op).await?)
+}
+
+fn add_op(e: QuestionEdit) -> service::QuestionOp {
+    service::QuestionOp::Add {
+        question: e.question,
+        rules: e.rules,
+        position: e.position,
     }
-    let test = service::test_or_404(&quiz.core.db, tenant, &draft.version.test_id).await?;
-    let mut qs: Vec<Value> = questions(&draft.doc).to_vec();
-    let mut rules: Vec<Value> = draft
-        .doc
-        .get("rules")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let new_key = match &edit {
-        Edit::Add(e) | Edit::Replace(_, e) => Some(
-            key_of(&e.question)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "the question needs a key",
-                        vec![FieldProblem {
-                            path: "question.key".into(),
-                            message: "is required".into(),
-                        }],
-                    )
-                })?
-                .to_string(),
-        ),
-        Edit::Remove(_) => None,
-    };
-    match edit {
-        Edit::Add(e) => {
-            if qs.iter().any(|q| key_of(q) == new_key.as_deref()) {
-                return Err(ApiError::conflict(
-                    "question_exists",
-                    "a question with this key exists; PUT to change it",
-                ));
-            }
-            let at = e.position.unwrap_or(qs.len()).min(qs.len());
-            qs.insert(at, e.question.clone());
-            if let Some(rs) = &e.rules {
-                rules.extend(rs.iter().cloned());
-            }
-        }
-        Edit::Replace(key, e) => {
-            let i = qs
-                .iter()
-                .position(|q| key_of(q) == Some(key))
-                .ok_or_else(|| ApiError::not_found("no question with this key"))?;
-            qs.remove(i);
-            let at = e.position.unwrap_or(i).min(qs.len());
-            qs.insert(at, e.question.clone());
-            if let Some(rs) = &e.rules {
-                rules.retain(|r| !rule_names(r, key));
-                rules.extend(rs.iter().cloned());
-            }
-        }
-        Edit::Remove(key) => {
-            let i = qs
-                .iter()
-                .position(|q| key_of(q) == Some(key))
-                .ok_or_else(|| ApiError::not_found("no question with this key"))?;
-            qs.remove(i);
-            rules.retain(|r| !rule_names(r, key));
-        }
+}
+
+fn replace_op(key: String, e: QuestionEdit) -> service::QuestionOp {
+    service::QuestionOp::Replace {
+        key,
+        question: e.question,
+        rules: e.rules,
+        position: e.position,
     }
-    if let Value::Object(map) = &mut draft.doc {
-        map.insert("questions".into(), Value::Array(qs));
-        map.insert("rules".into(), Value::Array(rules));
-    }
-    let def = service::reparse(&draft.doc)?;
-    service::update_draft(&quiz.core.db, tenant, &test, &draft.version, &def).await?;
-    Ok((def.to_json_value(), new_key))
 }
 
 fn entry_for(doc: &Value, key: &str) -> ApiResult<QuestionEntry> {
@@ -606,7 +548,7 @@ pub async fn add_question(
     Query(q): Query<VersionQuery>,
     Json(body): Json<QuestionEdit>,
 ) -> ApiResult<(StatusCode, Json<QuestionEntry>)> {
-    let (doc, key) = apply(&quiz, &user.tid, &q.test_version_id, Edit::Add(&body)).await?;
+    let (doc, key) = apply(&quiz, &user.tid, &q.test_version_id, add_op(body)).await?;
     Ok((
         StatusCode::CREATED,
         Json(entry_for(&doc, key.as_deref().unwrap_or_default())?),
@@ -624,13 +566,7 @@ pub async fn update_question(
     Query(q): Query<VersionQuery>,
     Json(body): Json<QuestionEdit>,
 ) -> ApiResult<Json<QuestionEntry>> {
-    let (doc, new_key) = apply(
-        &quiz,
-        &user.tid,
-        &q.test_version_id,
-        Edit::Replace(&key, &body),
-    )
-    .await?;
+    let (doc, new_key) = apply(&quiz, &user.tid, &q.test_version_id, replace_op(key, body)).await?;
     Ok(Json(entry_for(
         &doc,
         new_key.as_deref().unwrap_or_default(),
@@ -647,6 +583,12 @@ pub async fn delete_question(
     Path(key): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<StatusCode> {
-    apply(&quiz, &user.tid, &q.test_version_id, Edit::Remove(&key)).await?;
+    apply(
+        &quiz,
+        &user.tid,
+        &q.test_version_id,
+        service::QuestionOp::Remove { key },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -274,34 +274,30 @@ pub fn day_range(
     Ok((fmt(from), fmt(to)))
 }
 
-/// Starts, finishes, conversion, drop-off per question, profiles, time to finish, sources,
-/// campaigns and share opens, from the daily counters (at most one flush interval behind).
-#[utoipa::path(get, path = "/api/v1/admin/analytics", tag = "quiz-admin",
-    security(("bearer" = [])), params(AnalyticsQuery),
-    responses((status = 200, body = Report), (status = 400, body = faro_http::ErrorBody),
-        (status = 401, body = faro_http::ErrorBody), (status = 404, body = faro_http::ErrorBody)))]
-pub async fn analytics(
-    State(quiz): State<Quiz>,
-    Viewer(user): Viewer,
-    Query(q): Query<AnalyticsQuery>,
-) -> ApiResult<Json<Report>> {
-    let tenant = user.tid.as_str();
-    let today = time::OffsetDateTime::now_utc().date();
-    let (from, to) = day_range(q.from.as_deref(), q.to.as_deref(), today)?;
-    let db = &quiz.core.db;
-    let (test, versions) = match (&q.test_id, &q.test_version_id) {
-        (Some(_), Some(_)) | (None, None) => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "give exactly one of test_id or test_version_id",
-            ));
-        }
-        (Some(test_id), None) => {
+/// What a report counts: every version of a test, or one version.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    Test(&'a str),
+    Version(&'a str),
+}
+
+/// Loads the counter cells of `scope` over `from..=to` (days as given by [`day_range`]) and
+/// adds them up: the one code path behind the analytics API, the panel's dashboard and its
+/// CSV export, so all three always show the same numbers.
+pub async fn report(
+    db: &faro_store::Db,
+    tenant: &str,
+    scope: Scope<'_>,
+    from: String,
+    to: String,
+) -> ApiResult<Report> {
+    let (test, versions) = match scope {
+        Scope::Test(test_id) => {
             let test = service::test_or_404(db, tenant, test_id).await?;
             let versions = store::list_versions(db, tenant, test_id).await?;
             (test, versions)
         }
-        (None, Some(version_id)) => {
+        Scope::Version(version_id) => {
             let v = store::get_version_by_id(db, tenant, version_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("no such version"))?;
@@ -332,13 +328,41 @@ pub async fn analytics(
         .into_iter()
         .map(|(_, day, metric, key, value)| (day, metric, key, value))
         .collect();
-    Ok(Json(Report {
+    Ok(Report {
         test_id: test.id,
         versions: versions.iter().map(|v| v.version).collect(),
         from,
         to,
         figures: aggregate(&cells, &questions, &profiles),
-    }))
+    })
+}
+
+/// Starts, finishes, conversion, drop-off per question, profiles, time to finish, sources,
+/// campaigns and share opens, from the daily counters (at most one flush interval behind).
+#[utoipa::path(get, path = "/api/v1/admin/analytics", tag = "quiz-admin",
+    security(("bearer" = [])), params(AnalyticsQuery),
+    responses((status = 200, body = Report), (status = 400, body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn analytics(
+    State(quiz): State<Quiz>,
+    Viewer(user): Viewer,
+    Query(q): Query<AnalyticsQuery>,
+) -> ApiResult<Json<Report>> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let (from, to) = day_range(q.from.as_deref(), q.to.as_deref(), today)?;
+    let scope = match (&q.test_id, &q.test_version_id) {
+        (Some(test_id), None) => Scope::Test(test_id),
+        (None, Some(version_id)) => Scope::Version(version_id),
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "give exactly one of test_id or test_version_id",
+            ));
+        }
+    };
+    Ok(Json(
+        report(&quiz.core.db, &user.tid, scope, from, to).await?,
+    ))
 }
 
 #[cfg(test)]

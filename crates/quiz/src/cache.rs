@@ -74,10 +74,9 @@ impl Cache {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(tenant)
+            && c.loaded.elapsed() < self.ttl
         {
-            if c.loaded.elapsed() < self.ttl {
-                return Ok(c.clone());
-            }
+            return Ok(c.clone());
         }
         let rows = store::served_tests(db, tenant).await?;
         let entries: Vec<Entry> = rows

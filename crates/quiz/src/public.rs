@@ -1,6 +1,8 @@
 //! The visitor's API: catalog, sessions, answers, results. Handlers are thin: they read,
 //! call the domain, write, count.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,6 +14,7 @@ use faro_store::unix_now;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::cache::Version;
 use crate::views::*;
 use crate::{Quiz, counters, store};
 
@@ -96,7 +99,7 @@ pub async fn get_test(
     Ok(crate::cached_json(&headers, &detail, 10))
 }
 
-fn test_not_found() -> ApiError {
+pub(crate) fn test_not_found() -> ApiError {
     ApiError::not_found("no active test with this slug").with_code("test_not_found")
 }
 
@@ -131,24 +134,67 @@ pub async fn start_session(
     body: Bytes,
 ) -> ApiResult<(StatusCode, RateLimitHeaders, Json<SessionStarted>)> {
     let body: StartBody = crate::optional_json(&body)?;
+    let started = start(
+        &quiz,
+        &slug,
+        &client,
+        body.source.or(q.utm_source),
+        body.campaign.or(q.utm_campaign),
+    )
+    .await?;
+    let def = &started.version.def;
+    let first = def
+        .questions
+        .get(started.first)
+        .ok_or_else(|| ApiError::internal("published version without questions"))?;
+    Ok((
+        StatusCode::CREATED,
+        started.limits,
+        Json(SessionStarted {
+            test_version: started.version.version,
+            first_question: QuestionView::new(first, started.state.progress(def)),
+            session_id: started.session_id,
+        }),
+    ))
+}
+
+/// A session just started, for the JSON API and the pages alike.
+pub(crate) struct Started {
+    pub(crate) limits: RateLimitHeaders,
+    pub(crate) session_id: String,
+    pub(crate) version: Arc<Version>,
+    pub(crate) state: SessionState,
+    /// Index of the first question.
+    pub(crate) first: usize,
+}
+
+/// Starts a session on the served version of `slug`: rate limit, insert, count. `source` and
+/// `campaign` are the raw attribution labels (sanitised here).
+pub(crate) async fn start(
+    quiz: &Quiz,
+    slug: &str,
+    client: &str,
+    source: Option<String>,
+    campaign: Option<String>,
+) -> ApiResult<Started> {
     let limits = quiz
         .core
-        .limit("session_starts", &client, quiz.cfg.session_starts)
+        .limit("session_starts", client, quiz.cfg.session_starts)
         .await?;
     let tenant = quiz.core.public_tenant();
     let catalog = quiz.cache.catalog(&quiz.core.db, tenant).await?;
-    let entry = catalog.get(&slug).ok_or_else(test_not_found)?;
+    let entry = catalog.get(slug).ok_or_else(test_not_found)?;
     let version = quiz
         .cache
         .version(&quiz.core.db, tenant, &entry.version_id)
         .await?
         .ok_or_else(test_not_found)?;
-    let source = crate::attribution(body.source.or(q.utm_source));
-    let campaign = crate::attribution(body.campaign.or(q.utm_campaign));
+    let source = crate::attribution(source);
+    let campaign = crate::attribution(campaign);
     let state = SessionState::start(&version.def);
-    let first = state
+    let (first_index, first) = state
         .current()
-        .and_then(|i| version.def.questions.get(i))
+        .and_then(|i| version.def.questions.get(i).map(|q| (i, q)))
         .ok_or_else(|| ApiError::internal("published version without questions"))?;
     let now = unix_now();
     let state_text = crate::state_to_text(&state)?;
@@ -164,9 +210,14 @@ pub async fn start_session(
             campaign: campaign.as_deref(),
         },
     )
-    .await?;
+    .await?
+    .ok_or_else(|| {
+        // Deleted elsewhere while our catalog still listed it: forget the stale catalog.
+        quiz.cache.invalidate_catalog(tenant);
+        test_not_found()
+    })?;
     counters::started(
-        &quiz,
+        quiz,
         tenant,
         &version.id,
         now,
@@ -174,25 +225,24 @@ pub async fn start_session(
         source.as_deref(),
         campaign.as_deref(),
     );
-    Ok((
-        StatusCode::CREATED,
+    Ok(Started {
         limits,
-        Json(SessionStarted {
-            session_id,
-            test_version: version.version,
-            first_question: QuestionView::new(first, state.progress(&version.def)),
-        }),
-    ))
+        session_id,
+        version,
+        state,
+        first: first_index,
+    })
 }
 
 /// A loaded, live session with its definition.
 pub(crate) struct LiveSession {
     pub(crate) row: store::SessionRow,
     pub(crate) state: SessionState,
-    pub(crate) version: std::sync::Arc<crate::cache::Version>,
+    pub(crate) version: Arc<Version>,
 }
 
-async fn load(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResult<LiveSession> {
+/// Loads a live session (404 unknown, 410 expired) with its cached definition.
+pub(crate) async fn load(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResult<LiveSession> {
     if uuid::Uuid::parse_str(session_id).is_err() {
         return Err(session_not_found());
     }
@@ -285,55 +335,74 @@ pub async fn answer(
     ClientKey(client): ClientKey,
     Json(body): Json<AnswerBody>,
 ) -> ApiResult<(RateLimitHeaders, Json<AnswerAccepted>)> {
-    let limits = quiz
-        .core
-        .limit("answers", &client, quiz.cfg.answers)
-        .await?;
+    let selected = body.selected_option_ids.unwrap_or_default();
+    let answered = submit_answer(
+        &quiz,
+        &session_id,
+        &client,
+        &AnswerInput {
+            question_id: &body.question_id,
+            selected_option_ids: &selected,
+            value: body.value,
+        },
+    )
+    .await?;
+    let live = &answered.live;
+    let def = &live.version.def;
+    let next = answered.next.and_then(|i| def.questions.get(i));
+    Ok((
+        answered.limits,
+        Json(AnswerAccepted {
+            result_ready: next.is_none(),
+            next_question: next.map(|q| QuestionView::new(q, live.state.progress(def))),
+        }),
+    ))
+}
+
+/// An accepted answer: the session as saved, and the index of the next question (None when
+/// the result is ready).
+pub(crate) struct Answered {
+    pub(crate) limits: RateLimitHeaders,
+    pub(crate) live: LiveSession,
+    pub(crate) next: Option<usize>,
+}
+
+/// Answers the current question of a session: rate limit, domain step, optimistic save, count.
+pub(crate) async fn submit_answer(
+    quiz: &Quiz,
+    session_id: &str,
+    client: &str,
+    input: &AnswerInput<'_>,
+) -> ApiResult<Answered> {
+    let limits = quiz.core.limit("answers", client, quiz.cfg.answers).await?;
     let tenant = quiz.core.public_tenant();
-    let mut live = load(&quiz, tenant, &session_id).await?;
+    let mut live = load(quiz, tenant, session_id).await?;
     if live.row.status == store::SESSION_FINISHED {
         return Err(finished_conflict());
     }
     let def = &live.version.def;
-    let selected = body.selected_option_ids.unwrap_or_default();
-    let answered_key = body.question_id.clone();
-    let step = live
-        .state
-        .answer(
-            def,
-            &AnswerInput {
-                question_id: &body.question_id,
-                selected_option_ids: &selected,
-                value: body.value,
-            },
-        )
-        .map_err(answer_error)?;
+    let step = live.state.answer(def, input).map_err(answer_error)?;
     let text = crate::state_to_text(&live.state)?;
-    if !store::save_state(&quiz.core.db, tenant, &session_id, live.row.rev, &text).await? {
+    if !store::save_state(&quiz.core.db, tenant, session_id, live.row.rev, &text).await? {
         return Err(ApiError::conflict(
             "concurrent_answer",
             "this session changed while answering (another tab?); fetch the current question",
         ));
     }
     let next = match step {
-        Step::Next(i) => def.questions.get(i),
+        Step::Next(i) => def.questions.get(i).map(|_| i),
         Step::End => None,
     };
     counters::answered(
-        &quiz,
+        quiz,
         tenant,
         &live.version.id,
         live.row.started_at,
-        &answered_key,
-        next.map(|q| q.key.as_str()),
+        input.question_id,
+        next.and_then(|i| def.questions.get(i))
+            .map(|q| q.key.as_str()),
     );
-    Ok((
-        limits,
-        Json(AnswerAccepted {
-            result_ready: next.is_none(),
-            next_question: next.map(|q| QuestionView::new(q, live.state.progress(def))),
-        }),
-    ))
+    Ok(Answered { limits, live, next })
 }
 
 fn answer_error(e: AnswerError) -> ApiError {
@@ -370,10 +439,22 @@ pub async fn finish(
     State(quiz): State<Quiz>,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<FinishResult>> {
+    Ok(Json(complete(&quiz, &session_id).await?.result))
+}
+
+/// A finished session's result and its share token.
+pub(crate) struct Finished {
+    pub(crate) token: String,
+    pub(crate) result: FinishResult,
+}
+
+/// Scores a complete session and stores its result, once: finishing again returns the same
+/// result and counts nothing. 409 while questions remain.
+pub(crate) async fn complete(quiz: &Quiz, session_id: &str) -> ApiResult<Finished> {
     let tenant = quiz.core.public_tenant();
-    let live = load(&quiz, tenant, &session_id).await?;
+    let live = load(quiz, tenant, session_id).await?;
     if let Some(token) = &live.row.share_token {
-        return finished_result(&quiz, tenant, token).await;
+        return finished_result(quiz, tenant, token).await;
     }
     let def = &live.version.def;
     let outcome = faro_quiz_domain::score(def, &live.state).map_err(|e| match e {
@@ -404,7 +485,7 @@ pub async fn finish(
         &quiz.core.db,
         &store::Finish {
             tenant,
-            session_id: &session_id,
+            session_id,
             test_id: &live.version.test_id,
             version_id: &live.version.id,
             share_token: &token,
@@ -418,40 +499,44 @@ pub async fn finish(
     .await?;
     if !won {
         // A concurrent finish got there first: return its result, count nothing.
-        let row = store::get_session(&quiz.core.db, tenant, &session_id)
+        let row = store::get_session(&quiz.core.db, tenant, session_id)
             .await?
             .ok_or_else(session_not_found)?;
         let token = row
             .share_token
             .ok_or_else(|| ApiError::internal("finished session without share token"))?;
-        return finished_result(&quiz, tenant, &token).await;
+        return finished_result(quiz, tenant, &token).await;
     }
     let suspicious = now - live.row.started_at < quiz.cfg.antibot_min_seconds;
-    counters::finished(&quiz, tenant, &live, now, &profile.code, suspicious);
-    Ok(Json(FinishResult {
+    counters::finished(quiz, tenant, &live, now, &profile.code, suspicious);
+    let result = FinishResult {
         profile_code: profile.code.clone(),
         title: profile.title.clone(),
         summary: profile.summary.clone(),
         recommendations: profile.recommendations.clone(),
         score: outcome.score,
         dimensions,
-        share_url: crate::share_url(&quiz, &token),
-    }))
+        share_url: crate::share_url(quiz, &token),
+    };
+    Ok(Finished { token, result })
 }
 
-async fn finished_result(quiz: &Quiz, tenant: &str, token: &str) -> ApiResult<Json<FinishResult>> {
+async fn finished_result(quiz: &Quiz, tenant: &str, token: &str) -> ApiResult<Finished> {
     let (shared, _) = crate::share::load(quiz, tenant, token)
         .await?
         .ok_or_else(|| ApiError::internal("result row missing for a finished session"))?;
-    Ok(Json(FinishResult {
-        profile_code: shared.profile_code,
-        title: shared.title,
-        summary: shared.summary,
-        recommendations: shared.recommendations,
-        score: shared.score,
-        dimensions: shared.dimensions,
-        share_url: shared.share_url,
-    }))
+    Ok(Finished {
+        token: token.to_string(),
+        result: FinishResult {
+            profile_code: shared.profile_code,
+            title: shared.title,
+            summary: shared.summary,
+            recommendations: shared.recommendations,
+            score: shared.score,
+            dimensions: shared.dimensions,
+            share_url: shared.share_url,
+        },
+    })
 }
 
 impl LiveSession {

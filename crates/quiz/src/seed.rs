@@ -17,12 +17,16 @@ pub async fn seed_demo(db: &Db, tenant: &str) -> Result<Option<String>, QuizErro
     }
     let def = service::parse_draft(DEMO_YAML, Format::Yaml)?;
     let slug = def.slug.clone();
-    match service::import(db, tenant, &def, true).await {
-        Ok(_) => {}
-        // Another instance seeded it at the same moment.
+    // Create, never add a version to an existing test: when several instances start together,
+    // exactly one create wins the slug and publishes; the others leave the demo to it.
+    let created = match service::create_test(db, tenant, &def).await {
+        Ok(created) => created,
         Err(QuizError::Conflict("slug_taken", _)) => return Ok(None),
         Err(e) => return Err(e),
-    }
+    };
+    let test = service::test_or_404(db, tenant, &created.test_id).await?;
+    let version = service::version_or_404(db, tenant, &test.id, 1).await?;
+    service::publish(db, tenant, &test, &version).await?;
     put_setting(db, SEEDED_KEY, "1").await?;
     Ok(Some(slug))
 }

@@ -233,3 +233,124 @@ pub async fn export(db: &Db, tenant: &str, slug: &str) -> Result<Value, QuizErro
 pub fn reparse(value: &Value) -> Result<Definition, QuizError> {
     parse_value(value, Mode::Draft).map_err(QuizError::Invalid)
 }
+
+// ---- question-by-question editing of a draft -------------------------------------------
+
+/// One question-level edit of a draft's document. The admin API's questions endpoints and the
+/// panel's question editor both go through [`edit_question`].
+pub enum QuestionOp {
+    /// Inserts a new question (at `position`, default last), with the rules given.
+    Add {
+        question: Value,
+        rules: Option<Vec<Value>>,
+        position: Option<usize>,
+    },
+    /// Replaces the question keyed `key` (staying where it is unless `position` says
+    /// otherwise); `rules`, if given, replace every rule whose condition names `key`.
+    Replace {
+        key: String,
+        question: Value,
+        rules: Option<Vec<Value>>,
+        position: Option<usize>,
+    },
+    /// Removes the question keyed `key` with the rules naming it.
+    Remove { key: String },
+}
+
+/// The document's questions (empty when absent).
+pub fn doc_questions(doc: &Value) -> &[Value] {
+    doc.get("questions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// A question's (or any entry's) `key`.
+pub fn key_of(q: &Value) -> Option<&str> {
+    q.get("key").and_then(Value::as_str)
+}
+
+/// True when the rule's condition names question `key`.
+pub fn rule_names(rule: &Value, key: &str) -> bool {
+    rule.pointer("/if/question").and_then(Value::as_str) == Some(key)
+}
+
+/// Applies one question edit to a draft, re-validates the whole document and saves it.
+/// Returns the saved document and the edited question's key (`None` for a removal).
+pub async fn edit_question(
+    db: &Db,
+    tenant: &str,
+    version_id: &str,
+    op: QuestionOp,
+) -> Result<(Value, Option<String>), QuizError> {
+    let version = store::get_version_by_id(db, tenant, version_id)
+        .await?
+        .ok_or(QuizError::NotFound("no such version"))?;
+    if version.status != store::STATUS_DRAFT {
+        return Err(frozen());
+    }
+    let mut doc: Value = serde_json::from_str(&version.definition)
+        .map_err(|e| QuizError::Store(StoreError::corrupt(e)))?;
+    let test = test_or_404(db, tenant, &version.test_id).await?;
+    let mut qs: Vec<Value> = doc_questions(&doc).to_vec();
+    let mut rules: Vec<Value> = doc
+        .get("rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let key_required = || QuizError::Invalid(vec![Problem::new("question.key", "is required")]);
+    let position_of = |qs: &[Value], key: &str| {
+        qs.iter()
+            .position(|q| key_of(q) == Some(key))
+            .ok_or(QuizError::NotFound("no question with this key"))
+    };
+    let new_key = match op {
+        QuestionOp::Add {
+            question,
+            rules: new_rules,
+            position,
+        } => {
+            let key = key_of(&question).ok_or_else(key_required)?.to_string();
+            if qs.iter().any(|q| key_of(q) == Some(key.as_str())) {
+                return Err(QuizError::Conflict(
+                    "question_exists",
+                    "a question with this key exists; PUT to change it".into(),
+                ));
+            }
+            let at = position.unwrap_or(qs.len()).min(qs.len());
+            qs.insert(at, question);
+            rules.extend(new_rules.unwrap_or_default());
+            Some(key)
+        }
+        QuestionOp::Replace {
+            key,
+            question,
+            rules: new_rules,
+            position,
+        } => {
+            let new_key = key_of(&question).ok_or_else(key_required)?.to_string();
+            let i = position_of(&qs, &key)?;
+            qs.remove(i);
+            let at = position.unwrap_or(i).min(qs.len());
+            qs.insert(at, question);
+            if let Some(rs) = new_rules {
+                rules.retain(|r| !rule_names(r, &key));
+                rules.extend(rs);
+            }
+            Some(new_key)
+        }
+        QuestionOp::Remove { key } => {
+            let i = position_of(&qs, &key)?;
+            qs.remove(i);
+            rules.retain(|r| !rule_names(r, &key));
+            None
+        }
+    };
+    if let Value::Object(map) = &mut doc {
+        map.insert("questions".into(), Value::Array(qs));
+        map.insert("rules".into(), Value::Array(rules));
+    }
+    let def = reparse(&doc)?;
+    update_draft(db, tenant, &test, &version, &def).await?;
+    Ok((def.to_json_value(), new_key))
+}

@@ -1,13 +1,14 @@
 //! The public result behind a share link: JSON for clients, HTML with OpenGraph and Twitter
-//! card tags for people and social networks. It never holds answers, ids, hashes or anything
-//! personal: only the test, the profile and the scores.
+//! card tags for people and social networks (the page itself is `pages::result`). It never
+//! holds answers, ids, hashes or anything personal: only the test, the profile and the scores.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use faro_http::{ApiError, ApiResult, Json};
 use faro_store::unix_now;
 
+use crate::pages::i18n::Lang;
 use crate::views::{DimensionResult, SharedResult, SharedTest};
 use crate::{Quiz, store};
 
@@ -70,7 +71,32 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
 }
 
-/// A shared result: HTML by default, JSON with `Accept: application/json`. Counts a share open.
+/// Escapes text for HTML (kept for callers outside the templates).
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A browser navigating here from one of our own pages: the visitor who just finished the test
+/// seeing their result, not someone opening a shared link. Not counted as a share open, so the
+/// pages count exactly what the JSON API does (its `finish` shows the result without a visit).
+fn own_navigation(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    get("sec-fetch-site") == Some("same-origin") && get("sec-fetch-mode") == Some("navigate")
+}
+
+/// A shared result: HTML by default, JSON with `Accept: application/json`. Counts a share open
+/// (except the finisher's own first view, which arrives from our own pages).
 #[utoipa::path(get, path = "/r/{share_token}", tag = "quiz",
     params(("share_token" = String, Path)),
     responses(
@@ -90,100 +116,26 @@ pub async fn shared_result(
                 ApiError::not_found("no result behind this link").with_code("result_not_found")
             );
         }
-        return Ok((axum::http::StatusCode::NOT_FOUND, Html(not_found_page())).into_response());
+        return Ok(crate::pages::result_not_found(Lang::for_visitor(&headers)));
     };
-    crate::counters::share_opened(&quiz, tenant, &version_id, unix_now());
-    let cache = [(header::CACHE_CONTROL, "public, max-age=300")];
+    let cache = [
+        (header::CACHE_CONTROL, "public, max-age=300"),
+        (header::VARY, "Accept"),
+    ];
     if json {
+        crate::counters::share_opened(&quiz, tenant, &version_id, unix_now());
         return Ok((cache, Json(shared)).into_response());
     }
-    Ok((cache, Html(render(&shared))).into_response())
-}
-
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    if !own_navigation(&headers) {
+        crate::counters::share_opened(&quiz, tenant, &version_id, unix_now());
     }
-    out
-}
-
-fn not_found_page() -> String {
-    "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Not found</title></head><body><h1>This result does not exist</h1></body></html>".to_string()
-}
-
-fn render(r: &SharedResult) -> String {
-    let title = format!("{} — {}", r.title, r.test.title);
-    let description = r.summary.chars().take(200).collect::<String>();
-    let mut bars = String::new();
-    for d in &r.dimensions {
-        bars.push_str(&format!(
-            "<li><span>{}</span><span class=\"bar\"><span style=\"width:{}%\"></span></span><b>{}</b></li>",
-            esc(&d.label),
-            d.score,
-            d.score
-        ));
-    }
-    let recs: String = r
-        .recommendations
-        .iter()
-        .map(|x| format!("<li>{}</li>", esc(x)))
-        .collect();
-    format!(
-        r#"<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title>
-<meta name="description" content="{desc}">
-<meta property="og:type" content="website">
-<meta property="og:title" content="{title}">
-<meta property="og:description" content="{desc}">
-<meta property="og:url" content="{url}">
-<meta name="twitter:card" content="summary">
-<meta name="twitter:title" content="{title}">
-<meta name="twitter:description" content="{desc}">
-<style>
-body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d2330}}
-.score{{font-size:3rem;font-weight:700;color:#2d5bd7}}
-ul.dims{{list-style:none;padding:0}} ul.dims li{{display:grid;grid-template-columns:9rem 1fr 2.5rem;gap:.5rem;align-items:center;margin:.4rem 0}}
-.bar{{background:#e6e9f0;border-radius:4px;height:.7rem;display:block}} .bar span{{background:#2d5bd7;border-radius:4px;height:100%;display:block}}
-a.cta{{display:inline-block;margin-top:1rem;padding:.7rem 1.2rem;background:#2d5bd7;color:#fff;border-radius:6px;text-decoration:none}}
-</style>
-</head>
-<body>
-<main>
-<p>{test}</p>
-<h1>{profile}</h1>
-<p class="score">{score}/100</p>
-<p>{summary}</p>
-<ul class="dims">{bars}</ul>
-<h2>✔</h2>
-<ul>{recs}</ul>
-<a class="cta" href="{take}">{test}</a>
-</main>
-</body>
-</html>"#,
-        lang = esc(&r.test.lang),
-        title = esc(&title),
-        desc = esc(&description),
-        url = esc(&r.share_url),
-        test = esc(&r.test.title),
-        profile = esc(&r.title),
-        score = r.score,
-        summary = esc(&r.summary),
-        bars = bars,
-        recs = recs,
-        take = esc(&r.take_url),
-    )
+    // The version was just loaded into the cache by `load`: no database work here.
+    let version = quiz
+        .cache
+        .version(&quiz.core.db, tenant, &version_id)
+        .await?;
+    let page = crate::pages::result::page(&shared, version.as_ref().map(|v| &v.def), &headers);
+    Ok((cache, page).into_response())
 }
 
 #[cfg(test)]
@@ -201,5 +153,17 @@ mod tests {
     #[test]
     fn html_is_escaped() {
         assert_eq!(esc("<script>\"'&"), "&lt;script&gt;&quot;&#39;&amp;");
+    }
+
+    #[test]
+    fn only_same_origin_navigations_are_own_views() {
+        use axum::http::HeaderValue;
+        let mut h = HeaderMap::new();
+        assert!(!own_navigation(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        h.insert("sec-fetch-mode", HeaderValue::from_static("navigate"));
+        assert!(own_navigation(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!own_navigation(&h));
     }
 }

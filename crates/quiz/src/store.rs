@@ -465,11 +465,14 @@ pub struct NewSession<'a> {
     pub campaign: Option<&'a str>,
 }
 
-pub async fn insert_session(db: &Db, s: &NewSession<'_>) -> Result<String, StoreError> {
+/// Inserts a session; `None` when its version no longer exists (the test was deleted, maybe by
+/// another instance whose change this instance's catalog cache has not seen yet).
+pub async fn insert_session(db: &Db, s: &NewSession<'_>) -> Result<Option<String>, StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO quiz_sessions (id, tenant_id, version_id, state, rev, status, started_at, \
-         expires_at, source, campaign) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9)",
+         expires_at, source, campaign) SELECT $1, $2, $3, $4, 0, $5, $6, $7, $8, $9 \
+         WHERE EXISTS (SELECT 1 FROM quiz_versions WHERE tenant_id = $2 AND id = $3)",
     )
     .bind(&id)
     .bind(s.tenant)
@@ -482,7 +485,7 @@ pub async fn insert_session(db: &Db, s: &NewSession<'_>) -> Result<String, Store
     .bind(s.campaign)
     .execute(db.writer())
     .await?;
-    Ok(id)
+    Ok((done.rows_affected() > 0).then_some(id))
 }
 
 const SESSION_COLUMNS: &str = "id, version_id, state, rev, status, started_at, finished_at, \

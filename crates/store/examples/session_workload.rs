@@ -18,7 +18,10 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS w_sessions (id TEXT PRIMARY KEY
 /// The workload, written once per pool type through a tiny trait so every variant runs the
 /// same statements.
 trait Pools: Send + Sync + 'static {
-    fn session(&self, n: usize) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+    fn session(
+        &self,
+        n: usize,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 struct AnyDb(Db);
@@ -26,33 +29,39 @@ struct AnyDb(Db);
 impl Pools for AnyDb {
     async fn session(&self, n: usize) -> Result<(), sqlx::Error> {
         let id = format!("s{n}-{}", uuid::Uuid::new_v4());
-        sqlx::query("INSERT INTO w_sessions (id, state, rev, status) VALUES ($1, $2, 0, 'started')")
-            .bind(&id)
-            .bind("{\"c\":0,\"a\":[]}")
-            .execute(self.0.writer())
-            .await?;
+        sqlx::query(
+            "INSERT INTO w_sessions (id, state, rev, status) VALUES ($1, $2, 0, 'started')",
+        )
+        .bind(&id)
+        .bind("{\"c\":0,\"a\":[]}")
+        .execute(self.0.writer())
+        .await?;
         for i in 0..8i64 {
             let row = sqlx::query("SELECT state, rev FROM w_sessions WHERE id = $1")
                 .bind(&id)
                 .fetch_one(self.0.reader())
                 .await?;
             let rev: i64 = row.try_get(1)?;
-            sqlx::query("UPDATE w_sessions SET state = $1, rev = rev + 1 WHERE id = $2 AND rev = $3")
-                .bind(format!("{{\"c\":{},\"a\":[{}]}}", i + 1, i))
-                .bind(&id)
-                .bind(rev)
-                .execute(self.0.writer())
-                .await?;
+            sqlx::query(
+                "UPDATE w_sessions SET state = $1, rev = rev + 1 WHERE id = $2 AND rev = $3",
+            )
+            .bind(format!("{{\"c\":{},\"a\":[{}]}}", i + 1, i))
+            .bind(&id)
+            .bind(rev)
+            .execute(self.0.writer())
+            .await?;
         }
         let mut tx = self
             .0
             .begin_write()
             .await
             .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        sqlx::query("UPDATE w_sessions SET status = 'finished' WHERE id = $1 AND status = 'started'")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE w_sessions SET status = 'finished' WHERE id = $1 AND status = 'started'",
+        )
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO w_results (token, body) VALUES ($1, $2)")
             .bind(format!("t-{id}"))
             .bind("{\"score\":50}")
@@ -120,10 +129,10 @@ async fn run<P: Pools>(label: &str, pools: P, sessions: usize, concurrency: usiz
                 if n >= sessions {
                     break;
                 }
-                if let Err(e) = pools.session(n).await {
-                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
-                        eprintln!("{label}: {e}");
-                    }
+                if let Err(e) = pools.session(n).await
+                    && errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3
+                {
+                    eprintln!("{label}: {e}");
                 }
             }
         }));
@@ -150,7 +159,9 @@ async fn main() {
 
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let url = testing::create_database(backend).await;
-        let db = Db::connect(&url, &DbOptions::default()).await.expect("connect");
+        let db = Db::connect(&url, &DbOptions::default())
+            .await
+            .expect("connect");
         db.writer().execute(SCHEMA).await.expect("schema");
         run(
             &format!("Faro Db (Any, {})", backend.name()),
@@ -171,7 +182,13 @@ async fn main() {
                     .connect_with(opts)
                     .await
                     .expect("native sqlite");
-                run("native SqlitePool, 8 writers", NativeSqlite(pool), sessions, concurrency).await;
+                run(
+                    "native SqlitePool, 8 writers",
+                    NativeSqlite(pool),
+                    sessions,
+                    concurrency,
+                )
+                .await;
             }
             Backend::Postgres => {
                 let pool = sqlx::postgres::PgPoolOptions::new()

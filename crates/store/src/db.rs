@@ -200,14 +200,13 @@ fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
             "DATABASE_URL names no SQLite file".into(),
         ));
     }
-    if path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::ReadOnly(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-        }
+    if path != ":memory:"
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::ReadOnly(format!("cannot create {}: {e}", parent.display()))
+        })?;
     }
     Ok(match query {
         Some(q) if q.contains("mode=") => format!("sqlite://{path}?{q}"),
