@@ -1,0 +1,128 @@
+// Screenshots of the admin panel for docs/: the dashboard at a phone (390×844) and a desktop
+// (1280×800) size, plus the tests list and a draft's editor on a desktop.
+//
+//   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... \
+//     OUT_DIR=docs/screenshots node e2e/admin-screenshots.mjs
+//
+// So that the dashboard has something to show, it first drives VISITS (default 40) visitor
+// sessions of the demo test through the JSON API, with a few sources and campaigns, some
+// abandoned halfway; run it against a throwaway database (the numbers are real analytics).
+// The counters reach the database after COUNTER_FLUSH_MS: the script waits 2 s.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BASE_URL, DEMO_SLUG, fail, launch } from './lib.mjs';
+
+const OUT_DIR = resolve(process.env.OUT_DIR || 'docs/screenshots');
+const USER = process.env.ADMIN_USER;
+const PASSWORD = process.env.ADMIN_PASSWORD;
+const VISITS = Number(process.env.VISITS || 40);
+if (!USER || !PASSWORD) fail('ADMIN_USER and ADMIN_PASSWORD are required');
+mkdirSync(OUT_DIR, { recursive: true });
+
+// A small deterministic generator, so two runs draw the same picture.
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const pickOne = (list) => list[Math.floor(rand() * list.length)];
+
+async function api(method, path, body, token) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) fail(`${method} ${path}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function answerFor(q) {
+  const ids = (q.options || []).map((o) => o.id);
+  if (q.type === 'scale') {
+    const { min, max } = q.scale;
+    return { question_id: q.id, value: min + Math.floor(rand() * (max - min + 1)) };
+  }
+  if (q.type === 'multi') {
+    const max = Math.max(q.min_select || 1, Math.min(q.max_select || ids.length, 1 + Math.floor(rand() * ids.length)));
+    const chosen = [...ids].sort(() => rand() - 0.5).slice(0, max);
+    return { question_id: q.id, selected_option_ids: chosen };
+  }
+  return { question_id: q.id, selected_option_ids: [pickOne(ids)] };
+}
+
+/** One visitor: starts with a source/campaign, answers, and finishes unless it gives up. */
+async function visit(slug) {
+  const source = pickOne(['newsletter', 'newsletter', 'instagram', 'instagram', 'google', 'partner-blog', '']);
+  const campaign = pickOne(['spring-2026', 'spring-2026', 'black-friday', '', '']);
+  const query = new URLSearchParams();
+  if (source) query.set('utm_source', source);
+  if (campaign) query.set('utm_campaign', campaign);
+  const started = await api('POST', `/api/v1/tests/${slug}/sessions?${query}`);
+  let q = started.first_question;
+  const giveUpAt = rand() < 0.3 ? 1 + Math.floor(rand() * 4) : Infinity;
+  for (let n = 1; q; n++) {
+    if (n >= giveUpAt) return;
+    const r = await api('POST', `/api/v1/sessions/${started.session_id}/answer`, answerFor(q));
+    q = r.next_question;
+  }
+  await api('POST', `/api/v1/sessions/${started.session_id}/finish`);
+}
+
+const { access_token: token } = await api('POST', '/api/v1/admin/login', { username: USER, password: PASSWORD });
+const tests = await api('GET', '/api/v1/admin/tests?limit=200', null, token);
+const demo = tests.items.find((t) => t.slug === DEMO_SLUG);
+if (!demo) fail(`no test ${DEMO_SLUG}: start the server with FARO_DEMO=true`);
+for (let i = 0; i < VISITS; i++) await visit(DEMO_SLUG);
+await new Promise((r) => setTimeout(r, 2000));
+
+const devices = [
+  { name: 'phone', options: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } },
+  { name: 'desktop', options: { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 } },
+];
+const saved = [];
+async function shot(page, file, fullPage = false) {
+  const path = join(OUT_DIR, file);
+  await page.screenshot({ path, fullPage, animations: 'disabled', caret: 'hide' });
+  saved.push(path);
+}
+
+for (const device of devices) {
+  const b = await launch(device.options);
+  const { page } = b;
+  try {
+    await page.goto(`${BASE_URL}/admin/tests/${demo.id}/dashboard`);
+    await page.locator('#username').fill(USER);
+    await page.locator('#password').fill(PASSWORD);
+    await Promise.all([page.waitForURL(/\/dashboard/), page.locator('button[type=submit]').click()]);
+    await shot(page, `admin-dashboard-${device.name}.png`);
+    await shot(page, `admin-dashboard-${device.name}-full.png`, true);
+    if (device.name === 'desktop') {
+      await page.goto(`${BASE_URL}/admin/tests`);
+      await shot(page, 'admin-tests-desktop.png');
+      // A draft copy of the demo with a question's jump broken, to show problems in place.
+      const draft = await api('POST', `/api/v1/admin/tests/${demo.id}/versions`, null, token);
+      await page.goto(`${BASE_URL}/admin/tests/${demo.id}/versions/${draft.version}`);
+      const text = await page.locator('#document').inputValue();
+      const doc = JSON.parse(text);
+      doc.questions[1].options[0].next = doc.questions[0].key;
+      doc.questions[2].text = '';
+      await page.locator('#document').fill(JSON.stringify(doc, null, 2));
+      await Promise.all([page.waitForLoadState('load'), page.locator('form[enctype] button[type=submit]').first().click()]);
+      await page.locator('#problems').scrollIntoViewIfNeeded();
+      await shot(page, 'admin-editor-problems-desktop.png');
+      await page.goto(`${BASE_URL}/admin/tests/${demo.id}/versions/${draft.version}/questions/${doc.questions[0].key}`);
+      await shot(page, 'admin-question-desktop.png');
+      await api('DELETE', `/api/v1/admin/tests/${demo.id}/versions/${draft.version}`, null, token);
+    }
+    if (b.external.length) fail(`requests left the server: ${b.external.join(', ')}`);
+    // The refused save above answers 422 on purpose; anything else is a real error.
+    const errors = b.errors.filter((e) => !/status of 422/.test(e));
+    if (errors.length) fail(`page errors: ${errors.join('; ')}`);
+  } finally {
+    await b.close();
+  }
+}
+for (const p of saved) console.log(`saved ${p}`);

@@ -1,0 +1,176 @@
+// The admin panel in a real browser (issue 3): an admin signs in, creates a test from a
+// document, publishes it; a visitor takes it through the JSON API (fetch from node); the
+// admin then sees the visit on the dashboard and in its CSV. Also: a bad document's problems
+// link to the question cards they concern, and the dashboard fits a phone's width.
+//
+//   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... node e2e/admin.mjs
+//
+// The server should flush its counters quickly (COUNTER_FLUSH_MS=100): the dashboard reads the
+// flushed counters; the script waits for them for up to 10 s.
+
+import { BASE_URL, assert, done, eq, fail, launch, test } from './lib.mjs';
+
+const USER = process.env.ADMIN_USER;
+const PASSWORD = process.env.ADMIN_PASSWORD;
+if (!USER || !PASSWORD) fail('ADMIN_USER and ADMIN_PASSWORD are required');
+
+const SLUG = `e2e-panel-${Date.now().toString(36)}`;
+const DOCUMENT = {
+  slug: SLUG,
+  title: 'Panel e2e: what kind of planner are you?',
+  description: 'Made by e2e/admin.mjs.',
+  lang: 'en',
+  tags: ['e2e'],
+  estimated_minutes: 1,
+  dimensions: [{ key: 'plan', label: 'Planning', weight: 1 }],
+  questions: [
+    {
+      key: 'q1', type: 'single', text: 'Do you keep a budget?',
+      options: [
+        { key: 'yes', text: 'Yes', scores: { plan: 10 } },
+        { key: 'no', text: 'No', scores: { plan: 0 }, next: 'q3' },
+      ],
+    },
+    {
+      key: 'q2', type: 'multi', text: 'Which tools do you use?', min_select: 0, max_select: 2,
+      options: [
+        { key: 'sheet', text: 'A spreadsheet', scores: { plan: 3 } },
+        { key: 'app', text: 'An app', scores: { plan: 2 } },
+        { key: 'paper', text: 'Paper', scores: { plan: 1 } },
+      ],
+    },
+    { key: 'q3', type: 'scale', text: 'How calm are you about money? (1-5)', scale: { min: 1, max: 5, scores_per_point: { plan: 1 } } },
+  ],
+  rules: [],
+  profiles: [
+    { code: 'LOW', title: 'Free spirit', summary: 'Go with the flow.', recommendations: ['Try a budget.'], min: 0, max: 49 },
+    { code: 'HIGH', title: 'Planner', summary: 'Everything in order.', recommendations: ['Keep it up.'], min: 50, max: 100 },
+  ],
+};
+
+async function api(method, path, body) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert(res.ok, `${method} ${path}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A visitor's whole session through the public JSON API; returns the result. */
+async function visit(slug, query) {
+  const started = await api('POST', `/api/v1/tests/${slug}/sessions?${query}`);
+  let q = started.first_question;
+  for (let i = 0; q && i < 20; i++) {
+    const body = q.type === 'scale'
+      ? { question_id: q.id, value: q.scale.max }
+      : { question_id: q.id, selected_option_ids: [q.options[0].id] };
+    q = (await api('POST', `/api/v1/sessions/${started.session_id}/answer`, body)).next_question;
+  }
+  return api('POST', `/api/v1/sessions/${started.session_id}/finish`);
+}
+
+const b = await launch({ viewport: { width: 1280, height: 800 } });
+const { page } = b;
+let testUrl = null;
+
+async function figure(metric) {
+  return Number(await page.locator(`[data-metric="${metric}"]`).getAttribute('data-value'));
+}
+
+await test('signed out, the panel asks to sign in and comes back to the page asked for', async () => {
+  await page.goto(`${BASE_URL}/admin/tests/new`);
+  assert(page.url().startsWith(`${BASE_URL}/admin/login?next=`), `on the sign-in page: ${page.url()}`);
+  await page.locator('#username').fill(USER);
+  await page.locator('#password').fill('wrong password');
+  await Promise.all([page.waitForLoadState('load'), page.locator('button[type=submit]').click()]);
+  eq((await page.locator('.alert').innerText()).trim(), 'Wrong username or password.', 'says the password is wrong');
+  await page.locator('#password').fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${BASE_URL}/admin/tests/new`), page.locator('button[type=submit]').click()]);
+  eq(await page.locator('h1').innerText(), 'New test', 'back on the page asked for');
+});
+
+await test('a bad document lists every problem, each linked to its question card', async () => {
+  const bad = JSON.parse(JSON.stringify(DOCUMENT));
+  bad.questions[0].options[1].next = 'nowhere';
+  bad.questions[1].text = '';
+  await page.locator('#document').fill(JSON.stringify(bad, null, 2));
+  await Promise.all([page.waitForLoadState('load'), page.locator('form[enctype] button[type=submit]').click()]);
+  eq(await page.locator('#problems-h').innerText(), '2 problem(s)', 'both problems');
+  const paths = await page.locator('#problems li[data-path]').evaluateAll((els) => els.map((e) => e.dataset.path));
+  eq(JSON.stringify(paths), JSON.stringify(['questions[0].options[1].next', 'questions[1].text']), 'their paths');
+  await page.locator('a[href="#question-1"]').click();
+  eq(new URL(page.url()).hash, '#question-1', 'the link leads to the card');
+  assert(await page.locator('#question-1.qcard.bad').isVisible(), 'the card is highlighted and on screen');
+  const kept = await page.locator('#document').inputValue();
+  assert(kept.includes('"nowhere"'), 'the document stays in the editor');
+});
+
+await test('an admin creates a test from a document and publishes it', async () => {
+  await page.locator('#document').fill(JSON.stringify(DOCUMENT, null, 2));
+  await Promise.all([page.waitForURL(/\/admin\/tests\/[^/]+\?msg=created$/), page.locator('form[enctype] button[type=submit]').click()]);
+  testUrl = page.url().replace(/\?.*$/, '');
+  assert((await page.locator('.notice').innerText()).includes('Test created as a draft'), 'created');
+  await Promise.all([
+    page.waitForURL(/\?msg=published$/),
+    page.locator('tr[data-version="1"] form[action$="/publish"] button').click(),
+  ]);
+  assert(await page.locator('tr[data-version="1"] .badge.served').isVisible(), 'v1 is served');
+  const detail = await api('GET', `/api/v1/tests/${SLUG}`);
+  eq(detail.version, 1, 'the public API serves v1');
+});
+
+await test('a visit through the API shows up on the dashboard and in its CSV', async () => {
+  const result = await visit(SLUG, 'utm_source=e2e-browser&utm_campaign=panel');
+  assert(result.profile_code, 'the visitor got a result');
+  await page.goto(testUrl);
+  await Promise.all([page.waitForURL(/\/dashboard$/), page.locator('a.button', { hasText: 'Dashboard' }).click()]);
+  // The counters reach the database within one flush interval.
+  for (let i = 0; i < 50 && (await figure('starts')) < 1; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await page.reload();
+  }
+  assert((await figure('starts')) >= 1, 'starts ≥ 1');
+  assert((await figure('finishes')) >= 1, 'finishes ≥ 1');
+  assert(await page.locator('[data-source="e2e-browser"]').isVisible(), 'the source is listed');
+  assert(await page.locator('[data-campaign="panel"]').isVisible(), 'the campaign is listed');
+  eq(await page.locator('#funnel li[data-question="q1"]').getAttribute('data-reached'), '1', 'q1 reached once');
+  assert(await page.locator('.chart-wide svg.chart').isVisible(), 'the daily chart is drawn');
+  const csvHref = await page.locator('a[download]').getAttribute('href');
+  const csv = await (await page.request.get(`${BASE_URL}${csvHref}`)).text();
+  assert(csv.startsWith('section,key,label,metric,value'), 'a CSV');
+  assert(csv.includes(`summary,,,starts,${await figure('starts')}`), 'the same starts in the CSV');
+  assert(csv.includes('source,e2e-browser,,starts,1'), 'the source in the CSV');
+});
+
+await test('the dashboard fits a phone without sideways scrolling', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  assert(await page.locator('.chart-narrow svg.chart').isVisible(), 'the phone-sized chart shows');
+  assert(!(await page.locator('.chart-wide svg.chart').isVisible()), 'the wide chart is hidden');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+await test('switching the test off hides it from visitors; signing out ends the session', async () => {
+  await page.goto(testUrl);
+  await Promise.all([page.waitForURL(/\?msg=off$/), page.locator('.status-panel button', { hasText: 'Switch off' }).click()]);
+  const res = await fetch(`${BASE_URL}/api/v1/tests/${SLUG}`);
+  eq(res.status, 404, 'gone from the public API');
+  await Promise.all([page.waitForURL(/\/admin\/login\?signed_out=1$/), page.locator('.who button', { hasText: 'Sign out' }).click()]);
+  await page.goto(testUrl);
+  assert(page.url().startsWith(`${BASE_URL}/admin/login?next=`), 'signed out');
+});
+
+await test('nothing left the server and no page error happened', async () => {
+  eq(b.external.length, 0, `external requests: ${b.external.join(', ')}`);
+  // The refused document above answered 422 on purpose; wrong password 401.
+  const errors = b.errors.filter((e) => !/status of (401|422)/.test(e));
+  eq(errors.length, 0, `page errors: ${errors.join('; ')}`);
+});
+
+await b.close();
+done();
