@@ -1,11 +1,10 @@
-// Screenshots of the public pages (and the admin dashboard when it exists) for docs/.
+// Screenshots of the public pages for docs/.
 //
 //   BASE_URL=http://127.0.0.1:8080 OUT_DIR=docs/screenshots node e2e/screenshots.mjs
 //
 // Takes, for a phone (390×844 at 2×) and a desktop (1280×800): the catalog, a question and a
-// result page. Also saves the result's share card. ADMIN_USER / ADMIN_PASSWORD enable the
-// admin dashboard shots (/admin/tests/{id}/dashboard after signing in at /admin/login); they
-// are skipped, with a note, when that page does not exist yet.
+// result page. Also saves the result's share card. The admin panel's shots are taken by
+// e2e/admin-screenshots.mjs.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -88,44 +87,5 @@ for (const device of devices) {
   }
 }
 
-// Hooks for the admin panel's dashboard (built separately): shot only when it exists.
-const user = process.env.ADMIN_USER;
-const password = process.env.ADMIN_PASSWORD;
-if (!user || !password) {
-  console.log('note: ADMIN_USER/ADMIN_PASSWORD not set: admin dashboard screenshots skipped');
-} else {
-  for (const device of devices) {
-    const b = await launch({ ...device.options, locale: 'es-AR' });
-    const { page } = b;
-    try {
-      const login = await page.goto(`${BASE_URL}/admin/login`);
-      if (!login || login.status() === 404) {
-        console.log('note: /admin/login does not exist yet: admin dashboard screenshots skipped');
-        break;
-      }
-      const api = await page.request.post(`${BASE_URL}/api/v1/admin/login`, { data: { username: user, password } });
-      const token = api.ok() ? (await api.json()).access_token : null;
-      const tests = token
-        ? await (await page.request.get(`${BASE_URL}/api/v1/admin/tests`, { headers: { Authorization: `Bearer ${token}` } })).json()
-        : null;
-      const demo = tests && (tests.items || []).find((t) => t.slug === DEMO_SLUG);
-      await page.locator('input[name=username]').fill(user);
-      await page.locator('input[type=password]').fill(password);
-      await Promise.all([page.waitForLoadState('load'), page.locator('button[type=submit]').first().click()]);
-      if (!demo) {
-        console.log('note: the demo test is not listed by the admin API: dashboard screenshots skipped');
-        break;
-      }
-      const dash = await page.goto(`${BASE_URL}/admin/tests/${demo.id}/dashboard`);
-      if (!dash || !dash.ok()) {
-        console.log(`note: /admin/tests/{id}/dashboard answered ${dash && dash.status()}: dashboard screenshots skipped`);
-        break;
-      }
-      await shot(page, `admin-dashboard-${device.name}.png`);
-    } finally {
-      await b.close();
-    }
-  }
-}
-
+// The admin panel's shots come from e2e/admin-screenshots.mjs (run next by scripts/screenshots).
 for (const p of saved) console.log(`saved ${p}`);
