@@ -2,7 +2,8 @@
 //! in `faro-quiz-domain` (definitions, validation, flow, scoring) and here its storage, caches,
 //! visitor API, admin API, analytics, share page and jobs.
 //!
-//! Where does a finished quiz get scored? `public::finish` calls `faro_quiz_domain::score`.
+//! Where does a finished quiz get scored? `public::complete` (behind the API's `finish` and the
+//! page flow alike) calls `faro_quiz_domain::score`.
 
 pub mod admin;
 pub mod analytics;
