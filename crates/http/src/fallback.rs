@@ -34,6 +34,13 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
             "unsupported_media_type",
             "send JSON with Content-Type: application/json",
         ),
+        // The request timeout (TimeoutLayer answers 503 with no body) is retryable: keep its
+        // status and say when to retry, rather than turning it into an opaque 500.
+        StatusCode::SERVICE_UNAVAILABLE => {
+            return ApiError::unavailable("the request took too long; retry in a few seconds")
+                .with_code("request_timeout")
+                .into_response();
+        }
         s if s.is_server_error() => {
             return ApiError::internal(format!("{s} without a JSON body (panic or timeout)"))
                 .into_response();

@@ -227,7 +227,13 @@ pub(crate) fn cached_json<T: Serialize>(headers: &HeaderMap, body: &T, max_age: 
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        // Weak comparison (RFC 9110 13.1.2): proxies that compress turn our tag into W/"...".
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+            })
+        });
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

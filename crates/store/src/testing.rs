@@ -15,9 +15,9 @@ pub fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
-/// A database that exists for one test. On drop the SQLite file is left in the temp dir (cheap,
-/// useful after a failure); PostgreSQL databases are dropped by `cleanup()` or by the next run's
-/// sweep of databases older than a day (see `sweep`).
+/// A migrated database for one test. SQLite files are left in the temp dir and PostgreSQL
+/// databases are left on the server (both useful after a failure); the API suite's harness
+/// (`crates/faro/tests/common`) drops its own.
 pub struct TestDb {
     pub db: Db,
     pub url: String,

@@ -1,0 +1,693 @@
+//! The `faro` binary itself: help, configuration errors, import/export, purge, create-admin
+//! and the first start of `serve` on an empty data directory.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use faro_store::Backend;
+use serde_json::{Value, json};
+
+use crate::common::{DEMO, TestApp, cautious, doc, drop_database};
+
+const BIN: &str = env!("CARGO_BIN_EXE_faro");
+static N: AtomicU32 = AtomicU32::new(0);
+
+/// A scratch directory and database for one test.
+struct Scratch {
+    dir: PathBuf,
+    url: String,
+    backend: Backend,
+}
+
+impl Scratch {
+    async fn new(backend: Backend) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "faro-cli-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}/faro.db", dir.display()),
+            Backend::Postgres => faro_store::testing::create_database(backend).await,
+        };
+        Scratch { dir, url, backend }
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// Runs `faro ARGS` with a clean environment: DATABASE_URL plus `env`.
+    async fn faro(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+        let mut all: Vec<(String, String)> = vec![("DATABASE_URL".into(), self.url.clone())];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        run_faro(args, all, stdin).await
+    }
+
+    async fn app(&self) -> TestApp {
+        TestApp::builder(self.backend)
+            .database(&self.url)
+            .spawn()
+            .await
+    }
+
+    /// Removes the scratch directory and database (also on panic, through `Drop`).
+    async fn cleanup(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let (backend, url) = (self.backend, self.url.clone());
+        // Drop can run while unwinding inside the runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(drop_database(backend, &url));
+            }
+        })
+        .join();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn run_faro(args: &[&str], env: Vec<(String, String)>, stdin: Option<&str>) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let stdin = stdin.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&args)
+            .env_clear()
+            .envs(env)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run the faro binary");
+        if let Some(text) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin");
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("faro output")
+    })
+    .await
+    .expect("join")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        out(o),
+        err(o)
+    );
+}
+
+/// The questions without `"required": true`, which the export spells out and the original
+/// left to its default.
+fn without_defaults(questions: &Value) -> Value {
+    let mut q = questions.clone();
+    for item in q.as_array_mut().into_iter().flatten() {
+        if item["required"] == json!(true) {
+            item.as_object_mut().map(|m| m.remove("required"));
+        }
+    }
+    q
+}
+
+fn question_keys(def: &Value) -> Vec<String> {
+    def["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .filter_map(|q| q["key"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["import", "--help"],
+        vec!["export", "--help"],
+        vec!["purge", "--help"],
+        vec!["create-admin", "--help"],
+        vec!["help", "import"],
+    ] {
+        let o = run_faro(&args, Vec::new(), None).await;
+        ok(&o);
+        assert!(out(&o).contains("Usage"), "{args:?}: {}", out(&o));
+    }
+    let o = run_faro(&["--version"], Vec::new(), None).await;
+    ok(&o);
+    assert!(out(&o).starts_with("faro "), "{}", out(&o));
+    let o = run_faro(&["frobnicate"], Vec::new(), None).await;
+    assert!(!o.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_configuration_exits_with_one_line_naming_the_variable() {
+    let s = Scratch::new(Backend::Sqlite).await;
+    for (var, value) in [
+        ("RATE_LIMIT_ANSWERS", "lots"),
+        ("SESSION_TTL_DAYS", "0"),
+        ("DATABASE_URL", "mysql://localhost/faro"),
+        ("PUBLIC_BASE_URL", "example.com"),
+        ("STORE_ANSWERS", "maybe"),
+    ] {
+        for command in ["serve", "migrate"] {
+            let o = s.faro(&[command], &[(var, value)], None).await;
+            assert!(!o.status.success(), "{var}={value} {command} must fail");
+            let stderr = err(&o);
+            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert_eq!(lines.len(), 1, "{var}: {stderr}");
+            assert!(lines[0].contains(var), "{var}: {stderr}");
+            assert!(out(&o).is_empty(), "nothing on stdout: {}", out(&o));
+        }
+    }
+    // A configuration file with a typo is refused the same way.
+    let file = s.file("faro.toml", "databse_url = \"sqlite://x.db\"\n");
+    let o = s
+        .faro(
+            &["migrate"],
+            &[("FARO_CONFIG", file.to_str().expect("path"))],
+            None,
+        )
+        .await;
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("FARO_CONFIG") && err(&o).contains("databse_url"),
+        "{}",
+        err(&o)
+    );
+    s.cleanup().await;
+}
+
+async fn import_then_export_gives_the_document_back(backend: Backend) {
+    let s = Scratch::new(backend).await;
+    let original = doc("imported");
+    let file = s.file(
+        "imported.json",
+        &serde_json::to_string_pretty(&original).expect("json"),
+    );
+    let o = s
+        .faro(
+            &["import", file.to_str().expect("path"), "--publish"],
+            &[],
+            None,
+        )
+        .await;
+    ok(&o);
+    assert!(
+        out(&o).contains("imported imported as version 1"),
+        "{}",
+        out(&o)
+    );
+    assert!(out(&o).contains("(published)"), "{}", out(&o));
+
+    // Default log level: stdout carries only the document.
+    let o = s.faro(&["export", "imported"], &[], None).await;
+    ok(&o);
+    let exported: Value =
+        serde_json::from_str(&out(&o)).unwrap_or_else(|e| panic!("{e}: {}", out(&o)));
+    assert_eq!(question_keys(&exported), ["q1", "q2", "q3"]);
+    assert_eq!(
+        without_defaults(&exported["questions"]),
+        without_defaults(&original["questions"]),
+        "same questions"
+    );
+    assert_eq!(exported["profiles"], original["profiles"]);
+    assert_eq!(exported["slug"], "imported");
+
+    let o = s.faro(&["export", "imported", "--yaml"], &[], None).await;
+    ok(&o);
+    let yaml: Value = yaml_serde::from_str(&out(&o)).unwrap_or_else(|e| panic!("{e}: {}", out(&o)));
+    assert_eq!(yaml, exported, "the YAML says the same");
+
+    // The YAML export imports again, as version 2 of the same test.
+    let again = s.file("again.yaml", &out(&o));
+    let o = s
+        .faro(&["import", again.to_str().expect("path")], &[], None)
+        .await;
+    ok(&o);
+    assert!(
+        out(&o).contains("version 2") && out(&o).contains("(draft)"),
+        "{}",
+        out(&o)
+    );
+
+    // The server serves the import.
+    let app = s.app().await;
+    let listed = app.catalog("?lang=en").await.json();
+    assert_eq!(listed["items"][0]["slug"], "imported");
+    assert_eq!(listed["items"][0]["version"], 1);
+    let result = app.complete("imported", cautious).await;
+    assert!(result["profile_code"].is_string());
+    drop(app);
+
+    let o = s.faro(&["export", "no-such-test"], &[], None).await;
+    assert!(!o.status.success());
+    assert!(err(&o).contains("no test"), "{}", err(&o));
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_then_export_gives_the_document_back_on_sqlite() {
+    import_then_export_gives_the_document_back(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_then_export_gives_the_document_back_on_postgres() {
+    import_then_export_gives_the_document_back(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_an_invalid_file_lists_its_problems_and_fails() {
+    let s = Scratch::new(Backend::Sqlite).await;
+    let mut bad = doc("Bad Slug");
+    bad["lang"] = json!("english");
+    let file = s.file("bad.json", &bad.to_string());
+    let o = s
+        .faro(&["import", file.to_str().expect("path")], &[], None)
+        .await;
+    assert!(!o.status.success());
+    let stderr = err(&o);
+    assert!(
+        stderr.contains("slug") && stderr.contains("lang"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 problem"), "{stderr}");
+    let o = s.faro(&["import", "/no/such/file.yaml"], &[], None).await;
+    assert!(!o.status.success());
+    assert!(err(&o).contains("cannot read"), "{}", err(&o));
+    // A draft with a profile gap imports, but not with --publish.
+    let mut gap = doc("gap");
+    gap["profiles"][1]["min"] = json!(40);
+    let file = s.file("gap.yaml", &yaml_serde::to_string(&gap).expect("yaml"));
+    let o = s
+        .faro(
+            &["import", file.to_str().expect("path"), "--publish"],
+            &[],
+            None,
+        )
+        .await;
+    assert!(!o.status.success());
+    assert!(err(&o).contains("profiles"), "{}", err(&o));
+    s.cleanup().await;
+}
+
+async fn purge_removes_expired_sessions_and_keeps_results(backend: Backend) {
+    let s = Scratch::new(backend).await;
+    let app = s.app().await;
+    let finished = app.start(DEMO).await;
+    app.answer_all(&finished.id, &finished.first, cautious)
+        .await;
+    let result = app.finish(&finished.id).await.json();
+    let token = result["share_url"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("token")
+        .to_string();
+    let abandoned = app.start(DEMO).await;
+    let live = app.start(DEMO).await;
+    for id in [&finished.id, &abandoned.id] {
+        app.exec(
+            "UPDATE quiz_sessions SET expires_at = 1000 WHERE id = $1",
+            id,
+        )
+        .await;
+    }
+
+    // Beside the running server, as an operator would.
+    let o = s.faro(&["purge"], &[("FARO_LOG", "warn")], None).await;
+    ok(&o);
+    assert_eq!(out(&o).trim(), "purged 2 session row(s)");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM quiz_sessions").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM quiz_results").await,
+        1,
+        "results stay"
+    );
+    assert_eq!(
+        app.share(&token, true).await.status,
+        200,
+        "share links keep working"
+    );
+    app.question(&abandoned.id)
+        .await
+        .assert_error(404, "session_not_found");
+    assert_eq!(
+        app.question(&live.id).await.status,
+        200,
+        "live sessions stay"
+    );
+
+    let o = s.faro(&["purge"], &[("FARO_LOG", "warn")], None).await;
+    ok(&o);
+    assert_eq!(out(&o).trim(), "purged 0 session row(s)");
+    let o = s
+        .faro(
+            &["purge", "--older-than", "0s"],
+            &[("FARO_LOG", "warn")],
+            None,
+        )
+        .await;
+    ok(&o);
+    // `started_at < now` may or may not hold within the same second.
+    assert!(out(&o).starts_with("purged "), "{}", out(&o));
+    let o = s.faro(&["purge", "--older-than", "3x"], &[], None).await;
+    assert!(!o.status.success());
+    assert!(err(&o).contains("unit"), "{}", err(&o));
+    drop(app);
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_removes_expired_sessions_and_keeps_results_on_sqlite() {
+    purge_removes_expired_sessions_and_keeps_results(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_removes_expired_sessions_and_keeps_results_on_postgres() {
+    purge_removes_expired_sessions_and_keeps_results(Backend::Postgres).await;
+}
+
+async fn create_admin_makes_a_viewer_who_can_sign_in(backend: Backend) {
+    let s = Scratch::new(backend).await;
+    let o = s
+        .faro(
+            &[
+                "create-admin",
+                "bob",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            &[("FARO_LOG", "warn")],
+            Some("bob-password-123\n"),
+        )
+        .await;
+    ok(&o);
+    assert_eq!(out(&o).trim(), "account bob (viewer) is ready");
+    // Without --password-stdin a password is generated and printed once.
+    let o = s
+        .faro(&["create-admin", "carol"], &[("FARO_LOG", "warn")], None)
+        .await;
+    ok(&o);
+    let printed = out(&o);
+    let carol_password = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("{printed}"))
+        .to_string();
+    let o = s
+        .faro(
+            &["create-admin", "dave", "--password-stdin"],
+            &[],
+            Some("short\n"),
+        )
+        .await;
+    assert!(!o.status.success(), "short passwords are refused");
+    let o = s
+        .faro(
+            &["create-admin", "bad name", "--password-stdin"],
+            &[],
+            Some("long-enough-1\n"),
+        )
+        .await;
+    assert!(!o.status.success(), "invalid usernames are refused");
+
+    let app = s.app().await;
+    let r = app.login_as("bob", "bob-password-123").await;
+    assert_eq!(r.status, 200, "{r}");
+    let token = r.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let me = app
+        .send(
+            app.request(reqwest::Method::GET, "/api/v1/admin/me")
+                .bearer_auth(&token),
+        )
+        .await;
+    assert_eq!(me.json()["role"], "viewer");
+    let write = app
+        .send(
+            app.request(reqwest::Method::POST, "/api/v1/admin/tests")
+                .bearer_auth(&token)
+                .json(&doc("by-bob")),
+        )
+        .await;
+    write.assert_error(403, "forbidden");
+    let r = app.login_as("carol", &carol_password).await;
+    assert_eq!(r.status, 200, "{r}");
+    let me = app
+        .send(
+            app.request(reqwest::Method::GET, "/api/v1/admin/me")
+                .bearer_auth(r.json()["access_token"].as_str().unwrap_or("")),
+        )
+        .await;
+    assert_eq!(me.json()["role"], "admin");
+    drop(app);
+
+    // Running it again resets the password.
+    let o = s
+        .faro(
+            &[
+                "create-admin",
+                "bob",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            &[],
+            Some("another-password-9"),
+        )
+        .await;
+    ok(&o);
+    let app = s.app().await;
+    assert_eq!(app.login_as("bob", "bob-password-123").await.status, 401);
+    assert_eq!(app.login_as("bob", "another-password-9").await.status, 200);
+    drop(app);
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_admin_makes_a_viewer_who_can_sign_in_on_sqlite() {
+    create_admin_makes_a_viewer_who_can_sign_in(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_admin_makes_a_viewer_who_can_sign_in_on_postgres() {
+    create_admin_makes_a_viewer_who_can_sign_in(Backend::Postgres).await;
+}
+
+/// A running `faro serve` with its output collected.
+struct Server {
+    child: std::process::Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    base: String,
+}
+
+fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let buf = Arc::new(Mutex::new(String::new()));
+    let sink = buf.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    buf
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Server {
+    async fn start(data_url: &str) -> Server {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", data_url)
+            .env("FARO_BIND", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("faro serve");
+        let stdout = collect(child.stdout.take().expect("stdout"));
+        let stderr = collect(child.stderr.take().expect("stderr"));
+        let server = Server {
+            child,
+            stdout,
+            stderr,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let health = client
+                .get(format!("{}/api/v1/health", server.base))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "faro serve did not answer /api/v1/health: {}",
+                server.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// SIGTERM, then wait for a graceful exit.
+    async fn stop(mut self) -> (String, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "graceful exit: {status:?}");
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("faro serve did not stop on SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (self.stdout(), self.stderr())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_generated_credentials_once_and_logs_json_lines() {
+    let s = Scratch::new(Backend::Sqlite).await;
+    let url = format!("sqlite://{}/data/faro.db", s.dir.display());
+    let first = Server::start(&url).await;
+    assert!(
+        s.dir.join("data/faro.db").exists(),
+        "the data directory is created"
+    );
+    let stderr = first.stderr();
+    assert_eq!(stderr.matches("password:").count(), 1, "{stderr}");
+    let password = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_string();
+    assert!(stderr.contains("username: admin"), "{stderr}");
+    assert!(password.len() >= 16, "{password}");
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/api/v1/admin/login", first.base))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 200, "the printed password works");
+    let catalog: Value = client
+        .get(format!("{}/api/v1/tests", first.base))
+        .send()
+        .await
+        .expect("catalog")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(catalog["items"][0]["slug"], DEMO, "the demo is seeded");
+    let (stdout, _) = first.stop().await;
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "serve logs something");
+    for line in &lines {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(!stdout.contains(&password), "the password is not logged");
+    assert!(stdout.contains("starting faro"), "{stdout}");
+
+    let second = Server::start(&url).await;
+    let (stdout, stderr) = second.stop().await;
+    assert!(
+        !stderr.contains("password"),
+        "credentials are printed only once: {stderr}"
+    );
+    assert!(!stdout.contains(&password));
+    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+    }
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_creates_the_schema_and_is_idempotent() {
+    let s = Scratch::new(Backend::Sqlite).await;
+    for _ in 0..2 {
+        let o = s.faro(&["migrate"], &[("FARO_LOG", "warn")], None).await;
+        ok(&o);
+        assert_eq!(out(&o).trim(), "database schema is up to date");
+    }
+    let app = s.app().await;
+    assert_eq!(app.get("/api/v1/ready").await.status, 200);
+    drop(app);
+    s.cleanup().await;
+}

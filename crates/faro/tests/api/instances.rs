@@ -1,0 +1,206 @@
+//! Several stateless instances on one PostgreSQL database: sessions move between them,
+//! counters add up, catalog changes spread within CATALOG_CACHE_MS.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::common::{DEMO, TestApp, aggressive, cautious, doc};
+use crate::postgres_only;
+
+async fn a_session_moves_freely_between_instances(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    let s = a.start(DEMO).await;
+    // Answered on B, then on A, then B again.
+    let r = b.answer(&s.id, &aggressive(&s.first)).await;
+    assert_eq!(r.status, 200, "{r}");
+    let next = r.json()["next_question"].clone();
+    let r = a.answer(&s.id, &aggressive(&next)).await;
+    assert_eq!(r.status, 200, "{r}");
+    let next = r.json()["next_question"].clone();
+    assert_eq!(b.question(&s.id).await.json()["id"], next["id"]);
+    b.answer_all(&s.id, &next, aggressive).await;
+    let on_a = a.finish(&s.id).await;
+    assert_eq!(on_a.status, 200, "{on_a}");
+    let on_b = b.finish(&s.id).await;
+    assert_eq!(on_b.status, 200, "{on_b}");
+    // Each test instance has its own PUBLIC_BASE_URL; the link's token is the same.
+    let strip = |mut v: serde_json::Value| {
+        let url = v["share_url"].as_str().unwrap_or_default().to_string();
+        let token = url.rsplit('/').next().unwrap_or_default().to_string();
+        v["share_url"] = json!(token);
+        v
+    };
+    assert_eq!(
+        strip(on_b.json()),
+        strip(on_a.json()),
+        "the result is the same everywhere"
+    );
+    // The admin token of one instance works on the other (shared secret).
+    let token = a.login().await;
+    let r = b
+        .send(
+            b.request(reqwest::Method::GET, "/api/v1/admin/me")
+                .bearer_auth(token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+}
+postgres_only!(a_session_moves_freely_between_instances);
+
+async fn analytics_after_flushing_every_instance_are_the_sum(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    // Two finished on A, one on B, one started on A and finished on B, one abandoned on B.
+    for _ in 0..2 {
+        a.complete(DEMO, cautious).await;
+    }
+    b.complete(DEMO, aggressive).await;
+    let s = a.start(DEMO).await;
+    b.answer_all(&s.id, &s.first, aggressive).await;
+    assert_eq!(b.finish(&s.id).await.status, 200);
+    b.start(DEMO).await;
+
+    let id = a.test_id(DEMO).await;
+    b.flush().await;
+    let report = a.analytics(&format!("test_id={id}")).await;
+    assert_eq!(report["starts"], 5, "{report}");
+    assert_eq!(report["finishes"], 4, "{report}");
+    assert_eq!(report["conversion_rate"], 0.8);
+    let from_b = b.analytics(&format!("test_id={id}")).await;
+    assert_eq!(from_b, report, "every instance reads the same figures");
+    let plazo = &report["questions"][0];
+    assert_eq!(
+        (plazo["reached"].clone(), plazo["answered"].clone()),
+        (json!(5), json!(4))
+    );
+}
+postgres_only!(analytics_after_flushing_every_instance_are_the_sum);
+
+async fn listed(app: &TestApp, slug: &str) -> Option<i64> {
+    app.catalog("").await.json()["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|t| t["slug"] == slug))
+        .and_then(|t| t["version"].as_i64())
+}
+
+/// Polls the catalog of `app` until `slug` is served at `version` (None: not served), for at
+/// most two seconds; returns how long it took.
+async fn served_within_two_seconds(app: &TestApp, slug: &str, version: Option<i64>) -> Duration {
+    let started = Instant::now();
+    loop {
+        if listed(app, slug).await == version {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{slug} not at {version:?} within 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn a_publish_on_one_instance_reaches_the_others_within_the_cache_ttl(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    assert_eq!(listed(&b, "late").await, None, "B has cached its catalog");
+    let id = a.create_published(&doc("late")).await;
+    assert_eq!(
+        listed(&a, "late").await,
+        Some(1),
+        "A sees its own publish at once"
+    );
+    let took = served_within_two_seconds(&b, "late", Some(1)).await;
+    eprintln!("B saw the publish after {took:?}");
+    assert_eq!(b.start("late").await.version, 1);
+
+    // A new version, and switching off, spread the same way.
+    let r = a
+        .admin_post_raw(&format!("/api/v1/admin/tests/{id}/versions"), "", None)
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    assert_eq!(a.publish(&id, 2).await.status, 200);
+    served_within_two_seconds(&b, "late", Some(2)).await;
+    assert_eq!(b.start("late").await.version, 2);
+    let r = a
+        .admin_put(
+            &format!("/api/v1/admin/tests/{id}"),
+            &json!({"is_active": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    served_within_two_seconds(&b, "late", None).await;
+    b.start_session("late", "")
+        .await
+        .assert_error(404, "test_not_found");
+}
+postgres_only!(
+    a_publish_on_one_instance_reaches_the_others_within_the_cache_ttl,
+    "CATALOG_CACHE_MS" => "200",
+);
+
+async fn a_test_deleted_on_one_instance_is_404_on_another_with_a_stale_cache(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    let id = a.create_published(&doc("short-lived")).await;
+    // B caches the catalog and the version by serving a session.
+    let s = b.start("short-lived").await;
+    assert_eq!(
+        a.admin_delete(&format!("/api/v1/admin/tests/{id}"))
+            .await
+            .status,
+        204
+    );
+    // B's catalog is stale for up to CATALOG_CACHE_MS, but a start must not fail with a 500.
+    b.start_session("short-lived", "")
+        .await
+        .assert_error(404, "test_not_found");
+    b.question(&s.id)
+        .await
+        .assert_error(404, "session_not_found");
+    b.answer(&s.id, &cautious(&s.first))
+        .await
+        .assert_error(404, "session_not_found");
+}
+postgres_only!(
+    a_test_deleted_on_one_instance_is_404_on_another_with_a_stale_cache,
+    "CATALOG_CACHE_MS" => "60000",
+);
+
+async fn instances_starting_together_seed_the_demo_once(a: TestApp) {
+    // A fresh database, and three instances booting at the same moment.
+    let url = faro_store::testing::create_database(faro_store::Backend::Postgres).await;
+    let (x, y, z) = tokio::join!(
+        TestApp::builder(faro_store::Backend::Postgres)
+            .database(&url)
+            .spawn(),
+        TestApp::builder(faro_store::Backend::Postgres)
+            .database(&url)
+            .spawn(),
+        TestApp::builder(faro_store::Backend::Postgres)
+            .database(&url)
+            .spawn(),
+    );
+    let catalog = x.catalog("").await.json();
+    assert_eq!(
+        catalog["items"].as_array().map(Vec::len),
+        Some(1),
+        "{catalog}"
+    );
+    assert_eq!(
+        catalog["items"][0]["version"], 1,
+        "one demo, published once: {catalog}"
+    );
+    let id = y.test_id(DEMO).await;
+    let versions = z
+        .admin_get(&format!("/api/v1/admin/tests/{id}/versions"))
+        .await
+        .json();
+    assert_eq!(
+        versions["items"].as_array().map(Vec::len),
+        Some(1),
+        "{versions}"
+    );
+    assert_eq!(x.scalar("SELECT COUNT(*) FROM users").await, 1);
+    drop((x, y, z));
+    crate::common::drop_database(faro_store::Backend::Postgres, &url).await;
+    drop(a);
+}
+postgres_only!(instances_starting_together_seed_the_demo_once);

@@ -1,0 +1,21 @@
+//! End-to-end tests of the API over real HTTP: a real `faro::App` on a random port, on a fresh
+//! SQLite file and a fresh PostgreSQL database (`name::sqlite`, `name::postgres`), with
+//! Redis where limits are shared. No mocks. See `../common/mod.rs` for the harness.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod analytics;
+mod answers;
+mod auth;
+mod authoring;
+mod catalog;
+mod cli;
+mod instances;
+mod platform;
+mod privacy;
+mod questions;
+mod ratelimit;
+mod session;
+mod share;
+mod size;

@@ -1,0 +1,405 @@
+//! Platform endpoints: liveness, readiness, metrics, request ids, the OpenAPI document and
+//! JSON errors for what no handler serves.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::both;
+use crate::common::{DEMO, TestApp};
+
+async fn health_answers_ok(app: TestApp) {
+    let r = app.get("/api/v1/health").await;
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.json()["status"], "ok");
+}
+both!(health_answers_ok);
+
+async fn ready_names_the_database_and_the_limiter(app: TestApp) {
+    let r = app.get("/api/v1/ready").await;
+    assert_eq!(r.status, 200, "{r}");
+    let v = r.json();
+    assert_eq!(v["status"], "ready");
+    assert_eq!(v["database"], app.backend.name());
+    assert_eq!(v["rate_limits"], "local");
+}
+both!(ready_names_the_database_and_the_limiter);
+
+async fn metrics_count_requests_and_started_sessions(app: TestApp) {
+    app.start(DEMO).await;
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status, 200, "{r}");
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain")),
+        "{:?}",
+        r.header("content-type")
+    );
+    assert!(r.text.contains("faro_http_requests_total"), "{}", r.text);
+    assert!(
+        r.text.contains("faro_quiz_sessions_started_total"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text
+            .lines()
+            .any(|l| l.starts_with("faro_http_requests_total{")
+                && l.contains("route=\"/api/v1/tests/{slug}/sessions\"")
+                && l.contains("status=\"201\"")),
+        "the start is counted under its route template: {}",
+        r.text
+    );
+}
+both!(metrics_count_requests_and_started_sessions);
+
+async fn every_response_carries_a_request_id(app: TestApp) {
+    for path in [
+        "/api/v1/health",
+        "/api/v1/tests",
+        "/api/v1/tests/nope",
+        "/api/v1/nope",
+        "/api/v1/admin/tests",
+        "/r/aaaaaaaaaaaaaaaaaaaaaa",
+        "/metrics",
+    ] {
+        let r = app.get(path).await;
+        let id = r.header("x-request-id").unwrap_or_default();
+        assert_eq!(id.len(), 32, "{path}: x-request-id {id:?}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{path}: {id}");
+    }
+    let r = app
+        .post_raw("/api/v1/sessions/x/answer", "{", Some("application/json"))
+        .await;
+    assert!(r.header("x-request-id").is_some(), "errors too: {r}");
+}
+both!(every_response_carries_a_request_id);
+
+async fn a_valid_incoming_request_id_is_echoed(app: TestApp) {
+    let r = app
+        .send(
+            app.request(Method::GET, "/api/v1/health")
+                .header("x-request-id", "lb-7f3a_9.x:1"),
+        )
+        .await;
+    assert_eq!(r.header("x-request-id"), Some("lb-7f3a_9.x:1"));
+}
+both!(a_valid_incoming_request_id_is_echoed);
+
+async fn an_invalid_incoming_request_id_is_replaced(app: TestApp) {
+    let long = "a".repeat(65);
+    for bad in ["has space", "quote\"d", "semi;colon", long.as_str()] {
+        let r = app
+            .send(
+                app.request(Method::GET, "/api/v1/health")
+                    .header("x-request-id", bad),
+            )
+            .await;
+        let id = r.header("x-request-id").unwrap_or_default();
+        assert_ne!(id, bad);
+        assert_eq!(id.len(), 32, "{bad:?} replaced by a fresh id, got {id:?}");
+    }
+}
+both!(an_invalid_incoming_request_id_is_replaced);
+
+/// Every route the router serves, with its methods. Kept by hand on purpose: a route added
+/// without documentation, or documented without being served, fails here.
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/health", &["get"]),
+    ("/api/v1/ready", &["get"]),
+    ("/api/v1/admin/login", &["post"]),
+    ("/api/v1/admin/logout", &["post"]),
+    ("/api/v1/admin/me", &["get"]),
+    ("/api/v1/tests", &["get"]),
+    ("/api/v1/tests/{slug}", &["get"]),
+    ("/api/v1/tests/{slug}/sessions", &["post"]),
+    ("/api/v1/sessions/{session_id}/question", &["get"]),
+    ("/api/v1/sessions/{session_id}/answer", &["post"]),
+    ("/api/v1/sessions/{session_id}/finish", &["post"]),
+    ("/r/{share_token}", &["get"]),
+    ("/api/v1/admin/tests", &["get", "post"]),
+    ("/api/v1/admin/tests/{id}", &["get", "put", "delete"]),
+    ("/api/v1/admin/tests/{id}/versions", &["get", "post"]),
+    (
+        "/api/v1/admin/tests/{id}/versions/{version}",
+        &["get", "put", "delete"],
+    ),
+    (
+        "/api/v1/admin/tests/{id}/versions/{version}/publish",
+        &["post"],
+    ),
+    ("/api/v1/admin/questions", &["get", "post"]),
+    ("/api/v1/admin/questions/{key}", &["get", "put", "delete"]),
+    ("/api/v1/admin/analytics", &["get"]),
+];
+
+async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {
+    let r = app.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, 200, "{r}");
+    let doc: Value = r.json();
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, methods) in ROUTES {
+        let item = paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is served but not in openapi.json"));
+        for m in *methods {
+            let op = item
+                .get(*m)
+                .unwrap_or_else(|| panic!("{m} {path} is served but not documented"));
+            assert!(
+                op["responses"].is_object(),
+                "{m} {path} documents its responses"
+            );
+        }
+        let documented: BTreeSet<&str> = item
+            .as_object()
+            .expect("path item")
+            .keys()
+            .map(String::as_str)
+            .filter(|k| ["get", "post", "put", "delete", "patch"].contains(k))
+            .collect();
+        let expected: BTreeSet<&str> = methods.iter().copied().collect();
+        assert_eq!(documented, expected, "methods of {path}");
+    }
+    let listed: BTreeSet<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
+    let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
+    assert_eq!(
+        documented, listed,
+        "openapi.json documents exactly the served routes"
+    );
+    assert!(
+        doc["components"]["securitySchemes"]["bearer"].is_object(),
+        "the bearer scheme is documented"
+    );
+
+    // Endpoints that take a body document it, and every endpoint that takes input documents
+    // its errors.
+    for (path, method) in [
+        ("/api/v1/admin/login", "post"),
+        ("/api/v1/tests/{slug}/sessions", "post"),
+        ("/api/v1/sessions/{session_id}/answer", "post"),
+        ("/api/v1/admin/tests", "post"),
+        ("/api/v1/admin/tests/{id}", "put"),
+        ("/api/v1/admin/tests/{id}/versions", "post"),
+        ("/api/v1/admin/tests/{id}/versions/{version}", "put"),
+        ("/api/v1/admin/questions", "post"),
+        ("/api/v1/admin/questions/{key}", "put"),
+    ] {
+        let op = &paths[path][method];
+        assert!(
+            op["requestBody"].is_object(),
+            "{method} {path} documents its body"
+        );
+    }
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("item") {
+            if path == "/api/v1/health" || path == "/api/v1/admin/logout" {
+                continue;
+            }
+            let errors = op["responses"]
+                .as_object()
+                .map(|r| {
+                    r.keys()
+                        .filter(|k| k.starts_with('4') || k.starts_with('5'))
+                        .count()
+                })
+                .unwrap_or(0);
+            assert!(errors > 0, "{method} {path} documents its errors");
+        }
+    }
+
+    // And the router really serves each one: no "no such endpoint", no 405.
+    for (path, methods) in ROUTES {
+        let concrete = path
+            .replace("{slug}", DEMO)
+            .replace("{session_id}", "00000000-0000-4000-8000-000000000000")
+            .replace("{share_token}", "aaaaaaaaaaaaaaaaaaaaaa")
+            .replace("{id}", "x")
+            .replace("{version}", "1")
+            .replace("{key}", "q1");
+        for m in *methods {
+            let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
+            let r = app.send(app.request(method, &concrete)).await;
+            assert_ne!(r.status, 405, "{m} {concrete}: {r}");
+            if r.status == 404 && r.header("content-type").is_some_and(|c| c.contains("json")) {
+                assert_ne!(
+                    r.json()["error"]["message"],
+                    "no such endpoint",
+                    "{m} {concrete} is not routed"
+                );
+            }
+        }
+    }
+}
+both!(openapi_documents_every_served_route_with_its_methods);
+
+async fn an_unknown_api_path_is_a_json_404(app: TestApp) {
+    let r = app.get("/api/v1/does-not-exist").await;
+    r.assert_error(404, "not_found");
+    let r = app.get("/api/v2/tests").await;
+    r.assert_error(404, "not_found");
+}
+both!(an_unknown_api_path_is_a_json_404);
+
+async fn a_wrong_method_is_a_json_405_with_allow(app: TestApp) {
+    let r = app
+        .send(app.request(Method::DELETE, "/api/v1/health"))
+        .await;
+    r.assert_error(405, "method_not_allowed");
+    assert!(
+        r.header("allow").is_some_and(|a| a.contains("GET")),
+        "{:?}",
+        r.headers
+    );
+}
+both!(a_wrong_method_is_a_json_405_with_allow);
+
+async fn responses_carry_the_security_headers(app: TestApp) {
+    let r = app.get("/api/v1/tests").await;
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    assert!(r.header("content-security-policy").is_some());
+    assert!(r.header("referrer-policy").is_some());
+}
+both!(responses_carry_the_security_headers);
+
+async fn cors_allows_only_the_configured_origins(app: TestApp) {
+    let preflight = |origin: &'static str| {
+        app.send(
+            app.request(Method::OPTIONS, &format!("/api/v1/tests/{DEMO}/sessions"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type"),
+        )
+    };
+    let ok = preflight("https://campaign.example").await;
+    assert!(ok.status < 300, "{ok}");
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://campaign.example")
+    );
+    let other = preflight("https://evil.example").await;
+    assert!(
+        other.header("access-control-allow-origin").is_none(),
+        "{:?}",
+        other.headers
+    );
+    let r = app
+        .send(
+            app.request(Method::GET, "/api/v1/tests")
+                .header("origin", "https://campaign.example"),
+        )
+        .await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://campaign.example")
+    );
+    let exposed = r
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        exposed.contains("ratelimit-remaining") && exposed.contains("x-request-id"),
+        "{exposed}"
+    );
+}
+both!(cors_allows_only_the_configured_origins, "CORS_ALLOWED_ORIGINS" => "https://campaign.example");
+
+async fn a_request_that_takes_too_long_is_a_json_503(app: TestApp) {
+    // Another connection holds the write lock, so the start cannot insert its session within
+    // REQUEST_TIMEOUT_SECS.
+    let other = faro_store::Db::connect(&app.db_url, &faro_store::DbOptions::default())
+        .await
+        .expect("second connection");
+    let mut tx = other.begin_write().await.expect("begin");
+    if app.backend == faro_store::Backend::Postgres {
+        sqlx::query("LOCK TABLE quiz_sessions IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .expect("lock");
+    } else {
+        sqlx::query("DELETE FROM quiz_sessions WHERE id = 'none'")
+            .execute(&mut *tx)
+            .await
+            .expect("take the write lock");
+    }
+    let started = std::time::Instant::now();
+    let r = app.start_session(DEMO, "").await;
+    let took = started.elapsed();
+    tx.rollback().await.expect("rollback");
+    other.close().await;
+    assert_eq!(
+        r.status, 503,
+        "a timeout is retryable, not an internal error: {r}"
+    );
+    assert_eq!(r.error_code(), "request_timeout");
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    assert!(r.header("x-request-id").is_some());
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "cut at the timeout: {took:?}"
+    );
+    // The server recovers once the lock is gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = app.start_session(DEMO, "").await;
+        if r.status == 201 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{r}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+both!(a_request_that_takes_too_long_is_a_json_503, "REQUEST_TIMEOUT_SECS" => "1");
+
+async fn an_internal_error_carries_only_the_request_id(app: TestApp) {
+    // A stored definition that no longer parses: the server cannot serve the test.
+    app.exec(
+        "UPDATE quiz_versions SET definition = $1",
+        "{\"slug\": \"secret-internal-detail\"",
+    )
+    .await;
+    let r = app
+        .send(
+            app.request(Method::GET, &format!("/api/v1/tests/{DEMO}"))
+                .header("x-request-id", "trace-me-42"),
+        )
+        .await;
+    r.assert_error(500, "internal");
+    let v = r.json();
+    assert_eq!(
+        v["error"]["details"],
+        serde_json::json!({"request_id": "trace-me-42"})
+    );
+    for leak in [
+        "secret-internal-detail",
+        "corrupt",
+        "sql",
+        "definition",
+        "EOF",
+    ] {
+        assert!(
+            !r.text.to_lowercase().contains(&leak.to_lowercase()),
+            "{leak} leaked: {r}"
+        );
+    }
+}
+both!(an_internal_error_carries_only_the_request_id);
+
+async fn ready_is_503_when_the_database_is_gone(app: TestApp) {
+    app.core.db.close().await;
+    let r = app.get("/api/v1/ready").await;
+    r.assert_error(503, "database_unavailable");
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/api/v1/health").await.status, 200);
+    let r = app.start_session(DEMO, "").await;
+    assert_eq!(r.status, 503, "{r}");
+}
+both!(ready_is_503_when_the_database_is_gone);
