@@ -9,8 +9,12 @@
 //! tests need `node`, `npm ci --prefix e2e` and `apt-get install -y chromium`: without them they
 //! FAIL and say so (they never skip silently).
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::browser_prerequisites;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -661,36 +665,6 @@ async fn unknown_things_get_pages_and_crawlers_get_a_sitemap() {
 }
 
 // ---- Browser tests (headless Chromium) ----
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the repository root")
-}
-
-/// Node, playwright-core and chromium must all be there: a missing one fails the test.
-fn browser_prerequisites() -> PathBuf {
-    let root = repo_root();
-    let help =
-        "run `npm ci --prefix e2e` (node and npm from Debian) and `apt-get install -y chromium`";
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.is_ok_and(|o| o.status.success()),
-        "node is not installed: {help}"
-    );
-    assert!(
-        root.join("e2e/node_modules/playwright-core/package.json")
-            .exists(),
-        "e2e/node_modules is missing playwright-core: {help}"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "no chromium at {chromium}: {help}"
-    );
-    root
-}
 
 /// One browser at a time: the machine has two cores.
 static BROWSER: std::sync::LazyLock<tokio::sync::Mutex<()>> =

@@ -9,42 +9,11 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
+use common::{ADMIN_PASSWORD, ADMIN_USER, TestApp, browser_prerequisites};
 use faro_store::Backend;
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the repository root")
-}
-
-/// Node, playwright-core and chromium must all be there: a missing one fails the test.
-fn browser_prerequisites() -> PathBuf {
-    let root = repo_root();
-    let help =
-        "run `npm ci --prefix e2e` (node and npm from Debian) and `apt-get install -y chromium`";
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.is_ok_and(|o| o.status.success()),
-        "node is not installed: {help}"
-    );
-    assert!(
-        root.join("e2e/node_modules/playwright-core/package.json")
-            .exists(),
-        "e2e/node_modules is missing playwright-core: {help}"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "no chromium at {chromium}: {help}"
-    );
-    root
-}
 
 async fn run_admin_e2e(app: TestApp) {
     let root = browser_prerequisites();

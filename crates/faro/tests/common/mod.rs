@@ -785,3 +785,35 @@ pub fn doc(slug: &str) -> Value {
         ]
     })
 }
+
+// ---- browser tests ----
+
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root")
+}
+
+/// Node, playwright-core and chromium must all be there: a missing one fails the test.
+pub fn browser_prerequisites() -> std::path::PathBuf {
+    let root = repo_root();
+    let help =
+        "run `npm ci --prefix e2e` (node and npm from Debian) and `apt-get install -y chromium`";
+    let node = std::process::Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|o| o.status.success()),
+        "node is not installed: {help}"
+    );
+    assert!(
+        root.join("e2e/node_modules/playwright-core/package.json")
+            .exists(),
+        "e2e/node_modules is missing playwright-core: {help}"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "no chromium at {chromium}: {help}"
+    );
+    root
+}
