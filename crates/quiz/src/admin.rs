@@ -249,6 +249,7 @@ pub async fn delete_test(
         return Err(ApiError::not_found("no such test"));
     }
     quiz.cache.invalidate_catalog(&user.tid);
+    quiz.cache.forget_results();
     Ok(StatusCode::NO_CONTENT)
 }
 

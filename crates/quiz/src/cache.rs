@@ -53,10 +53,20 @@ impl Catalog {
 /// Bound on cached definitions; past it the map is cleared (versions reload on demand).
 const MAX_VERSIONS: usize = 1024;
 
+/// Results behind share links never change, so a viral link costs no query. A result whose
+/// test was deleted on another instance disappears from this one's cache within this time.
+pub const RESULT_TTL: Duration = Duration::from_secs(60);
+/// About 2 KB each: a bounded few megabytes at most.
+const MAX_RESULTS: usize = 2048;
+
+/// A shared result as `share::load` returns it: the view and its version id.
+pub type CachedResult = Arc<(crate::views::SharedResult, String)>;
+
 pub struct Cache {
     ttl: Duration,
     catalogs: RwLock<HashMap<String, Arc<Catalog>>>,
     versions: RwLock<HashMap<String, Arc<Version>>>,
+    results: RwLock<HashMap<String, (Instant, CachedResult)>>,
 }
 
 impl Cache {
@@ -65,6 +75,7 @@ impl Cache {
             ttl,
             catalogs: RwLock::new(HashMap::new()),
             versions: RwLock::new(HashMap::new()),
+            results: RwLock::new(HashMap::new()),
         }
     }
 
@@ -110,6 +121,33 @@ impl Cache {
             .unwrap_or_else(|p| p.into_inner())
             .insert(tenant.to_string(), catalog.clone());
         Ok(catalog)
+    }
+
+    /// A cached shared result, keyed by tenant and token, if younger than `RESULT_TTL`.
+    pub fn result(&self, key: &str) -> Option<CachedResult> {
+        let map = self.results.read().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < RESULT_TTL)
+            .map(|(_, r)| r.clone())
+    }
+
+    pub fn put_result(&self, key: String, result: CachedResult) {
+        let mut map = self.results.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_RESULTS {
+            map.retain(|_, (at, _)| at.elapsed() < RESULT_TTL);
+            if map.len() >= MAX_RESULTS {
+                map.clear();
+            }
+        }
+        map.insert(key, (Instant::now(), result));
+    }
+
+    /// Called after this instance deletes a test: its share links must stop resolving here.
+    pub fn forget_results(&self) {
+        self.results
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Called after this instance publishes, switches or deletes a test.

@@ -28,6 +28,10 @@ pub async fn load(
     if !valid_token(token) {
         return Ok(None);
     }
+    let key = format!("{tenant}/{token}");
+    if let Some(cached) = quiz.cache.result(&key) {
+        return Ok(Some((*cached).clone()));
+    }
     let Some(row) = store::get_result(&quiz.core.db, tenant, token).await? else {
         return Ok(None);
     };
@@ -61,7 +65,10 @@ pub async fn load(
         share_url: crate::share_url(quiz, token),
         take_url: format!("{}/t/{}", quiz.core.web.public_base_url, def.slug),
     };
-    Ok(Some((view, row.version_id)))
+    let loaded = (view, row.version_id);
+    quiz.cache
+        .put_result(key, std::sync::Arc::new(loaded.clone()));
+    Ok(Some(loaded))
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {

@@ -175,7 +175,7 @@ pub struct FinishResult {
     pub share_url: String,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct SharedTest {
     pub slug: String,
     pub title: String,
@@ -183,7 +183,7 @@ pub struct SharedTest {
 }
 
 /// What a share link shows: nothing personal, no ids.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct SharedResult {
     pub test: SharedTest,
     pub profile_code: String,
