@@ -70,8 +70,11 @@ impl Server {
         let task = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
+        // Page weights are measured on the wire: never let reqwest decompress (its gzip feature
+        // is switched on whenever the workspace builds with the bench's goose).
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_gzip()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("http client");
