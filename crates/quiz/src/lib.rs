@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod cache;
 mod counters;
 pub mod jobs;
+pub mod live;
 pub mod pages;
 pub mod panel;
 pub mod public;
@@ -47,12 +48,15 @@ pub struct QuizConfig {
     pub catalog_ttl: Duration,
 }
 
-/// The module's state: the platform's `Core` plus the quiz caches.
+/// The module's state: the platform's `Core` plus the quiz caches and the session writer.
 #[derive(Clone)]
 pub struct Quiz {
     pub core: Core,
     pub cfg: Arc<QuizConfig>,
     pub cache: Arc<cache::Cache>,
+    pub live: Arc<live::LiveSessions>,
+    /// Visitors' session writes, group-committed.
+    pub writes: faro_store::Batcher<store::SessionWrite, bool>,
 }
 
 impl FromRef<Quiz> for Core {
@@ -62,12 +66,20 @@ impl FromRef<Quiz> for Core {
 }
 
 impl Quiz {
+    /// Must run inside the tokio runtime: it starts the session writer's task.
     pub fn new(core: Core, cfg: QuizConfig) -> Self {
         let cache = Arc::new(cache::Cache::new(cfg.catalog_ttl));
+        let writes = faro_store::Batcher::spawn(
+            core.db.clone(),
+            store::SessionWrites,
+            faro_store::BatchOptions::for_db(&core.db),
+        );
         Quiz {
             core,
             cfg: Arc::new(cfg),
             cache,
+            live: Arc::default(),
+            writes,
         }
     }
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::cache::Version;
+use crate::live::Cached;
 use crate::views::*;
 use crate::{Quiz, counters, store};
 
@@ -26,6 +27,7 @@ pub struct CatalogQuery {
     /// Only tests with this tag.
     pub tag: Option<String>,
     /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -197,25 +199,43 @@ pub(crate) async fn start(
         .and_then(|i| version.def.questions.get(i).map(|q| (i, q)))
         .ok_or_else(|| ApiError::internal("published version without questions"))?;
     let now = unix_now();
-    let state_text = crate::state_to_text(&state)?;
-    let session_id = store::insert_session(
-        &quiz.core.db,
-        &store::NewSession {
-            tenant,
-            version_id: &version.id,
-            state: &state_text,
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let row = store::SessionRow {
+        id: session_id.clone(),
+        version_id: version.id.clone(),
+        state: String::new(),
+        rev: 0,
+        status: store::SESSION_STARTED.to_string(),
+        started_at: now,
+        finished_at: None,
+        expires_at: now + i64::from(quiz.cfg.session_ttl_days) * 86_400,
+        source: source.clone(),
+        campaign: campaign.clone(),
+        share_token: None,
+    };
+    let inserted = quiz
+        .writes
+        .submit(store::SessionWrite::Insert(store::NewSession {
+            id: session_id.clone(),
+            tenant: tenant.to_string(),
+            version_id: version.id.clone(),
+            state: crate::state_to_text(&state)?,
             started_at: now,
-            expires_at: now + i64::from(quiz.cfg.session_ttl_days) * 86_400,
-            source: source.as_deref(),
-            campaign: campaign.as_deref(),
-        },
-    )
-    .await?
-    .ok_or_else(|| {
+            expires_at: row.expires_at,
+            source: source.clone(),
+            campaign: campaign.clone(),
+        }))
+        .await?;
+    if !inserted {
         // Deleted elsewhere while our catalog still listed it: forget the stale catalog.
         quiz.cache.invalidate_catalog(tenant);
-        test_not_found()
-    })?;
+        return Err(test_not_found());
+    }
+    // The first answer will not need to read the row back.
+    *quiz.live.slot(tenant, &session_id).lock().await = Some(Cached {
+        row,
+        state: state.clone(),
+    });
     counters::started(
         quiz,
         tenant,
@@ -241,15 +261,30 @@ pub(crate) struct LiveSession {
     pub(crate) version: Arc<Version>,
 }
 
-/// Loads a live session (404 unknown, 410 expired) with its cached definition.
+/// Loads a live session (404 unknown, 410 expired) with its cached definition, from the
+/// database: what a read shows is never older than what any instance committed.
 pub(crate) async fn load(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResult<LiveSession> {
     if uuid::Uuid::parse_str(session_id).is_err() {
         return Err(session_not_found());
     }
-    let row = store::get_session(&quiz.core.db, tenant, session_id)
+    let session = read_session(quiz, tenant, session_id).await?;
+    live_session(quiz, tenant, session).await
+}
+
+/// Reads a session row and parses its state.
+async fn read_session(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResult<Cached> {
+    let mut row = store::get_session(&quiz.core.db, tenant, session_id)
         .await?
         .ok_or_else(session_not_found)?;
-    if row.expires_at < unix_now() {
+    let state: SessionState = serde_json::from_str(&row.state)
+        .map_err(|e| ApiError::internal(format!("session state unreadable: {e}")))?;
+    row.state = String::new();
+    Ok(Cached { row, state })
+}
+
+/// A session (read or cached) with its definition; 410 once expired.
+async fn live_session(quiz: &Quiz, tenant: &str, session: Cached) -> ApiResult<LiveSession> {
+    if session.row.expires_at < unix_now() {
         return Err(ApiError::gone(
             "session_expired",
             "this session has expired; start the test again",
@@ -257,14 +292,12 @@ pub(crate) async fn load(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResu
     }
     let version = quiz
         .cache
-        .version(&quiz.core.db, tenant, &row.version_id)
+        .version(&quiz.core.db, tenant, &session.row.version_id)
         .await?
         .ok_or_else(session_not_found)?;
-    let state: SessionState = serde_json::from_str(&row.state)
-        .map_err(|e| ApiError::internal(format!("session state unreadable: {e}")))?;
     Ok(LiveSession {
-        row,
-        state,
+        row: session.row,
+        state: session.state,
         version,
     })
 }
@@ -368,6 +401,10 @@ pub(crate) struct Answered {
 }
 
 /// Answers the current question of a session: rate limit, domain step, optimistic save, count.
+///
+/// The session comes from this instance's live cache when it has it; any failure on that copy
+/// (stale after another instance's answer, a lost compare-and-set, an expired or deleted
+/// session) is retried once on the row read from the database, which decides.
 pub(crate) async fn submit_answer(
     quiz: &Quiz,
     session_id: &str,
@@ -376,23 +413,30 @@ pub(crate) async fn submit_answer(
 ) -> ApiResult<Answered> {
     let limits = quiz.core.limit("answers", client, quiz.cfg.answers).await?;
     let tenant = quiz.core.public_tenant();
-    let mut live = load(quiz, tenant, session_id).await?;
-    if live.row.status == store::SESSION_FINISHED {
-        return Err(finished_conflict());
+    if uuid::Uuid::parse_str(session_id).is_err() {
+        return Err(session_not_found());
     }
-    let def = &live.version.def;
-    let step = live.state.answer(def, input).map_err(answer_error)?;
-    let text = crate::state_to_text(&live.state)?;
-    if !store::save_state(&quiz.core.db, tenant, session_id, live.row.rev, &text).await? {
-        return Err(ApiError::conflict(
-            "concurrent_answer",
-            "this session changed while answering (another tab?); fetch the current question",
-        ));
+    let slot = quiz.live.slot(tenant, session_id);
+    let mut held = slot.lock().await;
+    let mut outcome = None;
+    if let Some(cached) = held.take() {
+        outcome = try_answer(quiz, tenant, session_id, cached, input)
+            .await
+            .ok();
     }
-    let next = match step {
-        Step::Next(i) => def.questions.get(i).map(|_| i),
-        Step::End => None,
+    let (live, next) = match outcome {
+        Some(done) => done,
+        None => {
+            let session = read_session(quiz, tenant, session_id).await?;
+            try_answer(quiz, tenant, session_id, session, input).await?
+        }
     };
+    *held = Some(Cached {
+        row: live.row.clone(),
+        state: live.state.clone(),
+    });
+    drop(held);
+    let def = &live.version.def;
     counters::answered(
         quiz,
         tenant,
@@ -403,6 +447,44 @@ pub(crate) async fn submit_answer(
             .map(|q| q.key.as_str()),
     );
     Ok(Answered { limits, live, next })
+}
+
+/// One attempt at an answer on a given copy of the session: domain step, then the
+/// compare-and-set write. Returns the session as saved and the next question's index.
+async fn try_answer(
+    quiz: &Quiz,
+    tenant: &str,
+    session_id: &str,
+    session: Cached,
+    input: &AnswerInput<'_>,
+) -> ApiResult<(LiveSession, Option<usize>)> {
+    let mut live = live_session(quiz, tenant, session).await?;
+    if live.row.status == store::SESSION_FINISHED {
+        return Err(finished_conflict());
+    }
+    let def = &live.version.def;
+    let step = live.state.answer(def, input).map_err(answer_error)?;
+    let saved = quiz
+        .writes
+        .submit(store::SessionWrite::Save {
+            tenant: tenant.to_string(),
+            id: session_id.to_string(),
+            rev: live.row.rev,
+            state: crate::state_to_text(&live.state)?,
+        })
+        .await?;
+    if !saved {
+        return Err(ApiError::conflict(
+            "concurrent_answer",
+            "this session changed while answering (another tab?); fetch the current question",
+        ));
+    }
+    live.row.rev += 1;
+    let next = match step {
+        Step::Next(i) => def.questions.get(i).map(|_| i),
+        Step::End => None,
+    };
+    Ok((live, next))
 }
 
 fn answer_error(e: AnswerError) -> ApiError {
@@ -449,12 +531,46 @@ pub(crate) struct Finished {
 }
 
 /// Scores a complete session and stores its result, once: finishing again returns the same
-/// result and counts nothing. 409 while questions remain.
+/// result and counts nothing. 409 while questions remain. Like answers, it tries the live
+/// cache's copy first and lets the database decide when that copy fails.
 pub(crate) async fn complete(quiz: &Quiz, session_id: &str) -> ApiResult<Finished> {
     let tenant = quiz.core.public_tenant();
-    let live = load(quiz, tenant, session_id).await?;
+    if uuid::Uuid::parse_str(session_id).is_err() {
+        return Err(session_not_found());
+    }
+    let slot = quiz.live.slot(tenant, session_id);
+    let mut held = slot.lock().await;
+    if let Some(cached) = held.take()
+        && let Ok(Some(done)) = try_finish(quiz, tenant, session_id, cached).await
+    {
+        quiz.live.forget(tenant, session_id);
+        return Ok(done);
+    }
+    // Twice: a finish that loses to a concurrent one reads the row again, which then names
+    // the winner's result.
+    for _ in 0..2 {
+        let session = read_session(quiz, tenant, session_id).await?;
+        if let Some(done) = try_finish(quiz, tenant, session_id, session).await? {
+            quiz.live.forget(tenant, session_id);
+            return Ok(done);
+        }
+    }
+    Err(ApiError::internal(
+        "finish lost twice to a concurrent finish that left no result",
+    ))
+}
+
+/// One attempt at finishing a given copy of the session. `None` when the row changed since that
+/// copy (another request finished it first, and its result is then on the row).
+async fn try_finish(
+    quiz: &Quiz,
+    tenant: &str,
+    session_id: &str,
+    session: Cached,
+) -> ApiResult<Option<Finished>> {
+    let live = live_session(quiz, tenant, session).await?;
     if let Some(token) = &live.row.share_token {
-        return finished_result(quiz, tenant, token).await;
+        return finished_result(quiz, tenant, token).await.map(Some);
     }
     let def = &live.version.def;
     let outcome = faro_quiz_domain::score(def, &live.state).map_err(|e| match e {
@@ -481,31 +597,24 @@ pub(crate) async fn complete(quiz: &Quiz, session_id: &str) -> ApiResult<Finishe
     let now = unix_now();
     let answers = (quiz.cfg.store_answers || def.store_answers)
         .then(|| crate::anonymous_answers(def, &live.state));
-    let won = store::finish_session(
-        &quiz.core.db,
-        &store::Finish {
-            tenant,
-            session_id,
-            test_id: &live.version.test_id,
-            version_id: &live.version.id,
-            share_token: &token,
-            profile_code: &profile.code,
+    let won = quiz
+        .writes
+        .submit(store::SessionWrite::Finish(store::Finish {
+            tenant: tenant.to_string(),
+            session_id: session_id.to_string(),
+            test_id: live.version.test_id.clone(),
+            version_id: live.version.id.clone(),
+            share_token: token.clone(),
+            profile_code: profile.code.clone(),
             score: i64::from(outcome.score),
-            dimensions: &dims_text,
+            dimensions: dims_text,
             finished_at: now,
-            answers: answers.as_deref(),
-        },
-    )
-    .await?;
+            rev: live.row.rev,
+            answers,
+        }))
+        .await?;
     if !won {
-        // A concurrent finish got there first: return its result, count nothing.
-        let row = store::get_session(&quiz.core.db, tenant, session_id)
-            .await?
-            .ok_or_else(session_not_found)?;
-        let token = row
-            .share_token
-            .ok_or_else(|| ApiError::internal("finished session without share token"))?;
-        return finished_result(quiz, tenant, &token).await;
+        return Ok(None);
     }
     let suspicious = now - live.row.started_at < quiz.cfg.antibot_min_seconds;
     counters::finished(quiz, tenant, &live, now, &profile.code, suspicious);
@@ -518,7 +627,7 @@ pub(crate) async fn complete(quiz: &Quiz, session_id: &str) -> ApiResult<Finishe
         dimensions,
         share_url: crate::share_url(quiz, &token),
     };
-    Ok(Finished { token, result })
+    Ok(Some(Finished { token, result }))
 }
 
 async fn finished_result(quiz: &Quiz, tenant: &str, token: &str) -> ApiResult<Finished> {

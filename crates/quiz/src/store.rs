@@ -455,39 +455,6 @@ pub async fn publish(
     Ok(())
 }
 
-pub struct NewSession<'a> {
-    pub tenant: &'a str,
-    pub version_id: &'a str,
-    pub state: &'a str,
-    pub started_at: i64,
-    pub expires_at: i64,
-    pub source: Option<&'a str>,
-    pub campaign: Option<&'a str>,
-}
-
-/// Inserts a session; `None` when its version no longer exists (the test was deleted, maybe by
-/// another instance whose change this instance's catalog cache has not seen yet).
-pub async fn insert_session(db: &Db, s: &NewSession<'_>) -> Result<Option<String>, StoreError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let done = sqlx::query(
-        "INSERT INTO quiz_sessions (id, tenant_id, version_id, state, rev, status, started_at, \
-         expires_at, source, campaign) SELECT $1, $2, $3, $4, 0, $5, $6, $7, $8, $9 \
-         WHERE EXISTS (SELECT 1 FROM quiz_versions WHERE tenant_id = $2 AND id = $3)",
-    )
-    .bind(&id)
-    .bind(s.tenant)
-    .bind(s.version_id)
-    .bind(s.state)
-    .bind(SESSION_STARTED)
-    .bind(s.started_at)
-    .bind(s.expires_at)
-    .bind(s.source)
-    .bind(s.campaign)
-    .execute(db.writer())
-    .await?;
-    Ok((done.rows_affected() > 0).then_some(id))
-}
-
 const SESSION_COLUMNS: &str = "id, version_id, state, rev, status, started_at, finished_at, \
     expires_at, source, campaign, share_token";
 
@@ -506,92 +473,257 @@ pub async fn get_session(
     row.as_ref().map(session_row).transpose()
 }
 
-/// Compare-and-set of a session's state: succeeds only if nobody changed the row since `rev`
-/// was read, so two concurrent answers cannot both apply.
-pub async fn save_state(
-    db: &Db,
-    tenant: &str,
-    id: &str,
-    rev: i64,
-    state: &str,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE quiz_sessions SET state = $1, rev = rev + 1 \
-         WHERE tenant_id = $2 AND id = $3 AND rev = $4 AND status = $5",
-    )
-    .bind(state)
-    .bind(tenant)
-    .bind(id)
-    .bind(rev)
-    .bind(SESSION_STARTED)
-    .execute(db.writer())
-    .await?;
-    Ok(done.rows_affected() > 0)
+/// A write to the sessions table. Visitors' writes go through the group-commit writer
+/// ([`SessionWrites`]): many sessions' answers share one statement and one commit.
+#[derive(Debug)]
+pub enum SessionWrite {
+    /// A new session; loses when its version no longer exists (the test was deleted, maybe by
+    /// another instance whose change this instance's catalog cache has not seen yet).
+    Insert(NewSession),
+    /// Compare-and-set of a session's state: wins only if nobody changed the row since `rev`
+    /// was read, so two concurrent answers (two tabs, two instances) cannot both apply.
+    Save {
+        tenant: String,
+        id: String,
+        rev: i64,
+        state: String,
+    },
+    /// Marks the session finished and stores its result; loses when another request finished
+    /// it first (the caller then reads that result back) or changed it since `rev`.
+    Finish(Finish),
 }
 
-pub struct Finish<'a> {
-    pub tenant: &'a str,
-    pub session_id: &'a str,
-    pub test_id: &'a str,
-    pub version_id: &'a str,
-    pub share_token: &'a str,
-    pub profile_code: &'a str,
+#[derive(Debug)]
+pub struct NewSession {
+    pub id: String,
+    pub tenant: String,
+    pub version_id: String,
+    pub state: String,
+    pub started_at: i64,
+    pub expires_at: i64,
+    pub source: Option<String>,
+    pub campaign: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Finish {
+    pub tenant: String,
+    pub session_id: String,
+    pub test_id: String,
+    pub version_id: String,
+    pub share_token: String,
+    pub profile_code: String,
     pub score: i64,
-    pub dimensions: &'a str,
+    pub dimensions: String,
     pub finished_at: i64,
+    /// The `rev` the result was computed from: a finish on a stale copy loses.
+    pub rev: i64,
     /// Raw answers to keep (anonymised: no session id), when the test or the instance opts in.
-    pub answers: Option<&'a str>,
+    pub answers: Option<String>,
 }
 
-/// Marks the session finished and stores its result in one transaction. Returns false when
-/// another request finished it first (the caller then reads that result back).
-pub async fn finish_session(db: &Db, f: &Finish<'_>) -> Result<bool, StoreError> {
-    let mut tx = db.begin_write().await?;
-    let done = sqlx::query(
-        "UPDATE quiz_sessions SET status = $1, finished_at = $2, share_token = $3, rev = rev + 1 \
-         WHERE tenant_id = $4 AND id = $5 AND status = $6",
-    )
-    .bind(SESSION_FINISHED)
-    .bind(f.finished_at)
-    .bind(f.share_token)
-    .bind(f.tenant)
-    .bind(f.session_id)
-    .bind(SESSION_STARTED)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        tx.rollback().await?;
-        return Ok(false);
+/// The group-commit writer of session rows. Each kind of write in a batch is one multi-row
+/// statement (`INSERT … SELECT … FROM (VALUES …)`, `UPDATE … FROM (VALUES …)`), and
+/// `RETURNING id` tells each job whether it won; a batch with more than one statement runs in
+/// one transaction. The same SQL runs on SQLite (3.35+) and PostgreSQL.
+pub struct SessionWrites;
+
+impl faro_store::BatchWrite for SessionWrites {
+    type Job = SessionWrite;
+    /// Whether the write applied (inserted, compare-and-set won, finish won).
+    type Outcome = bool;
+
+    async fn run(&self, db: &Db, jobs: &[SessionWrite]) -> Result<Vec<bool>, StoreError> {
+        let mut inserts = Vec::new();
+        let mut saves = Vec::new();
+        let mut finishes = Vec::new();
+        // The same session twice in one batch (two requests racing past the in-process lock):
+        // only its first write runs here; the others lose, as they would on the row's rev, and
+        // their callers re-read the row and retry.
+        let mut seen = std::collections::HashSet::new();
+        for (i, job) in jobs.iter().enumerate() {
+            match job {
+                SessionWrite::Insert(n) => inserts.push((i, n)),
+                SessionWrite::Save { tenant, id, .. } if seen.insert((tenant, id)) => {
+                    saves.push((i, job))
+                }
+                SessionWrite::Finish(f) if seen.insert((&f.tenant, &f.session_id)) => {
+                    finishes.push((i, f))
+                }
+                _ => {}
+            }
+        }
+        let mut won = vec![false; jobs.len()];
+        let statements = usize::from(!inserts.is_empty())
+            + usize::from(!saves.is_empty())
+            + 2 * usize::from(!finishes.is_empty());
+        if statements == 1 {
+            let mut conn = db.writer().acquire().await?;
+            write_groups(&mut conn, &inserts, &saves, &finishes, &mut won).await?;
+        } else {
+            let mut tx = db.begin_write().await?;
+            write_groups(&mut tx, &inserts, &saves, &finishes, &mut won).await?;
+            tx.commit().await?;
+        }
+        Ok(won)
     }
-    sqlx::query(
-        "INSERT INTO quiz_results (share_token, tenant_id, test_id, version_id, profile_code, \
-         score, dimensions, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(f.share_token)
-    .bind(f.tenant)
-    .bind(f.test_id)
-    .bind(f.version_id)
-    .bind(f.profile_code)
-    .bind(f.score)
-    .bind(f.dimensions)
-    .bind(f.finished_at)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(answers) = f.answers {
-        sqlx::query(
-            "INSERT INTO quiz_answers (id, tenant_id, version_id, day, answers) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(new_id())
-        .bind(f.tenant)
-        .bind(f.version_id)
-        .bind(faro_store::day_of(f.finished_at))
-        .bind(answers)
-        .execute(&mut *tx)
-        .await?;
+}
+
+async fn write_groups(
+    conn: &mut sqlx::AnyConnection,
+    inserts: &[(usize, &NewSession)],
+    saves: &[(usize, &SessionWrite)],
+    finishes: &[(usize, &Finish)],
+    won: &mut [bool],
+) -> Result<(), StoreError> {
+    if !inserts.is_empty() {
+        let sql = format!(
+            "INSERT INTO quiz_sessions (id, tenant_id, version_id, state, rev, status, \
+             started_at, expires_at, source, campaign) \
+             SELECT v.column1, v.column2, v.column3, v.column4, 0, '{SESSION_STARTED}', \
+             v.column5, v.column6, v.column7, v.column8 FROM (VALUES {}) AS v \
+             WHERE EXISTS (SELECT 1 FROM quiz_versions q \
+             WHERE q.tenant_id = v.column2 AND q.id = v.column3) RETURNING id",
+            placeholders(inserts.len(), 8)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, n) in inserts {
+            q = q
+                .bind(&n.id)
+                .bind(&n.tenant)
+                .bind(&n.version_id)
+                .bind(&n.state)
+                .bind(n.started_at)
+                .bind(n.expires_at)
+                .bind(&n.source)
+                .bind(&n.campaign);
+        }
+        let ids = returned_ids(q.fetch_all(&mut *conn).await?)?;
+        for (i, n) in inserts {
+            won[*i] = ids.contains(&n.id);
+        }
     }
-    tx.commit().await?;
-    Ok(true)
+    if !saves.is_empty() {
+        let sql = format!(
+            "UPDATE quiz_sessions SET state = v.column4, rev = rev + 1 FROM (VALUES {}) AS v \
+             WHERE tenant_id = v.column1 AND id = v.column2 AND rev = v.column3 \
+             AND status = '{SESSION_STARTED}' RETURNING id",
+            placeholders(saves.len(), 4)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, job) in saves {
+            if let SessionWrite::Save {
+                tenant,
+                id,
+                rev,
+                state,
+            } = job
+            {
+                q = q.bind(tenant).bind(id).bind(*rev).bind(state);
+            }
+        }
+        let ids = returned_ids(q.fetch_all(&mut *conn).await?)?;
+        for (i, job) in saves {
+            if let SessionWrite::Save { id, .. } = job {
+                won[*i] = ids.contains(id);
+            }
+        }
+    }
+    if !finishes.is_empty() {
+        let sql = format!(
+            "UPDATE quiz_sessions SET status = '{SESSION_FINISHED}', finished_at = v.column3, \
+             share_token = v.column4, rev = rev + 1 FROM (VALUES {}) AS v \
+             WHERE tenant_id = v.column1 AND id = v.column2 AND rev = v.column5 \
+             AND status = '{SESSION_STARTED}' RETURNING id",
+            placeholders(finishes.len(), 5)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, f) in finishes {
+            q = q
+                .bind(&f.tenant)
+                .bind(&f.session_id)
+                .bind(f.finished_at)
+                .bind(&f.share_token)
+                .bind(f.rev);
+        }
+        let ids = returned_ids(q.fetch_all(&mut *conn).await?)?;
+        let winners: Vec<&Finish> = finishes
+            .iter()
+            .filter(|(_, f)| ids.contains(&f.session_id))
+            .map(|(_, f)| *f)
+            .collect();
+        for (i, f) in finishes {
+            won[*i] = ids.contains(&f.session_id);
+        }
+        if !winners.is_empty() {
+            let sql = format!(
+                "INSERT INTO quiz_results (share_token, tenant_id, test_id, version_id, \
+                 profile_code, score, dimensions, created_at) VALUES {}",
+                placeholders(winners.len(), 8)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for f in &winners {
+                q = q
+                    .bind(&f.share_token)
+                    .bind(&f.tenant)
+                    .bind(&f.test_id)
+                    .bind(&f.version_id)
+                    .bind(&f.profile_code)
+                    .bind(f.score)
+                    .bind(&f.dimensions)
+                    .bind(f.finished_at);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        let kept: Vec<(&Finish, &String)> = winners
+            .iter()
+            .filter_map(|f| f.answers.as_ref().map(|a| (*f, a)))
+            .collect();
+        if !kept.is_empty() {
+            let sql = format!(
+                "INSERT INTO quiz_answers (id, tenant_id, version_id, day, answers) VALUES {}",
+                placeholders(kept.len(), 5)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (f, answers) in kept {
+                q = q
+                    .bind(new_id())
+                    .bind(&f.tenant)
+                    .bind(&f.version_id)
+                    .bind(faro_store::day_of(f.finished_at))
+                    .bind(answers);
+            }
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters, numbered in order of appearance
+/// (SQLite reads `$N` by first appearance, PostgreSQL by number: in order, both agree).
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+fn returned_ids(rows: Vec<AnyRow>) -> Result<std::collections::HashSet<String>, StoreError> {
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+        .collect()
 }
 
 pub async fn get_result(
@@ -676,4 +808,15 @@ pub async fn count_tests(db: &Db, tenant: &str) -> Result<i64, StoreError> {
             .await?
             .try_get(0)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(placeholders(1, 2), "($1, $2)");
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 }

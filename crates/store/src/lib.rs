@@ -1,10 +1,11 @@
 //! Storage plumbing shared by every module: the database handle, migrations, the error type of
-//! the storage layer, batched counters and instance-wide settings.
+//! the storage layer, group commit, batched counters and instance-wide settings.
 //!
 //! One code path serves SQLite and PostgreSQL: queries go through sqlx's `Any` driver with `$N`
 //! placeholders (SQLite reads `$N` as the N-th parameter), and the migrations use a portable
 //! subset of SQL. See `docs/decisions/0001-data-access.md` for why and for the measurements.
 
+mod batch;
 mod counters;
 mod db;
 mod error;
@@ -12,6 +13,7 @@ mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use batch::{BatchOptions, BatchWrite, Batcher};
 pub use counters::{CounterKey, Counters};
 pub use db::{Backend, Db, DbOptions, redact_url};
 pub use error::StoreError;

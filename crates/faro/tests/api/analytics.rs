@@ -7,7 +7,8 @@ use crate::both;
 use crate::common::{DEMO, TestApp, aggressive, cautious, doc, pick};
 
 /// Answers everything, then moves the start back ten minutes, so the finish is not
-/// suspicious under ANTIBOT_MIN_SECONDS=60.
+/// suspicious under ANTIBOT_MIN_SECONDS=60. Bumping `rev` is what every writer of a session
+/// row does; it tells the server's live-session cache its copy is stale.
 async fn finish_slowly(
     app: &TestApp,
     sid: &str,
@@ -16,7 +17,7 @@ async fn finish_slowly(
 ) -> Value {
     app.answer_all(sid, first, answer).await;
     app.exec(
-        "UPDATE quiz_sessions SET started_at = started_at - 600 WHERE id = $1",
+        "UPDATE quiz_sessions SET started_at = started_at - 600, rev = rev + 1 WHERE id = $1",
         sid,
     )
     .await;

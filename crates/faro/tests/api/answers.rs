@@ -353,8 +353,9 @@ async fn an_expired_session_is_410(app: TestApp) {
         86_400,
         "SESSION_TTL_DAYS=1 sets the expiry"
     );
+    // As any writer of a session row does, bump `rev`: the live-session cache's copy is stale.
     app.exec(
-        "UPDATE quiz_sessions SET expires_at = expires_at - 86401 WHERE id = $1",
+        "UPDATE quiz_sessions SET expires_at = expires_at - 86401, rev = rev + 1 WHERE id = $1",
         &s.id,
     )
     .await;
@@ -398,6 +399,28 @@ async fn an_oversized_body_is_a_json_413(app: TestApp) {
     assert_eq!(app.answer(&s.id, &under).await.status, 422);
 }
 both!(an_oversized_body_is_a_json_413);
+
+async fn a_flood_of_option_ids_gets_a_small_422(app: TestApp) {
+    // 100,000 bogus ids (400 KB of JSON, under the 512 KiB body limit): once, every one came
+    // back as a problem, megabytes of 422.
+    let s = app.start(DEMO).await;
+    let ids = vec!["z"; 100_000];
+    let body = json!({"question_id": "plazo", "selected_option_ids": ids});
+    let sent = body.to_string().len();
+    assert!(
+        sent < 512 * 1024,
+        "{sent} bytes would be a 413, not the case under test"
+    );
+    let r = app.answer(&s.id, &body).await;
+    invalid_at(&r, "selected_option_ids[0]");
+    let problems = r.problems();
+    assert_eq!(problems.len(), 21, "20 listed and one counting the rest");
+    assert_eq!(problems[20].1, "99981 more problems were not listed");
+    assert!(r.text.len() < 4096, "{} bytes of 422", r.text.len());
+    // Refused whole: the question is still current.
+    assert_eq!(app.question(&s.id).await.json()["id"], "plazo");
+}
+both!(a_flood_of_option_ids_gets_a_small_422);
 
 async fn a_finished_session_can_be_read_while_a_new_one_starts(app: TestApp) {
     // Two sessions of one visitor do not interfere.

@@ -11,7 +11,8 @@ use crate::postgres_only;
 async fn a_session_moves_freely_between_instances(a: TestApp) {
     let b = a.sibling(&[]).await;
     let s = a.start(DEMO).await;
-    // Answered on B, then on A, then B again.
+    // Answered on B, then on A, then B again: A's live-session cache is stale at each of its
+    // steps, and the row's rev sends it back to the database.
     let r = b.answer(&s.id, &aggressive(&s.first)).await;
     assert_eq!(r.status, 200, "{r}");
     let next = r.json()["next_question"].clone();
@@ -47,6 +48,30 @@ async fn a_session_moves_freely_between_instances(a: TestApp) {
     assert_eq!(r.status, 200, "{r}");
 }
 postgres_only!(a_session_moves_freely_between_instances);
+
+/// The live-session cache of one instance never lets an answer apply twice: the instance that
+/// started the session holds it in memory, the other reads the row, and the row's `rev`
+/// decides.
+async fn one_answer_sent_to_two_instances_at_once_applies_once(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    for _ in 0..5 {
+        let s = a.start(DEMO).await;
+        let body = aggressive(&s.first);
+        let (x, y) = tokio::join!(a.answer(&s.id, &body), b.answer(&s.id, &body));
+        let mut statuses = [x.status, y.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{x} / {y}");
+        let lost = if x.status == 409 { &x } else { &y };
+        assert!(
+            ["concurrent_answer", "not_current_question"].contains(&lost.error_code().as_str()),
+            "{lost}"
+        );
+        let next = a.question(&s.id).await.json();
+        assert_ne!(next["id"], s.first["id"]);
+        assert_eq!(b.question(&s.id).await.json()["id"], next["id"]);
+    }
+}
+postgres_only!(one_answer_sent_to_two_instances_at_once_applies_once);
 
 async fn analytics_after_flushing_every_instance_are_the_sum(a: TestApp) {
     let b = a.sibling(&[]).await;

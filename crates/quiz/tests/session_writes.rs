@@ -1,0 +1,198 @@
+//! The group-commit writer of session rows, on SQLite and PostgreSQL: one batch mixing every
+//! kind of write gives each job its own outcome, and what it reports as written is exactly
+//! what is in the tables.
+
+use faro_quiz::store::{self, Finish, NewSession, SessionWrite, SessionWrites};
+use faro_store::{BatchWrite, Db, both_backends};
+
+const TENANT: &str = "default";
+
+async fn demo_version(db: &Db) -> String {
+    faro_quiz::seed::seed_demo(db, TENANT)
+        .await
+        .expect("seed")
+        .expect("seeded");
+    let test = store::served_tests(db, TENANT)
+        .await
+        .expect("served")
+        .into_iter()
+        .next()
+        .expect("demo served");
+    test.published_version_id.expect("published")
+}
+
+fn new_session(id: &str, version_id: &str) -> SessionWrite {
+    SessionWrite::Insert(NewSession {
+        id: id.to_string(),
+        tenant: TENANT.to_string(),
+        version_id: version_id.to_string(),
+        state: "{}".to_string(),
+        started_at: 1_000,
+        expires_at: 9_999_999_999,
+        source: Some("newsletter".to_string()),
+        campaign: None,
+    })
+}
+
+fn save(id: &str, rev: i64, state: &str) -> SessionWrite {
+    SessionWrite::Save {
+        tenant: TENANT.to_string(),
+        id: id.to_string(),
+        rev,
+        state: state.to_string(),
+    }
+}
+
+fn finish(id: &str, rev: i64, token: &str, answers: Option<&str>) -> SessionWrite {
+    SessionWrite::Finish(Finish {
+        tenant: TENANT.to_string(),
+        session_id: id.to_string(),
+        test_id: String::new(),
+        version_id: String::new(),
+        share_token: token.to_string(),
+        profile_code: "MODERADO".to_string(),
+        score: 7,
+        dimensions: "[]".to_string(),
+        finished_at: 2_000,
+        rev,
+        answers: answers.map(str::to_string),
+    })
+}
+
+async fn run(db: &Db, jobs: &[SessionWrite]) -> Vec<bool> {
+    SessionWrites.run(db, jobs).await.expect("batch")
+}
+
+async fn a_mixed_batch_reports_each_outcome(db: Db) {
+    let version = demo_version(&db).await;
+    // Inserts alone: one statement, the missing version loses.
+    let won = run(
+        &db,
+        &[
+            new_session("s1", &version),
+            new_session("s2", &version),
+            new_session("gone", "no-such-version"),
+        ],
+    )
+    .await;
+    assert_eq!(won, [true, true, false]);
+
+    // Test and version ids as the finish would carry them.
+    let test = store::served_tests(&db, TENANT).await.expect("served");
+    let test_id = test[0].id.clone();
+    let with_ids = |mut job: SessionWrite| {
+        if let SessionWrite::Finish(f) = &mut job {
+            f.test_id = test_id.clone();
+            f.version_id = version.clone();
+        }
+        job
+    };
+
+    // Everything at once: a new session, a save that wins, a stale save, the same session
+    // twice, and a finish.
+    let won = run(
+        &db,
+        &[
+            new_session("s3", &version),
+            save("s1", 0, r#"{"answered":1}"#),
+            save("s3", 5, r#"{"stale":true}"#),
+            with_ids(finish("s2", 0, "tok-s2", Some(r#"{"q":"a"}"#))),
+            save("s1", 1, r#"{"twice":true}"#),
+        ],
+    )
+    .await;
+    assert_eq!(won, [true, true, false, true, false]);
+
+    let s1 = store::get_session(&db, TENANT, "s1")
+        .await
+        .expect("read")
+        .expect("s1");
+    assert_eq!((s1.rev, s1.state.as_str()), (1, r#"{"answered":1}"#));
+    let s2 = store::get_session(&db, TENANT, "s2")
+        .await
+        .expect("read")
+        .expect("s2");
+    assert_eq!(s2.status, store::SESSION_FINISHED);
+    assert_eq!(s2.share_token.as_deref(), Some("tok-s2"));
+    let result = store::get_result(&db, TENANT, "tok-s2")
+        .await
+        .expect("read")
+        .expect("result stored with the finish");
+    assert_eq!(
+        (result.profile_code.as_str(), result.score),
+        ("MODERADO", 7)
+    );
+    let s3 = store::get_session(&db, TENANT, "s3")
+        .await
+        .expect("read")
+        .expect("inserted");
+    assert_eq!(
+        (s3.rev, s3.state.as_str()),
+        (0, "{}"),
+        "the stale save did not apply"
+    );
+    assert_eq!(
+        store::get_session(&db, TENANT, "s2")
+            .await
+            .expect("read")
+            .map(|s| s.source),
+        Some(Some("newsletter".to_string()))
+    );
+
+    // Finishing again, or finishing from a stale rev, loses and stores nothing more.
+    let won = run(
+        &db,
+        &[
+            with_ids(finish("s2", 1, "tok-again", None)),
+            with_ids(finish("s3", 4, "tok-stale", None)),
+        ],
+    )
+    .await;
+    assert_eq!(won, [false, false]);
+    for token in ["tok-again", "tok-stale"] {
+        assert!(
+            store::get_result(&db, TENANT, token)
+                .await
+                .expect("read")
+                .is_none()
+        );
+    }
+    let answers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quiz_answers")
+        .fetch_one(db.reader())
+        .await
+        .expect("count");
+    assert_eq!(answers, 1, "kept once, for the finish that won");
+}
+
+async fn a_batch_that_fails_writes_nothing(db: Db) {
+    let version = demo_version(&db).await;
+    run(&db, &[new_session("dup", &version)]).await;
+    // The same id again violates the primary key: the whole batch rolls back.
+    let err = SessionWrites
+        .run(
+            &db,
+            &[
+                new_session("fresh", &version),
+                save("dup", 0, r#"{"x":1}"#),
+                new_session("dup", &version),
+            ],
+        )
+        .await;
+    assert!(err.is_err());
+    assert!(
+        store::get_session(&db, TENANT, "fresh")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let dup = store::get_session(&db, TENANT, "dup")
+        .await
+        .expect("read")
+        .expect("dup");
+    assert_eq!(dup.rev, 0, "the save in the failed batch rolled back");
+}
+
+both_backends!(
+    a_mixed_batch_reports_each_outcome,
+    a_batch_that_fails_writes_nothing
+);
