@@ -11,6 +11,45 @@ use serde::{Deserialize, Serialize};
 use crate::definition::{Condition, Definition, Jump, Question, QuestionKind};
 use crate::parse::Problem;
 
+/// Most problems one answer reports; the rest are counted in one last problem. An answer is
+/// a handful of fields, so a longer list only repeats itself, and a hostile body with 100,000
+/// bogus option ids must not get a multi-megabyte 422 back.
+pub const MAX_ANSWER_PROBLEMS: usize = 20;
+
+/// Collects an answer's problems up to [`MAX_ANSWER_PROBLEMS`], counting the ones left out.
+#[derive(Default)]
+struct Problems {
+    listed: Vec<Problem>,
+    left_out: usize,
+}
+
+impl Problems {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        if self.listed.len() < MAX_ANSWER_PROBLEMS {
+            self.listed.push(Problem::new(path, message));
+        } else {
+            self.left_out += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.listed.is_empty()
+    }
+
+    fn finish(mut self) -> Vec<Problem> {
+        if self.left_out > 0 {
+            let n = self.left_out;
+            let message = if n == 1 {
+                "1 more problem was not listed".to_owned()
+            } else {
+                format!("{n} more problems were not listed")
+            };
+            self.listed.push(Problem::new("", message));
+        }
+        self.listed
+    }
+}
+
 /// Progress of a session; the estimate shrinks when a jump skips questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Progress {
@@ -228,7 +267,7 @@ fn check_answer(
     index: usize,
     input: &AnswerInput,
 ) -> Result<Answer, Vec<Problem>> {
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let selected = input.selected_option_ids;
     let mut answer = Answer {
         question: index,
@@ -238,20 +277,17 @@ fn check_answer(
     match &question.kind {
         QuestionKind::Single { .. } | QuestionKind::Multi { .. } => {
             if input.value.is_some() {
-                problems.push(Problem::new(
+                problems.push(
                     "value",
                     "only scale questions take a value; select options instead",
-                ));
+                );
             }
             for (i, id) in selected.iter().enumerate() {
                 let path = format!("selected_option_ids[{i}]");
                 match question.option_index(id) {
-                    None => problems.push(Problem::new(path, format!("unknown option `{id}`"))),
+                    None => problems.push(path, format!("unknown option `{id}`")),
                     Some(o) if answer.options.contains(&o) => {
-                        problems.push(Problem::new(
-                            path,
-                            format!("option `{id}` is selected twice"),
-                        ));
+                        problems.push(path, format!("option `{id}` is selected twice"));
                     }
                     Some(o) => answer.options.push(o),
                 }
@@ -273,26 +309,26 @@ fn check_answer(
                     (a, b) if a == b => format!("select exactly {a} options"),
                     (a, b) => format!("select between {a} and {b} options"),
                 };
-                problems.push(Problem::new("selected_option_ids", message));
+                problems.push("selected_option_ids", message);
             }
         }
         QuestionKind::Scale { min, max, .. } => {
             if !selected.is_empty() {
-                problems.push(Problem::new(
+                problems.push(
                     "selected_option_ids",
                     "scale questions take a value, not options",
-                ));
+                );
             }
             match input.value {
                 None if question.required => {
-                    problems.push(Problem::new("value", "a value is required"));
+                    problems.push("value", "a value is required");
                 }
                 None => {}
                 Some(v) if v < *min || v > *max => {
-                    problems.push(Problem::new(
+                    problems.push(
                         "value",
                         format!("must be a whole number between {min} and {max}"),
-                    ));
+                    );
                 }
                 Some(v) => answer.value = Some(v),
             }
@@ -301,7 +337,7 @@ fn check_answer(
     if problems.is_empty() {
         Ok(answer)
     } else {
-        Err(problems)
+        Err(problems.finish())
     }
 }
 

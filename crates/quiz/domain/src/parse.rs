@@ -23,6 +23,10 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// Beyond this many problems the list stops growing; a document that broken needs rewriting,
 /// not a longer report.
 pub const MAX_PROBLEMS: usize = 200;
+/// Longest path or message a problem carries: messages quote what the author wrote, and a
+/// single 200 KB key quoted a few times would otherwise make the error larger than the
+/// document. Real paths and messages are far shorter.
+pub const MAX_PROBLEM_CHARS: usize = 300;
 /// Bound for every score, weight, add and scale value, so that totals stay far from
 /// overflowing even in 64 bits.
 pub const MAX_ABS_NUMBER: i64 = 1_000_000;
@@ -60,10 +64,19 @@ pub struct Problem {
 impl Problem {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
-            path: path.into(),
-            message: message.into(),
+            path: clip(path.into()),
+            message: clip(message.into()),
         }
     }
+}
+
+/// Cuts `text` to [`MAX_PROBLEM_CHARS`] characters, marking the cut with `…`.
+fn clip(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(MAX_PROBLEM_CHARS) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
 }
 
 impl fmt::Display for Problem {

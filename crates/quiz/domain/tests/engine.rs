@@ -5,6 +5,8 @@
 mod common;
 
 use common::{answer, at, run, spec_def, spec_value};
+use faro_quiz_domain::flow::MAX_ANSWER_PROBLEMS;
+use faro_quiz_domain::parse::MAX_PROBLEM_CHARS;
 use faro_quiz_domain::{
     AnswerError, AnswerInput, Definition, Format, Jump, Mode, Progress, ScoreError, SessionState,
     Step, normalize, parse_document, parse_value, score,
@@ -449,6 +451,73 @@ fn every_problem_of_an_answer_is_listed() {
     };
     assert_eq!(problems.len(), 4, "{problems:?}");
     assert_eq!(state, before);
+}
+
+/// Answers q1 of the spec with `ids` through the typed input, returning its problems.
+fn answer_problems(ids: &[String], value: Option<i64>) -> Vec<faro_quiz_domain::Problem> {
+    let def = spec_def();
+    let mut state = SessionState::start(&def);
+    let before = state.clone();
+    let input = AnswerInput {
+        question_id: "q1",
+        selected_option_ids: ids,
+        value,
+    };
+    let Err(AnswerError::Invalid(problems)) = state.answer(&def, &input) else {
+        panic!("expected Invalid");
+    };
+    assert_eq!(state, before, "a refused answer changed the state");
+    problems
+}
+
+#[test]
+fn a_flood_of_unknown_options_reports_a_capped_list_with_the_rest_counted() {
+    let ids: Vec<String> = (0..100_000).map(|i| format!("bogus-{i}")).collect();
+    let problems = answer_problems(&ids, Some(3));
+    assert_eq!(
+        problems.len(),
+        MAX_ANSWER_PROBLEMS + 1,
+        "{:?}",
+        &problems[..3]
+    );
+    // The first ones are listed in order, the value problem among them.
+    assert_eq!(problems[0].path, "value");
+    assert_eq!(problems[1].path, "selected_option_ids[0]");
+    assert_eq!(problems[1].message, "unknown option `bogus-0`");
+    let last = problems.last().expect("a summary");
+    assert_eq!(last.path, "");
+    // 100,000 unknown ids + the count + the value = 100,002 problems, 20 listed.
+    assert_eq!(last.message, "99982 more problems were not listed");
+}
+
+#[test]
+fn exactly_the_cap_is_listed_without_a_summary() {
+    // 19 unknown ids + "select exactly one option" = 20 problems: all listed.
+    let ids: Vec<String> = (0..MAX_ANSWER_PROBLEMS - 1)
+        .map(|i| format!("x{i}"))
+        .collect();
+    let problems = answer_problems(&ids, None);
+    assert_eq!(problems.len(), MAX_ANSWER_PROBLEMS, "{problems:?}");
+    assert!(problems.iter().all(|p| !p.message.contains("not listed")));
+    // One more tips it over: 20 listed and one saying a single problem was left out.
+    let ids: Vec<String> = (0..MAX_ANSWER_PROBLEMS).map(|i| format!("x{i}")).collect();
+    let problems = answer_problems(&ids, None);
+    assert_eq!(problems.len(), MAX_ANSWER_PROBLEMS + 1);
+    assert_eq!(
+        problems.last().map(|p| p.message.as_str()),
+        Some("1 more problem was not listed")
+    );
+}
+
+#[test]
+fn a_huge_option_id_is_quoted_clipped() {
+    let ids = vec!["z".repeat(200_000)];
+    let problems = answer_problems(&ids, None);
+    assert_eq!(problems[0].path, "selected_option_ids[0]");
+    let quoted = &problems[0].message;
+    assert!(quoted.starts_with("unknown option `zzz"), "{quoted}");
+    assert!(quoted.ends_with('…'));
+    assert!(quoted.chars().count() <= MAX_PROBLEM_CHARS + 1);
 }
 
 #[test]

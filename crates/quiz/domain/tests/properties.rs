@@ -765,3 +765,279 @@ fn largest_allowed_numbers_do_not_overflow() {
         100 * 1_000_000 * 1_000_000 + 200 * 1_000_000
     );
 }
+
+// ---------------------------------------------------------------- the validator on typed input
+
+/// Strings the typed mutations draw from: valid keys, near misses, the reserved `end`, keys
+/// the generated definitions use (so collisions and dangling references happen), and junk.
+const TYPED_STRINGS: &[&str] = &[
+    "q0",
+    "q1",
+    "q2",
+    "q5",
+    "o0",
+    "o1",
+    "o9",
+    "d0",
+    "d1",
+    "d7",
+    "P0",
+    "end",
+    "",
+    " ",
+    "Q1",
+    "a b",
+    "ñ",
+    "-",
+    "_",
+    "x/y",
+    "<b>",
+    "\u{0}",
+    "é",
+    "generated",
+];
+
+fn typed_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(TYPED_STRINGS).prop_map(str::to_owned),
+        1 => "[a-z0-9_-]{60,70}",
+        1 => ".{0,8}",
+    ]
+}
+
+fn extreme_i64() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        Just(i64::MIN),
+        Just(i64::MAX),
+        Just(0),
+        Just(-1),
+        Just(1_000_001),
+        -20i64..120,
+    ]
+}
+
+fn extreme_usize() -> impl Strategy<Value = usize> {
+    prop_oneof![Just(usize::MAX), Just(0), 0usize..40]
+}
+
+/// One change to a typed definition, bypassing the parser: the validator must judge values
+/// that no document could spell directly (usize::MAX bounds, u32 minutes, any string).
+#[derive(Debug, Clone)]
+enum TypedMutation {
+    QuestionKey(usize, String),
+    OptionKey(usize, usize, String),
+    DimensionKey(usize, String),
+    Weight(usize, i64),
+    Score(usize, usize, String, i64),
+    Select(usize, usize, usize),
+    ScaleBounds(usize, i64, i64),
+    OptionNext(usize, usize, Option<String>),
+    RuleQuestion(usize, String),
+    RuleSkip(usize, Option<String>),
+    RuleAdd(usize, String, i64),
+    ProfileBounds(usize, u8, u8),
+    ProfileCode(usize, String),
+    DropQuestion(usize),
+    DuplicateQuestion(usize),
+    SwapQuestions(usize, usize),
+    DropProfile(usize),
+    Metadata(String, String, u32),
+}
+
+fn typed_mutation() -> impl Strategy<Value = TypedMutation> {
+    use TypedMutation as M;
+    let i = || 0usize..8;
+    prop_oneof![
+        (i(), typed_string()).prop_map(|(a, s)| M::QuestionKey(a, s)),
+        (i(), i(), typed_string()).prop_map(|(a, b, s)| M::OptionKey(a, b, s)),
+        (i(), typed_string()).prop_map(|(a, s)| M::DimensionKey(a, s)),
+        (i(), extreme_i64()).prop_map(|(a, n)| M::Weight(a, n)),
+        (i(), i(), typed_string(), extreme_i64()).prop_map(|(a, b, s, n)| M::Score(a, b, s, n)),
+        (i(), extreme_usize(), extreme_usize()).prop_map(|(a, lo, hi)| M::Select(a, lo, hi)),
+        (i(), extreme_i64(), extreme_i64()).prop_map(|(a, lo, hi)| M::ScaleBounds(a, lo, hi)),
+        (i(), i(), option::of(typed_string())).prop_map(|(a, b, s)| M::OptionNext(a, b, s)),
+        (i(), typed_string()).prop_map(|(a, s)| M::RuleQuestion(a, s)),
+        (i(), option::of(typed_string())).prop_map(|(a, s)| M::RuleSkip(a, s)),
+        (i(), typed_string(), extreme_i64()).prop_map(|(a, s, n)| M::RuleAdd(a, s, n)),
+        (i(), any::<u8>(), any::<u8>()).prop_map(|(a, lo, hi)| M::ProfileBounds(a, lo, hi)),
+        (i(), typed_string()).prop_map(|(a, s)| M::ProfileCode(a, s)),
+        i().prop_map(M::DropQuestion),
+        i().prop_map(M::DuplicateQuestion),
+        (i(), i()).prop_map(|(a, b)| M::SwapQuestions(a, b)),
+        i().prop_map(M::DropProfile),
+        (typed_string(), typed_string(), any::<u32>()).prop_map(|(s, l, m)| M::Metadata(s, l, m)),
+    ]
+}
+
+fn jump_of(s: Option<String>) -> Option<Jump> {
+    s.map(|s| {
+        if s == "end" {
+            Jump::End
+        } else {
+            Jump::Question(s)
+        }
+    })
+}
+
+fn rule_question(cond: &mut Condition) -> &mut String {
+    match cond {
+        Condition::Option { question, .. }
+        | Condition::AnyOf { question, .. }
+        | Condition::ValueGte { question, .. }
+        | Condition::ValueLte { question, .. } => question,
+    }
+}
+
+fn options_mut(kind: &mut QuestionKind) -> Option<&mut Vec<Choice>> {
+    match kind {
+        QuestionKind::Single { options } | QuestionKind::Multi { options, .. } => Some(options),
+        QuestionKind::Scale { .. } => None,
+    }
+}
+
+fn apply(def: &mut Definition, m: TypedMutation) {
+    use TypedMutation as M;
+    let nq = def.questions.len();
+    match m {
+        M::QuestionKey(q, s) if q < nq => def.questions[q].key = s,
+        M::OptionKey(q, o, s) if q < nq => {
+            if let Some(opt) = options_mut(&mut def.questions[q].kind).and_then(|v| v.get_mut(o)) {
+                opt.key = s;
+            }
+        }
+        M::DimensionKey(d, s) => {
+            if let Some(dim) = def.dimensions.get_mut(d) {
+                dim.key = s;
+            }
+        }
+        M::Weight(d, n) => {
+            if let Some(dim) = def.dimensions.get_mut(d) {
+                dim.weight = n;
+            }
+        }
+        M::Score(q, o, dim, n) if q < nq => match &mut def.questions[q].kind {
+            QuestionKind::Scale {
+                scores_per_point, ..
+            } => {
+                scores_per_point.insert(dim, n);
+            }
+            kind => {
+                if let Some(opt) = options_mut(kind).and_then(|v| v.get_mut(o)) {
+                    opt.scores.insert(dim, n);
+                }
+            }
+        },
+        M::Select(q, lo, hi) if q < nq => {
+            let question = &mut def.questions[q];
+            let options = match &mut question.kind {
+                QuestionKind::Single { options } | QuestionKind::Multi { options, .. } => {
+                    std::mem::take(options)
+                }
+                QuestionKind::Scale { .. } => return,
+            };
+            question.kind = QuestionKind::Multi {
+                options,
+                min_select: lo,
+                max_select: hi,
+            };
+        }
+        M::ScaleBounds(q, lo, hi) if q < nq => {
+            if let QuestionKind::Scale { min, max, .. } = &mut def.questions[q].kind {
+                *min = lo;
+                *max = hi;
+            }
+        }
+        M::OptionNext(q, o, s) if q < nq => {
+            if let Some(opt) = options_mut(&mut def.questions[q].kind).and_then(|v| v.get_mut(o)) {
+                opt.next = jump_of(s);
+            }
+        }
+        M::RuleQuestion(r, s) => {
+            if let Some(rule) = def.rules.get_mut(r) {
+                *rule_question(&mut rule.cond) = s;
+            }
+        }
+        M::RuleSkip(r, s) => {
+            if let Some(rule) = def.rules.get_mut(r) {
+                rule.skip_to = jump_of(s);
+            }
+        }
+        M::RuleAdd(r, dim, n) => {
+            if let Some(rule) = def.rules.get_mut(r) {
+                rule.add.insert(dim, n);
+            }
+        }
+        M::ProfileBounds(p, lo, hi) => {
+            if let Some(profile) = def.profiles.get_mut(p) {
+                profile.min = lo;
+                profile.max = hi;
+            }
+        }
+        M::ProfileCode(p, s) => {
+            if let Some(profile) = def.profiles.get_mut(p) {
+                profile.code = s;
+            }
+        }
+        M::DropQuestion(q) if q < nq => {
+            def.questions.remove(q);
+        }
+        M::DuplicateQuestion(q) if q < nq => {
+            let copy = def.questions[q].clone();
+            def.questions.insert(q, copy);
+        }
+        M::SwapQuestions(a, b) if a < nq && b < nq => def.questions.swap(a, b),
+        M::DropProfile(p) if p < def.profiles.len() => {
+            def.profiles.remove(p);
+        }
+        M::Metadata(slug, lang, minutes) => {
+            def.slug = slug;
+            def.lang = lang;
+            def.estimated_minutes = minutes;
+        }
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// `validate` on typed definitions changed behind the parser's back: it never panics,
+    /// its list stays bounded, publishable implies saveable, and whatever it accepts for
+    /// publication plays to an end and scores within 0..=100 (the guarantees the visitor
+    /// API relies on once a version is published).
+    #[test]
+    fn the_validator_judges_typed_mutations_and_what_it_accepts_plays_safely(
+        def in definition(),
+        mutations in vec(typed_mutation(), 1..4),
+        seeds in answer_seeds(),
+    ) {
+        let mut def = def;
+        for m in mutations {
+            apply(&mut def, m);
+        }
+        let publish = validate(&def, Mode::Publish);
+        let draft = validate(&def, Mode::Draft);
+        prop_assert!(publish.len() <= faro_quiz_domain::parse::MAX_PROBLEMS + 1);
+        prop_assert!(draft.len() <= publish.len(), "a draft is held to more than publication");
+        if !publish.is_empty() {
+            return Ok(());
+        }
+        let mut state = SessionState::start(&def);
+        let mut answers = 0usize;
+        while let Some(current) = state.current() {
+            prop_assert!(answers < def.questions.len(), "more answers than questions");
+            let question = &def.questions[current];
+            let (selected, value) = valid_answer(question, &seeds[answers % seeds.len()]);
+            let input = AnswerInput { question_id: &question.key, selected_option_ids: &selected, value };
+            let step = state.answer(&def, &input);
+            prop_assert!(step.is_ok(), "valid answer refused: {:?}", step);
+            answers += 1;
+        }
+        let outcome = score(&def, &state);
+        prop_assert!(outcome.is_ok(), "{:?}", outcome);
+        let outcome = outcome.unwrap();
+        prop_assert!(outcome.score <= 100);
+        let profile = &def.profiles[outcome.profile];
+        prop_assert!(profile.min <= outcome.score && outcome.score <= profile.max);
+    }
+}

@@ -7,7 +7,7 @@ mod common;
 use common::{
     assert_has, at, expect_problem, expect_problem_in, expect_valid, problems, spec_value,
 };
-use faro_quiz_domain::parse::MAX_PROBLEMS;
+use faro_quiz_domain::parse::{MAX_PROBLEM_CHARS, MAX_PROBLEMS};
 use faro_quiz_domain::{Format, Jump, Mode, QuestionKind, parse_document, parse_value, validate};
 use serde_json::{Value, json};
 
@@ -164,6 +164,61 @@ fn the_problem_list_is_capped() {
     let found = problems(&json!({"tags": tags}), Mode::Draft);
     assert_eq!(found.len(), MAX_PROBLEMS + 1);
     assert_has(&found, "", "more problems were not listed");
+}
+
+#[test]
+fn thousands_of_bad_questions_give_a_capped_list() {
+    // Every question is broken in several ways (no key, no text, unknown type, extra field):
+    // tens of thousands of problems, of which MAX_PROBLEMS are listed plus one count.
+    let questions: Vec<Value> = (0..5000)
+        .map(|i| json!({"type": "nope", "junk": i}))
+        .collect();
+    let mut doc = spec_value();
+    doc["questions"] = json!(questions);
+    let text = serde_json::to_string(&doc).unwrap();
+    assert!(text.len() < faro_quiz_domain::parse::MAX_DOCUMENT_BYTES);
+    let Err(found) = parse_document(&text, Format::Json, Mode::Publish) else {
+        panic!("a broken document was accepted");
+    };
+    assert_eq!(found.len(), MAX_PROBLEMS + 1);
+    let last = found.last().unwrap();
+    assert_eq!(last.path, "");
+    let left_out: usize = last
+        .message
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", last.message));
+    assert!(left_out > 10_000, "{}", last.message);
+    let bytes = serde_json::to_string(&found).unwrap().len();
+    assert!(bytes < 40_000, "{bytes} bytes of problems");
+}
+
+#[test]
+fn huge_author_strings_are_quoted_clipped() {
+    // A 100 KB field name and a 100 KB jump target (the document stays under its 256 KiB
+    // limit): each quoted problem stays short.
+    let long = "x".repeat(100_000);
+    let mut doc = spec_value();
+    obj(&mut doc, "").insert(long.clone(), json!(true));
+    *at(&mut doc, "/questions/1/options/1/next") = json!(long);
+    let found = problems(&doc, Mode::Publish);
+    assert!(found.len() >= 2, "{}", found.len());
+    for p in &found {
+        assert!(
+            p.path.chars().count() <= MAX_PROBLEM_CHARS + 1,
+            "path too long"
+        );
+        assert!(
+            p.message.chars().count() <= MAX_PROBLEM_CHARS + 1,
+            "message too long"
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .any(|p| p.path.starts_with("xxx") && p.path.ends_with('…'))
+    );
 }
 
 // ---------------------------------------------------------------- metadata
