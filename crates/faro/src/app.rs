@@ -240,7 +240,8 @@ fn build_router(config: &Config, core: &Core, quiz: Option<Quiz>) -> Router {
             .merge(faro_quiz::pages::router(q.clone()))
             .merge(faro_quiz::panel::router(q));
     }
-    let (router, openapi) = api.split_for_parts();
+    let (router, mut openapi) = api.split_for_parts();
+    platform::document_shared_errors(&mut openapi);
     let openapi = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".into()));
     let router = router.merge(platform::docs_router(openapi)).merge(pages);
 

@@ -229,8 +229,10 @@ pub struct AnalyticsQuery {
     /// Only this version.
     pub test_version_id: Option<String>,
     /// First day (YYYY-MM-DD, UTC), default 29 days before `to`.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day (YYYY-MM-DD, UTC), default today.
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 

@@ -277,7 +277,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// A JSON body that may be absent: empty means `T::default()`.
 pub(crate) fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    // No body and a JSON `null` both mean "nothing to say" (the schema declares the body
+    // optional and nullable).
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"null" {
         return Ok(T::default());
     }
     serde_json::from_slice(body).map_err(|e| {

@@ -107,8 +107,10 @@ fn own_navigation(headers: &HeaderMap) -> bool {
 #[utoipa::path(get, path = "/r/{share_token}", tag = "quiz",
     params(("share_token" = String, Path)),
     responses(
-        (status = 200, description = "HTML page with OpenGraph tags, or JSON on Accept: application/json", body = SharedResult),
-        (status = 404, body = faro_http::ErrorBody),
+        (status = 200, description = "HTML page with OpenGraph tags, or JSON on Accept: application/json",
+            content((SharedResult = "application/json"), (String = "text/html"))),
+        (status = 404, description = "Unknown token: a JSON error on Accept: application/json, an HTML page otherwise",
+            content((faro_http::ErrorBody = "application/json"), (String = "text/html"))),
     ))]
 pub async fn shared_result(
     State(quiz): State<Quiz>,

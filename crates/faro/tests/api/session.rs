@@ -258,13 +258,15 @@ async fn the_start_takes_attribution_from_the_query_or_the_body(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, 201, "{r}");
-    // An empty JSON object and an empty body are both fine.
+    // An empty JSON object, a JSON null (the body is optional and nullable) and an empty
+    // body are all fine.
     assert_eq!(app.start_session_with(DEMO, &json!({})).await.status, 201);
+    assert_eq!(app.start_session_with(DEMO, &json!(null)).await.status, 201);
     assert_eq!(app.start_session(DEMO, "").await.status, 201);
 
     let id = app.test_id(DEMO).await;
     let report = app.analytics(&format!("test_id={id}")).await;
-    assert_eq!(report["starts"], 6, "{report}");
+    assert_eq!(report["starts"], 7, "{report}");
     assert_eq!(
         report["sources"],
         json!([
