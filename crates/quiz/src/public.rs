@@ -420,9 +420,12 @@ pub(crate) async fn submit_answer(
     let mut held = slot.lock().await;
     let mut outcome = None;
     if let Some(cached) = held.take() {
-        outcome = try_answer(quiz, tenant, session_id, cached, input)
-            .await
-            .ok();
+        match try_answer(quiz, tenant, session_id, cached, input).await {
+            Ok(done) => outcome = Some(done),
+            // The database is down or full: re-reading would only double the wait.
+            Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => return Err(e),
+            Err(_) => {}
+        }
     }
     let (live, next) = match outcome {
         Some(done) => done,
@@ -540,11 +543,16 @@ pub(crate) async fn complete(quiz: &Quiz, session_id: &str) -> ApiResult<Finishe
     }
     let slot = quiz.live.slot(tenant, session_id);
     let mut held = slot.lock().await;
-    if let Some(cached) = held.take()
-        && let Ok(Some(done)) = try_finish(quiz, tenant, session_id, cached).await
-    {
-        quiz.live.forget(tenant, session_id);
-        return Ok(done);
+    if let Some(cached) = held.take() {
+        match try_finish(quiz, tenant, session_id, cached).await {
+            Ok(Some(done)) => {
+                quiz.live.forget(tenant, session_id);
+                return Ok(done);
+            }
+            // The database is down or full: re-reading would only double the wait.
+            Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => return Err(e),
+            _ => {}
+        }
     }
     // Twice: a finish that loses to a concurrent one reads the row again, which then names
     // the winner's result.

@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -102,11 +103,22 @@ async fn worker<W: BatchWrite>(
 ) {
     let permits = Arc::new(Semaphore::new(opts.in_flight.max(1)));
     let max = opts.max_jobs.max(1);
+    let down = Arc::new(AtomicBool::new(false));
     loop {
         // Wait for a free slot first, so writes pile up in the channel while batches run.
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
+        if down.swap(false, Ordering::AcqRel) {
+            // The last batch found the database unreachable after waiting for it: the writes
+            // that queued meanwhile fail now rather than each wait that long again. Writes
+            // arriving from here on try the database afresh.
+            while let Ok((_, reply)) = rx.try_recv() {
+                let _ = reply.send(Err(StoreError::Unavailable(
+                    "the database was unreachable moments ago".into(),
+                )));
+            }
+        }
         let Some(first) = rx.recv().await else {
             return;
         };
@@ -119,16 +131,23 @@ async fn worker<W: BatchWrite>(
             }
         }
         metrics::histogram!("faro_write_batch_jobs").record(batch.len() as f64);
-        let (db, write) = (db.clone(), write.clone());
+        let (db, write, down) = (db.clone(), write.clone(), down.clone());
         // Its own task: a panic in one batch drops that batch's replies, not the worker.
         tokio::spawn(async move {
-            run_batch(&db, &*write, batch).await;
+            if run_batch(&db, &*write, batch).await {
+                down.store(true, Ordering::Release);
+            }
             drop(permit);
         });
     }
 }
 
-async fn run_batch<W: BatchWrite>(db: &Db, write: &W, batch: Vec<(W::Job, Reply<W::Outcome>)>) {
+/// Runs one batch and answers its callers; true when the database was unreachable.
+async fn run_batch<W: BatchWrite>(
+    db: &Db,
+    write: &W,
+    batch: Vec<(W::Job, Reply<W::Outcome>)>,
+) -> bool {
     let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
     match write.run(db, &jobs).await {
         Ok(outcomes) if outcomes.len() == jobs.len() => {
@@ -164,8 +183,10 @@ async fn run_batch<W: BatchWrite>(db: &Db, write: &W, batch: Vec<(W::Job, Reply<
             for reply in replies {
                 let _ = reply.send(Err(copy(&e)));
             }
+            return matches!(e, StoreError::Unavailable(_));
         }
     }
+    false
 }
 
 /// The same error for every caller of a failed batch.

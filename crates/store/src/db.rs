@@ -76,6 +76,20 @@ impl Db {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
                 let connect = AnyConnectOptions::from_str(&url).map_err(StoreError::from)?;
+                // The pool retries a failing after_connect until acquire_timeout and then says only
+                // "pool timed out": one connection opened by hand first reports the real cause
+                // ("attempt to write a readonly database") at start-up.
+                {
+                    use sqlx::Connection;
+                    let mut first = sqlx::AnyConnection::connect_with(&connect)
+                        .await
+                        .map_err(|e| sqlite_open_error(&url, e))?;
+                    first
+                        .execute("PRAGMA journal_mode = WAL")
+                        .await
+                        .map_err(|e| sqlite_open_error(&url, e))?;
+                    let _ = first.close().await;
+                }
                 let write = sqlite_pool(1, opts.acquire_timeout)
                     .connect_with(connect.clone())
                     .await
@@ -170,6 +184,13 @@ fn sqlite_pool(max: u32, acquire_timeout: Duration) -> AnyPoolOptions {
         // Idle connections are cheap on SQLite and reopening one re-reads the schema.
         .idle_timeout(None)
         .max_lifetime(None)
+        // A failed COMMIT (disk full, I/O error) makes SQLite roll the transaction back itself;
+        // sqlx's ROLLBACK on drop then fails and leaves its transaction depth at 1, so every
+        // later BEGIN on that connection (the only writer) fails until restart. Such a connection
+        // is closed and replaced instead of being handed out again.
+        .before_acquire(|conn, _meta| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; NORMAL sync is durable across process
