@@ -136,3 +136,56 @@ async fn graceful_shutdown_flushes_the_counters_on_sqlite() {
 async fn graceful_shutdown_flushes_the_counters_on_postgres() {
     shutdown_flushes(Backend::Postgres).await;
 }
+
+/// A request that is still arriving when shutdown begins is served to the end: its client gets
+/// its 201, the session is stored and counted, and only then does the server exit.
+async fn shutdown_completes_in_flight_requests(backend: Backend) {
+    let url = faro_store::testing::create_database(backend).await;
+    let server = start(&url).await;
+    let body = br#"{"source": "in-flight"}"#;
+    let mut conn = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/tests/que-tipo-de-ahorrista-sos/sessions HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("headers");
+    conn.write_all(&body[..5]).await.expect("half a body");
+    // Let the server read the headers and start the request, then ask it to stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = server.stop.send(());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !server.done.is_finished(),
+        "exited with a request in flight"
+    );
+    conn.write_all(&body[5..]).await.expect("rest of the body");
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut response))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "the in-flight start was not served: {response}"
+    );
+    server.done.await.expect("join").expect("serve");
+    assert_eq!(
+        started_count(&url).await,
+        1,
+        "the in-flight start was counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_completes_in_flight_requests_on_sqlite() {
+    shutdown_completes_in_flight_requests(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_completes_in_flight_requests_on_postgres() {
+    shutdown_completes_in_flight_requests(Backend::Postgres).await;
+}

@@ -5,8 +5,8 @@ use faro_auth::token::Keys;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::both;
 use crate::common::{ADMIN_PASSWORD, ADMIN_USER, DEMO, Resp, TestApp, doc};
+use crate::{both, sqlite_only};
 
 /// The value of cookie `name` in the Set-Cookie headers, with its attributes.
 fn set_cookie(r: &Resp, name: &str) -> Option<String> {
@@ -114,6 +114,45 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401(app: TestApp) {
     assert_eq!(wrong.text, invalid.text);
 }
 both!(a_wrong_password_and_an_unknown_user_get_the_same_401);
+
+/// Median wall time of `n` sign-ins with these credentials.
+async fn median_login(app: &TestApp, username: &str, n: usize) -> std::time::Duration {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = std::time::Instant::now();
+        let r = app.login_as(username, "not-the-password").await;
+        times.push(started.elapsed());
+        r.assert_error(401, "invalid_credentials");
+    }
+    times.sort();
+    times[n / 2]
+}
+
+async fn an_unknown_user_takes_as_long_as_a_wrong_password(app: TestApp) {
+    // Without the dummy argon2 verification an unknown name answers in about a millisecond
+    // and a known one in tens: a ratio of 10 or more. Medians of interleaved rounds keep a
+    // busy machine's noise out.
+    let _ = median_login(&app, ADMIN_USER, 3).await;
+    let (mut known, mut unknown, mut invalid) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        known.push(median_login(&app, ADMIN_USER, 5).await);
+        unknown.push(median_login(&app, "nobody-at-all", 5).await);
+        invalid.push(median_login(&app, "not a name", 5).await);
+    }
+    let median = |mut v: Vec<std::time::Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64()
+    };
+    let (known, unknown, invalid) = (median(known), median(unknown), median(invalid));
+    for (what, t) in [("an unknown user", unknown), ("an invalid name", invalid)] {
+        let ratio = t / known;
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "{what} took {t:.4} s against {known:.4} s for a wrong password (ratio {ratio:.2})"
+        );
+    }
+}
+sqlite_only!(an_unknown_user_takes_as_long_as_a_wrong_password);
 
 async fn a_malformed_login_is_refused_before_any_check(app: TestApp) {
     let path = "/api/v1/admin/login";
