@@ -455,17 +455,17 @@ pub async fn publish(
     Ok(())
 }
 
-const SESSION_COLUMNS: &str = "id, version_id, state, rev, status, started_at, finished_at, \
-    expires_at, source, campaign, share_token";
+/// The hottest read of the module (every question page and API read): one static statement,
+/// prepared once per connection.
+const GET_SESSION: &str = "SELECT id, version_id, state, rev, status, started_at, finished_at, \
+    expires_at, source, campaign, share_token FROM quiz_sessions WHERE tenant_id = $1 AND id = $2";
 
 pub async fn get_session(
     db: &Db,
     tenant: &str,
     id: &str,
 ) -> Result<Option<SessionRow>, StoreError> {
-    let sql =
-        format!("SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(GET_SESSION)
         .bind(tenant)
         .bind(id)
         .fetch_optional(db.reader())
@@ -524,16 +524,20 @@ pub struct Finish {
 
 /// The group-commit writer of session rows. Each kind of write in a batch is one multi-row
 /// statement (`INSERT … SELECT … FROM (VALUES …)`, `UPDATE … FROM (VALUES …)`), and
-/// `RETURNING id` tells each job whether it won; a batch with more than one statement runs in
-/// one transaction. The same SQL runs on SQLite (3.35+) and PostgreSQL.
+/// `RETURNING id` tells each job whether it won. The kinds are independent of each other, so
+/// each commits on its own (and, on PostgreSQL, on its own connection at the same time): new
+/// sessions and answers are one autocommit statement each; finishes, which also store the
+/// result, are one transaction. The same SQL runs on SQLite (3.35+) and PostgreSQL.
 pub struct SessionWrites;
+
+type Written = Result<std::collections::HashSet<String>, StoreError>;
 
 impl faro_store::BatchWrite for SessionWrites {
     type Job = SessionWrite;
     /// Whether the write applied (inserted, compare-and-set won, finish won).
     type Outcome = bool;
 
-    async fn run(&self, db: &Db, jobs: &[SessionWrite]) -> Result<Vec<bool>, StoreError> {
+    async fn run(&self, db: &Db, jobs: &[SessionWrite]) -> Vec<Result<bool, StoreError>> {
         let mut inserts = Vec::new();
         let mut saves = Vec::new();
         let mut finishes = Vec::new();
@@ -541,162 +545,162 @@ impl faro_store::BatchWrite for SessionWrites {
         // only its first write runs here; the others lose, as they would on the row's rev, and
         // their callers re-read the row and retry.
         let mut seen = std::collections::HashSet::new();
-        for (i, job) in jobs.iter().enumerate() {
+        for job in jobs {
             match job {
-                SessionWrite::Insert(n) => inserts.push((i, n)),
-                SessionWrite::Save { tenant, id, .. } if seen.insert((tenant, id)) => {
-                    saves.push((i, job))
-                }
+                SessionWrite::Insert(n) => inserts.push(n),
+                SessionWrite::Save {
+                    tenant,
+                    id,
+                    rev,
+                    state,
+                } if seen.insert((tenant, id)) => saves.push((tenant, id, *rev, state)),
                 SessionWrite::Finish(f) if seen.insert((&f.tenant, &f.session_id)) => {
-                    finishes.push((i, f))
+                    finishes.push(f)
                 }
                 _ => {}
             }
         }
-        let mut won = vec![false; jobs.len()];
-        let statements = usize::from(!inserts.is_empty())
-            + usize::from(!saves.is_empty())
-            + 2 * usize::from(!finishes.is_empty());
-        if statements == 1 {
-            let mut conn = db.writer().acquire().await?;
-            write_groups(&mut conn, &inserts, &saves, &finishes, &mut won).await?;
-        } else {
-            let mut tx = db.begin_write().await?;
-            write_groups(&mut tx, &inserts, &saves, &finishes, &mut won).await?;
-            tx.commit().await?;
-        }
-        Ok(won)
+        let (inserted, saved, finished) = tokio::join!(
+            insert_sessions(db, &inserts),
+            save_states(db, &saves),
+            finish_sessions(db, &finishes),
+        );
+        let outcome = |written: &Written, id: &String| match written {
+            Ok(ids) => Ok(ids.contains(id)),
+            Err(e) => Err(e.clone()),
+        };
+        let mut seen = std::collections::HashSet::new();
+        jobs.iter()
+            .map(|job| match job {
+                SessionWrite::Insert(n) => outcome(&inserted, &n.id),
+                SessionWrite::Save { tenant, id, .. } if seen.insert((tenant, id)) => {
+                    outcome(&saved, id)
+                }
+                SessionWrite::Finish(f) if seen.insert((&f.tenant, &f.session_id)) => {
+                    outcome(&finished, &f.session_id)
+                }
+                _ => Ok(false),
+            })
+            .collect()
     }
 }
 
-async fn write_groups(
-    conn: &mut sqlx::AnyConnection,
-    inserts: &[(usize, &NewSession)],
-    saves: &[(usize, &SessionWrite)],
-    finishes: &[(usize, &Finish)],
-    won: &mut [bool],
-) -> Result<(), StoreError> {
-    if !inserts.is_empty() {
-        let sql = format!(
-            "INSERT INTO quiz_sessions (id, tenant_id, version_id, state, rev, status, \
-             started_at, expires_at, source, campaign) \
-             SELECT v.column1, v.column2, v.column3, v.column4, 0, '{SESSION_STARTED}', \
-             v.column5, v.column6, v.column7, v.column8 FROM (VALUES {}) AS v \
-             WHERE EXISTS (SELECT 1 FROM quiz_versions q \
-             WHERE q.tenant_id = v.column2 AND q.id = v.column3) RETURNING id",
-            placeholders(inserts.len(), 8)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (_, n) in inserts {
-            q = q
-                .bind(&n.id)
-                .bind(&n.tenant)
-                .bind(&n.version_id)
-                .bind(&n.state)
-                .bind(n.started_at)
-                .bind(n.expires_at)
-                .bind(&n.source)
-                .bind(&n.campaign);
-        }
-        let ids = returned_ids(q.fetch_all(&mut *conn).await?)?;
-        for (i, n) in inserts {
-            won[*i] = ids.contains(&n.id);
-        }
+async fn insert_sessions(db: &Db, rows: &[&NewSession]) -> Written {
+    if rows.is_empty() {
+        return Ok(Default::default());
     }
-    if !saves.is_empty() {
-        let sql = format!(
-            "UPDATE quiz_sessions SET state = v.column4, rev = rev + 1 FROM (VALUES {}) AS v \
-             WHERE tenant_id = v.column1 AND id = v.column2 AND rev = v.column3 \
-             AND status = '{SESSION_STARTED}' RETURNING id",
-            placeholders(saves.len(), 4)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (_, job) in saves {
-            if let SessionWrite::Save {
-                tenant,
-                id,
-                rev,
-                state,
-            } = job
-            {
-                q = q.bind(tenant).bind(id).bind(*rev).bind(state);
-            }
-        }
-        let ids = returned_ids(q.fetch_all(&mut *conn).await?)?;
-        for (i, job) in saves {
-            if let SessionWrite::Save { id, .. } = job {
-                won[*i] = ids.contains(id);
-            }
-        }
+    let sql = format!(
+        "INSERT INTO quiz_sessions (id, tenant_id, version_id, state, rev, status, \
+         started_at, expires_at, source, campaign) \
+         SELECT v.column1, v.column2, v.column3, v.column4, 0, '{SESSION_STARTED}', \
+         v.column5, v.column6, v.column7, v.column8 FROM (VALUES {}) AS v \
+         WHERE EXISTS (SELECT 1 FROM quiz_versions q \
+         WHERE q.tenant_id = v.column2 AND q.id = v.column3) RETURNING id",
+        placeholders(rows.len(), 8)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for n in rows {
+        q = q
+            .bind(&n.id)
+            .bind(&n.tenant)
+            .bind(&n.version_id)
+            .bind(&n.state)
+            .bind(n.started_at)
+            .bind(n.expires_at)
+            .bind(&n.source)
+            .bind(&n.campaign);
     }
-    if !finishes.is_empty() {
+    returned_ids(q.fetch_all(db.writer()).await?)
+}
+
+async fn save_states(db: &Db, rows: &[(&String, &String, i64, &String)]) -> Written {
+    if rows.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "UPDATE quiz_sessions SET state = v.column4, rev = rev + 1 FROM (VALUES {}) AS v \
+         WHERE tenant_id = v.column1 AND id = v.column2 AND rev = v.column3 \
+         AND status = '{SESSION_STARTED}' RETURNING id",
+        placeholders(rows.len(), 4)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (tenant, id, rev, state) in rows {
+        q = q.bind(*tenant).bind(*id).bind(*rev).bind(*state);
+    }
+    returned_ids(q.fetch_all(db.writer()).await?)
+}
+
+/// Marks sessions finished and stores the winners' results (and kept answers), in one
+/// transaction: a result exists exactly when its session says finished.
+async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
+    if rows.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut tx = db.begin_write().await?;
+    let sql = format!(
+        "UPDATE quiz_sessions SET status = '{SESSION_FINISHED}', finished_at = v.column3, \
+         share_token = v.column4, rev = rev + 1 FROM (VALUES {}) AS v \
+         WHERE tenant_id = v.column1 AND id = v.column2 AND rev = v.column5 \
+         AND status = '{SESSION_STARTED}' RETURNING id",
+        placeholders(rows.len(), 5)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for f in rows {
+        q = q
+            .bind(&f.tenant)
+            .bind(&f.session_id)
+            .bind(f.finished_at)
+            .bind(&f.share_token)
+            .bind(f.rev);
+    }
+    let ids = returned_ids(q.fetch_all(&mut *tx).await?)?;
+    let winners: Vec<&Finish> = rows
+        .iter()
+        .filter(|f| ids.contains(&f.session_id))
+        .copied()
+        .collect();
+    if !winners.is_empty() {
         let sql = format!(
-            "UPDATE quiz_sessions SET status = '{SESSION_FINISHED}', finished_at = v.column3, \
-             share_token = v.column4, rev = rev + 1 FROM (VALUES {}) AS v \
-             WHERE tenant_id = v.column1 AND id = v.column2 AND rev = v.column5 \
-             AND status = '{SESSION_STARTED}' RETURNING id",
-            placeholders(finishes.len(), 5)
+            "INSERT INTO quiz_results (share_token, tenant_id, test_id, version_id, \
+             profile_code, score, dimensions, created_at) VALUES {}",
+            placeholders(winners.len(), 8)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (_, f) in finishes {
+        for f in &winners {
             q = q
-                .bind(&f.tenant)
-                .bind(&f.session_id)
-                .bind(f.finished_at)
                 .bind(&f.share_token)
-                .bind(f.rev);
+                .bind(&f.tenant)
+                .bind(&f.test_id)
+                .bind(&f.version_id)
+                .bind(&f.profile_code)
+                .bind(f.score)
+                .bind(&f.dimensions)
+                .bind(f.finished_at);
         }
-        let ids = returned_ids(q.fetch_all(&mut *conn).await?)?;
-        let winners: Vec<&Finish> = finishes
-            .iter()
-            .filter(|(_, f)| ids.contains(&f.session_id))
-            .map(|(_, f)| *f)
-            .collect();
-        for (i, f) in finishes {
-            won[*i] = ids.contains(&f.session_id);
-        }
-        if !winners.is_empty() {
-            let sql = format!(
-                "INSERT INTO quiz_results (share_token, tenant_id, test_id, version_id, \
-                 profile_code, score, dimensions, created_at) VALUES {}",
-                placeholders(winners.len(), 8)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for f in &winners {
-                q = q
-                    .bind(&f.share_token)
-                    .bind(&f.tenant)
-                    .bind(&f.test_id)
-                    .bind(&f.version_id)
-                    .bind(&f.profile_code)
-                    .bind(f.score)
-                    .bind(&f.dimensions)
-                    .bind(f.finished_at);
-            }
-            q.execute(&mut *conn).await?;
-        }
-        let kept: Vec<(&Finish, &String)> = winners
-            .iter()
-            .filter_map(|f| f.answers.as_ref().map(|a| (*f, a)))
-            .collect();
-        if !kept.is_empty() {
-            let sql = format!(
-                "INSERT INTO quiz_answers (id, tenant_id, version_id, day, answers) VALUES {}",
-                placeholders(kept.len(), 5)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (f, answers) in kept {
-                q = q
-                    .bind(new_id())
-                    .bind(&f.tenant)
-                    .bind(&f.version_id)
-                    .bind(faro_store::day_of(f.finished_at))
-                    .bind(answers);
-            }
-            q.execute(&mut *conn).await?;
-        }
+        q.execute(&mut *tx).await?;
     }
-    Ok(())
+    let kept: Vec<(&Finish, &String)> = winners
+        .iter()
+        .filter_map(|f| f.answers.as_ref().map(|a| (*f, a)))
+        .collect();
+    if !kept.is_empty() {
+        let sql = format!(
+            "INSERT INTO quiz_answers (id, tenant_id, version_id, day, answers) VALUES {}",
+            placeholders(kept.len(), 5)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (f, answers) in kept {
+            q = q
+                .bind(new_id())
+                .bind(&f.tenant)
+                .bind(&f.version_id)
+                .bind(faro_store::day_of(f.finished_at))
+                .bind(answers);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters, numbered in order of appearance

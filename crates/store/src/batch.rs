@@ -22,13 +22,13 @@ pub trait BatchWrite: Send + Sync + 'static {
     type Job: Send + Sync + 'static;
     type Outcome: Send + 'static;
 
-    /// Runs `jobs` together, in one transaction when it takes more than one statement, and
-    /// returns one outcome per job, in order. An `Err` means nothing of the batch was written.
+    /// Runs `jobs` together and returns one result per job, in order. A job's `Err` means
+    /// that job was not written (its statement or transaction failed); others may have been.
     fn run(
         &self,
         db: &Db,
         jobs: &[Self::Job],
-    ) -> impl Future<Output = Result<Vec<Self::Outcome>, StoreError>> + Send;
+    ) -> impl Future<Output = Vec<Result<Self::Outcome, StoreError>>> + Send;
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -149,55 +149,36 @@ async fn run_batch<W: BatchWrite>(
     batch: Vec<(W::Job, Reply<W::Outcome>)>,
 ) -> bool {
     let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-    match write.run(db, &jobs).await {
-        Ok(outcomes) if outcomes.len() == jobs.len() => {
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(Ok(outcome));
-            }
-        }
-        Ok(outcomes) => {
-            let msg = format!(
-                "a write batch of {} jobs returned {} outcomes",
-                jobs.len(),
-                outcomes.len()
-            );
-            for reply in replies {
-                let _ = reply.send(Err(StoreError::Other(msg.clone())));
-            }
-        }
-        // One bad job must not fail its neighbours: retry each alone. Not when the database is
-        // down or full, which would only multiply the wait for every caller.
-        Err(e)
-            if jobs.len() > 1
-                && !matches!(e, StoreError::Unavailable(_) | StoreError::ReadOnly(_)) =>
-        {
-            for (job, reply) in jobs.iter().zip(replies) {
-                let alone = write.run(db, std::slice::from_ref(job)).await;
-                let _ = reply.send(alone.and_then(|mut o| {
-                    o.pop()
-                        .ok_or_else(|| StoreError::Other("a write returned no outcome".into()))
-                }));
-            }
-        }
-        Err(e) => {
-            for reply in replies {
-                let _ = reply.send(Err(copy(&e)));
-            }
-            return matches!(e, StoreError::Unavailable(_));
-        }
+    let mut results = write.run(db, &jobs).await;
+    if results.len() != jobs.len() {
+        let e = StoreError::Other(format!(
+            "a write batch of {} jobs returned {} results",
+            jobs.len(),
+            results.len()
+        ));
+        results = jobs.iter().map(|_| Err(e.clone())).collect();
     }
-    false
-}
-
-/// The same error for every caller of a failed batch.
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::ReadOnly(m) => StoreError::ReadOnly(m.clone()),
-        StoreError::Other(m) => StoreError::Other(m.clone()),
+    let mut down = false;
+    for ((job, reply), result) in jobs.iter().zip(replies).zip(results) {
+        let result = match result {
+            // One bad job must not fail its neighbours: a failed job is retried alone. Not when
+            // the database is down or full, which would only multiply every caller's wait.
+            Err(e)
+                if jobs.len() > 1
+                    && !matches!(e, StoreError::Unavailable(_) | StoreError::ReadOnly(_)) =>
+            {
+                write
+                    .run(db, std::slice::from_ref(job))
+                    .await
+                    .pop()
+                    .unwrap_or_else(|| Err(StoreError::Other("a write returned no result".into())))
+            }
+            other => other,
+        };
+        down |= matches!(result, Err(StoreError::Unavailable(_)));
+        let _ = reply.send(result);
     }
+    down
 }
 
 #[cfg(test)]
@@ -212,16 +193,17 @@ mod tests {
         type Job = u32;
         type Outcome = u32;
 
-        async fn run(&self, _db: &Db, jobs: &[u32]) -> Result<Vec<u32>, StoreError> {
+        async fn run(&self, _db: &Db, jobs: &[u32]) -> Vec<Result<u32, StoreError>> {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             self.0
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(jobs.to_vec());
             if jobs.contains(&13) {
-                return Err(StoreError::Other("thirteen".into()));
+                // All or nothing, like one transaction.
+                return vec![Err(StoreError::Other("thirteen".into())); jobs.len()];
             }
-            Ok(jobs.iter().map(|j| j * 2).collect())
+            jobs.iter().map(|j| Ok(j * 2)).collect()
         }
     }
 

@@ -1,8 +1,9 @@
 use thiserror::Error;
 
 /// The storage layer's one error type. The HTTP layer maps it once: `Unavailable` to 503,
-/// `Conflict` to 409, the rest to 500.
-#[derive(Debug, Error)]
+/// `Conflict` to 409, the rest to 500. `Clone` so one failed batch of writes can answer
+/// each of its callers.
+#[derive(Clone, Debug, Error)]
 pub enum StoreError {
     /// The database cannot be reached right now (down, restarting, pool exhausted). Retryable.
     #[error("database unavailable: {0}")]
