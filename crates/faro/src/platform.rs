@@ -211,6 +211,12 @@ pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                 ])
                 .ok()?
+                // Jobs per group-committed batch, not seconds.
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full("faro_write_batch_jobs".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+                )
+                .ok()?
                 .install_recorder()
                 .ok()?;
             let upkeep = handle.clone();

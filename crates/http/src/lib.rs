@@ -14,7 +14,7 @@ pub mod state;
 
 pub use error::{ApiError, ApiResult, ErrorBody, FieldProblem};
 pub use extract::{Json, Query};
-pub use state::{Core, DEFAULT_TENANT, WebConfig};
+pub use state::{Core, CoreParts, DEFAULT_TENANT, WebConfig};
 
 /// Largest request body accepted anywhere (definition documents are the biggest legitimate
 /// bodies, capped at 256 KiB by the quiz validator); larger bodies get 413.

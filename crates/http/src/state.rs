@@ -10,9 +10,25 @@ use crate::client::{Cidr, ClientHasher};
 
 /// What every module's state holds: the shared platform parts. Modules wrap it in their own
 /// state type and implement `FromRef<ModuleState> for Core`, so the extractors here work in
-/// every module.
+/// every module. Extractors clone it on every request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct Core {
+pub struct Core(Arc<CoreParts>);
+
+impl Core {
+    pub fn new(parts: CoreParts) -> Self {
+        Core(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Core {
+    type Target = CoreParts;
+
+    fn deref(&self) -> &CoreParts {
+        &self.0
+    }
+}
+
+pub struct CoreParts {
     pub db: Db,
     pub counters: Counters,
     pub limiter: Limiter,

@@ -49,8 +49,13 @@ pub struct QuizConfig {
 }
 
 /// The module's state: the platform's `Core` plus the quiz caches and the session writer.
+/// Every request clones it (axum's `State`), so it is one `Arc`: a clone is one atomic
+/// increment instead of one per shared handle inside (about a dozen; 2.5% of the server's CPU
+/// on question reads).
 #[derive(Clone)]
-pub struct Quiz {
+pub struct Quiz(Arc<QuizState>);
+
+pub struct QuizState {
     pub core: Core,
     pub cfg: Arc<QuizConfig>,
     pub cache: Arc<cache::Cache>,
@@ -74,13 +79,21 @@ impl Quiz {
             store::SessionWrites,
             faro_store::BatchOptions::for_db(&core.db),
         );
-        Quiz {
+        Quiz(Arc::new(QuizState {
             core,
             cfg: Arc::new(cfg),
             cache,
             live: Arc::default(),
             writes,
-        }
+        }))
+    }
+}
+
+impl std::ops::Deref for Quiz {
+    type Target = QuizState;
+
+    fn deref(&self) -> &QuizState {
+        &self.0
     }
 }
 
