@@ -101,6 +101,65 @@ async fn analytics_after_flushing_every_instance_are_the_sum(a: TestApp) {
 }
 postgres_only!(analytics_after_flushing_every_instance_are_the_sum);
 
+/// Issue 5's setup: three instances on one PostgreSQL database and one Redis, with the default
+/// start limit (30 an hour per client). Thirty starts spread over the three all pass and the
+/// 31st is refused by each of them; a session moves through all three; the analytics count
+/// exactly what was done.
+async fn three_instances_share_sessions_limits_and_counts(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    let c = a.sibling(&[]).await;
+    let apps = [&a, &b, &c];
+    let mut first = None;
+    for i in 0..30 {
+        let r = apps[i % 3].start_session(DEMO, "").await;
+        assert_eq!(r.status, 201, "start {i}: {r}");
+        first.get_or_insert(r.json());
+    }
+    for app in apps {
+        app.start_session(DEMO, "")
+            .await
+            .assert_error(429, "rate_limited");
+    }
+    let started = first.expect("a session");
+    let sid = started["session_id"].as_str().expect("id").to_string();
+    let mut question = started["first_question"].clone();
+    let mut answered = 0;
+    while !question.is_null() {
+        // Started on A; answered on B, C, A, B...
+        let r = apps[(answered + 1) % 3]
+            .answer(&sid, &aggressive(&question))
+            .await;
+        assert_eq!(r.status, 200, "{r}");
+        question = r.json()["next_question"].clone();
+        answered += 1;
+    }
+    let finished = c.finish(&sid).await;
+    assert_eq!(finished.status, 200, "{finished}");
+    let token = finished.json()["share_url"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("token")
+        .to_string();
+    for app in apps {
+        assert_eq!(app.share(&token, true).await.status, 200);
+    }
+    let id = a.test_id(DEMO).await;
+    b.flush().await;
+    c.flush().await;
+    let report = a.analytics(&format!("test_id={id}")).await;
+    assert_eq!(
+        report["starts"], 30,
+        "refused starts are not counted: {report}"
+    );
+    assert_eq!(report["finishes"], 1, "{report}");
+    assert_eq!(report["share_opens"], 3, "{report}");
+}
+postgres_only!(
+    three_instances_share_sessions_limits_and_counts,
+    "REDIS_URL" => crate::common::redis_url().as_str(),
+    "RATE_LIMIT_SESSION_STARTS" => "30/hour",
+);
+
 async fn listed(app: &TestApp, slug: &str) -> Option<i64> {
     app.catalog("").await.json()["items"]
         .as_array()
