@@ -598,7 +598,7 @@ async fn insert_sessions(db: &Db, rows: &[&NewSession]) -> Written {
          WHERE q.tenant_id = v.column2 AND q.id = v.column3) RETURNING id",
         placeholders(rows.len(), 8)
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut q = multi_row(sql, rows.len());
     for n in rows {
         q = q
             .bind(&n.id)
@@ -623,7 +623,7 @@ async fn save_states(db: &Db, rows: &[(&String, &String, i64, &String)]) -> Writ
          AND status = '{SESSION_STARTED}' RETURNING id",
         placeholders(rows.len(), 4)
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut q = multi_row(sql, rows.len());
     for (tenant, id, rev, state) in rows {
         q = q.bind(*tenant).bind(*id).bind(*rev).bind(*state);
     }
@@ -644,7 +644,7 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
          AND status = '{SESSION_STARTED}' RETURNING id",
         placeholders(rows.len(), 5)
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut q = multi_row(sql, rows.len());
     for f in rows {
         q = q
             .bind(&f.tenant)
@@ -665,7 +665,7 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
              profile_code, score, dimensions, created_at) VALUES {}",
             placeholders(winners.len(), 8)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = multi_row(sql, winners.len());
         for f in &winners {
             q = q
                 .bind(&f.share_token)
@@ -688,7 +688,7 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
             "INSERT INTO quiz_answers (id, tenant_id, version_id, day, answers) VALUES {}",
             placeholders(kept.len(), 5)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = multi_row(sql, kept.len());
         for (f, answers) in kept {
             q = q
                 .bind(new_id())
@@ -701,6 +701,20 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
     }
     tx.commit().await?;
     Ok(ids)
+}
+
+/// Batches of up to this many rows keep their prepared statement per connection; larger ones
+/// are prepared for each use. Every batch size is a different statement text, and a 30-row
+/// statement's compiled program is large: caching every size made the SQLite writer's memory
+/// creep up for minutes as rarer sizes appeared (the soak run), for a prepare that costs less
+/// than the batch's own work.
+const CACHED_ROWS: usize = 4;
+
+fn multi_row(
+    sql: String,
+    rows: usize,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows <= CACHED_ROWS)
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters, numbered in order of appearance
