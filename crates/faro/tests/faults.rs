@@ -15,13 +15,16 @@
 //! `nobody` users through `runuser` when the tests run as root, because `initdb` refuses root
 //! and file permissions do not stop root's writes.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{collect, free_port};
 use faro_store::Backend;
 use serde_json::{Value, json};
 
@@ -63,37 +66,12 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client")
-}
-
-/// Reads a child's pipe on a thread so a chatty server never blocks on a full pipe.
-fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let sink = buf.clone();
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    });
-    buf
 }
 
 fn text(buf: &Arc<Mutex<String>>) -> String {

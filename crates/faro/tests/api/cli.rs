@@ -1,7 +1,7 @@
 //! The `faro` binary itself: help, configuration errors, import/export, purge, create-admin
 //! and the first start of `serve` on an empty data directory.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use faro_store::Backend;
 use serde_json::{Value, json};
 
-use crate::common::{DEMO, TestApp, cautious, doc, drop_database};
+use crate::common::{DEMO, TestApp, cautious, collect, doc, drop_database, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_faro");
 static N: AtomicU32 = AtomicU32::new(0);
@@ -513,30 +513,6 @@ struct Server {
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
     base: String,
-}
-
-fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let sink = buf.clone();
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    });
-    buf
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 impl Server {

@@ -817,3 +817,33 @@ pub fn browser_prerequisites() -> std::path::PathBuf {
     );
     root
 }
+
+// ---- child processes (tests that run the real `faro` binary) ---------------------------
+
+/// A port free at the time of asking, for a `faro serve` child to bind.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Reads a child's pipe on a thread so a chatty server never blocks on a full pipe.
+pub fn collect(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = buf.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    buf
+}
