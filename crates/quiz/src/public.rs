@@ -264,9 +264,7 @@ pub(crate) struct LiveSession {
 /// Loads a live session (404 unknown, 410 expired) with its cached definition, from the
 /// database: what a read shows is never older than what any instance committed.
 pub(crate) async fn load(quiz: &Quiz, tenant: &str, session_id: &str) -> ApiResult<LiveSession> {
-    if uuid::Uuid::parse_str(session_id).is_err() {
-        return Err(session_not_found());
-    }
+    check_session_id(session_id)?;
     let session = read_session(quiz, tenant, session_id).await?;
     live_session(quiz, tenant, session).await
 }
@@ -300,6 +298,15 @@ async fn live_session(quiz: &Quiz, tenant: &str, session: Cached) -> ApiResult<L
         state: session.state,
         version,
     })
+}
+
+/// Session ids are UUIDs: anything else is unknown without asking the database (or making a
+/// live-cache slot for it).
+fn check_session_id(session_id: &str) -> ApiResult<()> {
+    match uuid::Uuid::parse_str(session_id) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(session_not_found()),
+    }
 }
 
 fn session_not_found() -> ApiError {
@@ -413,9 +420,7 @@ pub(crate) async fn submit_answer(
 ) -> ApiResult<Answered> {
     let limits = quiz.core.limit("answers", client, quiz.cfg.answers).await?;
     let tenant = quiz.core.public_tenant();
-    if uuid::Uuid::parse_str(session_id).is_err() {
-        return Err(session_not_found());
-    }
+    check_session_id(session_id)?;
     let slot = quiz.live.slot(tenant, session_id);
     let mut held = slot.lock().await;
     let mut outcome = None;
@@ -538,9 +543,7 @@ pub(crate) struct Finished {
 /// cache's copy first and lets the database decide when that copy fails.
 pub(crate) async fn complete(quiz: &Quiz, session_id: &str) -> ApiResult<Finished> {
     let tenant = quiz.core.public_tenant();
-    if uuid::Uuid::parse_str(session_id).is_err() {
-        return Err(session_not_found());
-    }
+    check_session_id(session_id)?;
     let slot = quiz.live.slot(tenant, session_id);
     let mut held = slot.lock().await;
     if let Some(cached) = held.take() {
