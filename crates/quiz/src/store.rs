@@ -545,20 +545,30 @@ impl faro_store::BatchWrite for SessionWrites {
         // only its first write runs here; the others lose, as they would on the row's rev, and
         // their callers re-read the row and retry.
         let mut seen = std::collections::HashSet::new();
+        // Per job: whether it runs (false for a duplicate), for mapping the outcomes back.
+        let mut runs = Vec::with_capacity(jobs.len());
         for job in jobs {
-            match job {
-                SessionWrite::Insert(n) => inserts.push(n),
+            let run = match job {
+                SessionWrite::Insert(n) => {
+                    inserts.push(n);
+                    true
+                }
                 SessionWrite::Save {
                     tenant,
                     id,
                     rev,
                     state,
-                } if seen.insert((tenant, id)) => saves.push((tenant, id, *rev, state)),
-                SessionWrite::Finish(f) if seen.insert((&f.tenant, &f.session_id)) => {
-                    finishes.push(f)
+                } if seen.insert((tenant, id)) => {
+                    saves.push((tenant, id, *rev, state));
+                    true
                 }
-                _ => {}
-            }
+                SessionWrite::Finish(f) if seen.insert((&f.tenant, &f.session_id)) => {
+                    finishes.push(f);
+                    true
+                }
+                _ => false,
+            };
+            runs.push(run);
         }
         let (inserted, saved, finished) = tokio::join!(
             insert_sessions(db, &inserts),
@@ -569,17 +579,13 @@ impl faro_store::BatchWrite for SessionWrites {
             Ok(ids) => Ok(ids.contains(id)),
             Err(e) => Err(e.clone()),
         };
-        let mut seen = std::collections::HashSet::new();
         jobs.iter()
-            .map(|job| match job {
+            .zip(runs)
+            .map(|(job, run)| match job {
+                _ if !run => Ok(false),
                 SessionWrite::Insert(n) => outcome(&inserted, &n.id),
-                SessionWrite::Save { tenant, id, .. } if seen.insert((tenant, id)) => {
-                    outcome(&saved, id)
-                }
-                SessionWrite::Finish(f) if seen.insert((&f.tenant, &f.session_id)) => {
-                    outcome(&finished, &f.session_id)
-                }
-                _ => Ok(false),
+                SessionWrite::Save { id, .. } => outcome(&saved, id),
+                SessionWrite::Finish(f) => outcome(&finished, &f.session_id),
             })
             .collect()
     }
