@@ -1,5 +1,6 @@
 //! Storage plumbing shared by every module: the database handle, migrations, the error type of
-//! the storage layer, group commit, batched counters and instance-wide settings.
+//! the storage layer, group commit, batched counters, instance-wide settings, the transactional
+//! outbox through which modules talk to each other, and the job scheduler shared by instances.
 //!
 //! One code path serves SQLite and PostgreSQL: queries go through sqlx's `Any` driver with `$N`
 //! placeholders (SQLite reads `$N` as the N-th parameter), and the migrations use a portable
@@ -9,6 +10,8 @@ mod batch;
 mod counters;
 mod db;
 mod error;
+pub mod outbox;
+pub mod scheduler;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -17,6 +20,8 @@ pub use batch::{BatchOptions, BatchWrite, Batcher};
 pub use counters::{CounterKey, Counters};
 pub use db::{Backend, Db, DbOptions, redact_url};
 pub use error::StoreError;
+pub use outbox::{BoxFuture, Consumer, Event, NewEvent, Wake};
+pub use scheduler::{Job, Scheduler, unix_now_ms};
 pub use settings::{get_or_create_setting, get_setting, put_setting};
 
 /// Current time in unix seconds. Kept in one place so storage code never disagrees on the unit.

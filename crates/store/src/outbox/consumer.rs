@@ -1,0 +1,364 @@
+//! Consumers: read events after a cursor, handle them and move the cursor in one transaction.
+//!
+//! # Exactly once per consumer
+//!
+//! A batch is: read the cursor and the events after it (no lock), then, in one write
+//! transaction, a compare-and-set `UPDATE event_cursors SET last_seq = <last of batch> WHERE
+//! consumer = $1 AND last_seq = <what we read> AND lease_owner = <us>`, then the handler, then
+//! `COMMIT`. The compare-and-set comes first so it also locks the cursor row: on PostgreSQL a
+//! second instance's compare-and-set waits for our commit and then matches nothing (READ
+//! COMMITTED re-checks the `WHERE` on the new row version), on SQLite the write lock orders
+//! them. Either way exactly one transaction moves the cursor past a given event, and the
+//! handler's writes commit with it or not at all. A crash or an aborted task mid-batch rolls back
+//! the whole transaction, so the batch is handled again later. That is the guarantee; it does
+//! not depend on the lease or on clocks.
+//!
+//! # The lease
+//!
+//! So that instances do not all read and handle the same batch only for all but one to roll
+//! back, one instance at a time holds a consumer's lease (`lease_owner`, `lease_until`),
+//! renewed by every batch it commits and taken over by anyone once it has expired. Others only
+//! read the cursor row while waiting. A lease that expires mid-batch costs at most one wasted
+//! batch (the compare-and-set includes `lease_owner`, so the old holder's commit fails).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::{BoxFuture, Cursor, Event, Wake, cursor_of, events_after, latest_seq, stopped};
+use crate::{Db, StoreError, unix_now_ms};
+
+/// The transaction a handler writes in; it commits together with the cursor.
+pub type ConsumerTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Handles one batch of events (in seq order, all matching the consumer's kinds) inside the
+/// transaction that moves the cursor past them. An `Err` rolls everything back; the same batch
+/// is retried after a back-off.
+///
+/// Keep handlers to database work: the transaction holds the cursor row (and, on SQLite, the
+/// one write lock) until it ends. Slow side effects (an HTTP call for a webhook) belong in a
+/// queue the handler writes to, delivered outside the transaction. A handler that appends
+/// events of its own does so last, like any producer.
+pub type Handler = Arc<
+    dyn for<'t> Fn(&'t mut ConsumerTx, &'t [Event]) -> BoxFuture<'t, Result<(), StoreError>>
+        + Send
+        + Sync,
+>;
+
+/// A registered consumer. `name` is stable across releases (it keys the cursor) and comes from
+/// a closed set (it labels metrics).
+#[derive(Clone)]
+pub struct Consumer {
+    pub name: &'static str,
+    /// Kinds handed to the handler: exact (`"quiz.finished"`) or a module prefix (`"quiz.*"`).
+    /// Empty means all. Other events are skipped, and the cursor still moves past them.
+    pub kinds: Vec<String>,
+    /// Most events read per batch.
+    pub batch: usize,
+    /// How often an idle consumer looks for events without a wake-up.
+    pub poll: Duration,
+    /// How long a lease lasts without renewal; longer than the slowest batch.
+    pub lease: Duration,
+    /// First back-off after a failed batch; doubles up to `retry_max`.
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("name", &self.name)
+            .field("kinds", &self.kinds)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Consumer {
+    /// A consumer of every event with default settings (batches of 100, polling every second,
+    /// 30 s lease, back-off from 1 s doubling to 30 s).
+    ///
+    /// ```ignore
+    /// Consumer::new("gamification", |tx, events| Box::pin(async move {
+    ///     for e in events { award(&mut **tx, e).await?; }
+    ///     Ok(())
+    /// }))
+    /// .kinds(&["quiz.finished"])
+    /// ```
+    pub fn new<F>(name: &'static str, handler: F) -> Consumer
+    where
+        F: for<'t> Fn(&'t mut ConsumerTx, &'t [Event]) -> BoxFuture<'t, Result<(), StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        Consumer {
+            name,
+            kinds: Vec::new(),
+            batch: 100,
+            poll: Duration::from_secs(1),
+            lease: Duration::from_secs(30),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(30),
+            handler: Arc::new(handler),
+        }
+    }
+
+    pub fn kinds(mut self, kinds: &[&str]) -> Consumer {
+        self.kinds = kinds.iter().map(|k| k.to_string()).collect();
+        self
+    }
+
+    pub fn batch(mut self, n: usize) -> Consumer {
+        self.batch = n.max(1);
+        self
+    }
+
+    pub fn poll(mut self, every: Duration) -> Consumer {
+        self.poll = every;
+        self
+    }
+
+    pub fn lease(mut self, lease: Duration) -> Consumer {
+        self.lease = lease;
+        self
+    }
+
+    pub fn retry(mut self, min: Duration, max: Duration) -> Consumer {
+        self.retry_min = min;
+        self.retry_max = max.max(min);
+        self
+    }
+
+    /// Whether events of `kind` go to the handler.
+    pub fn matches(&self, kind: &str) -> bool {
+        self.kinds.is_empty()
+            || self.kinds.iter().any(|k| match k.strip_suffix('*') {
+                Some(prefix) => kind.starts_with(prefix),
+                None => k == kind,
+            })
+    }
+}
+
+/// What one [`consume_batch`] did.
+#[derive(Clone, Debug)]
+pub enum Batch {
+    /// Committed: the cursor moved past `events` events (to `last_seq`), `handled` of which
+    /// matched the kinds and went to the handler.
+    Done {
+        events: usize,
+        handled: usize,
+        last_seq: i64,
+    },
+    /// Nothing after the cursor.
+    Idle,
+    /// Another instance holds the lease.
+    Leased,
+    /// Another instance (or a reset) moved the cursor first; nothing was written.
+    Lost,
+    /// The handler failed on the events `first_seq..=last_seq`; everything was rolled back.
+    Failed {
+        first_seq: i64,
+        last_seq: i64,
+        error: StoreError,
+    },
+}
+
+/// Runs one batch of `consumer` as lease owner `owner`. `Err` is a storage failure around the
+/// handler (nothing committed either).
+pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<Batch, StoreError> {
+    let now = unix_now_ms();
+    let lease_ms = consumer.lease.as_millis() as i64;
+    let cursor = ensure_cursor(db, consumer.name).await?;
+    let ours = cursor.lease_owner.as_deref() == Some(owner);
+    if !ours && cursor.lease_owner.is_some() && cursor.lease_until.unwrap_or(0) >= now {
+        set_lag(db, consumer.name, cursor.last_seq).await;
+        return Ok(Batch::Leased);
+    }
+    let events = events_after(db, cursor.last_seq, consumer.batch as i64).await?;
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        metrics::gauge!("faro_outbox_lag", "consumer" => consumer.name).set(0.0);
+        return Ok(Batch::Idle);
+    };
+    let (first_seq, last_seq) = (first.seq, last.seq);
+    // Take (or take over) the lease before working, unless ours has most of its time left.
+    if !(ours && cursor.lease_until.unwrap_or(0) > now + lease_ms / 2) {
+        let took = sqlx::query(
+            "UPDATE event_cursors SET lease_owner = $2, lease_until = $3, updated_at = $4 \
+             WHERE consumer = $1 AND (lease_owner = $2 OR lease_owner IS NULL \
+             OR lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(consumer.name)
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(now)
+        .execute(db.writer())
+        .await?
+        .rows_affected();
+        if took == 0 {
+            return Ok(Batch::Leased);
+        }
+    }
+    let matched: Vec<Event> = events
+        .iter()
+        .filter(|e| consumer.matches(&e.kind))
+        .cloned()
+        .collect();
+
+    let mut tx = db.begin_write().await?;
+    // Compare-and-set first: it locks the cursor row, so a rival waits here, then matches nothing.
+    let moved = sqlx::query(
+        "UPDATE event_cursors SET last_seq = $2, lease_until = $3, updated_at = $4 \
+         WHERE consumer = $1 AND last_seq = $5 AND lease_owner = $6",
+    )
+    .bind(consumer.name)
+    .bind(last_seq)
+    .bind(unix_now_ms() + lease_ms)
+    .bind(unix_now_ms())
+    .bind(cursor.last_seq)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        let _ = tx.rollback().await;
+        return Ok(Batch::Lost);
+    }
+    if !matched.is_empty()
+        && let Err(error) = (consumer.handler)(&mut tx, &matched).await
+    {
+        let _ = tx.rollback().await;
+        metrics::counter!("faro_outbox_failures_total", "consumer" => consumer.name).increment(1);
+        return Ok(Batch::Failed {
+            first_seq,
+            last_seq,
+            error,
+        });
+    }
+    tx.commit().await?;
+    metrics::counter!("faro_outbox_handled_total", "consumer" => consumer.name)
+        .increment(matched.len() as u64);
+    set_lag(db, consumer.name, last_seq).await;
+    Ok(Batch::Done {
+        events: events.len(),
+        handled: matched.len(),
+        last_seq,
+    })
+}
+
+/// `faro_outbox_lag{consumer}`: events appended but not yet past the cursor. Best effort.
+async fn set_lag(db: &Db, name: &'static str, last_seq: i64) {
+    if let Ok(latest) = latest_seq(db).await {
+        metrics::gauge!("faro_outbox_lag", "consumer" => name)
+            .set((latest - last_seq).max(0) as f64);
+    }
+}
+
+/// The cursor row, created at seq 0 (the oldest stored event) on first use.
+async fn ensure_cursor(db: &Db, name: &str) -> Result<Cursor, StoreError> {
+    if let Some(c) = cursor_of(db, name).await? {
+        return Ok(c);
+    }
+    sqlx::query(
+        "INSERT INTO event_cursors (consumer, last_seq, updated_at) VALUES ($1, 0, $2) \
+         ON CONFLICT (consumer) DO NOTHING",
+    )
+    .bind(name)
+    .bind(unix_now_ms())
+    .execute(db.writer())
+    .await?;
+    // Read back from the writer, as settings do: it certainly sees the row just written.
+    let row = sqlx::query(
+        "SELECT consumer, last_seq, lease_owner, lease_until, updated_at \
+         FROM event_cursors WHERE consumer = $1",
+    )
+    .bind(name)
+    .fetch_one(db.writer())
+    .await?;
+    Ok(Cursor {
+        consumer: row.try_get(0)?,
+        last_seq: row.try_get(1)?,
+        lease_owner: row.try_get(2)?,
+        lease_until: row.try_get(3)?,
+        updated_at: row.try_get(4)?,
+    })
+}
+
+/// Runs `consumer` until `stop` turns true: batch after batch while there are events; when idle
+/// (or another instance holds the lease), waits for `wake` or `consumer.poll`. A failed batch is
+/// logged and retried, the same batch, after a back-off doubling from `retry_min` to
+/// `retry_max`: events are never skipped. On stop, a batch in progress finishes and the lease
+/// is released.
+pub async fn run_consumer(
+    db: Db,
+    consumer: Consumer,
+    wake: Wake,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    // One owner per run: a restarted process waits out its previous lease (or a clean stop
+    // released it).
+    let owner = format!("{}/{}", consumer.name, crate::new_id());
+    let mut woken = wake.subscribe();
+    let mut backoff = consumer.retry_min;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        // Mark wake-ups seen *before* looking, so one arriving while we look is not lost.
+        woken.mark_unchanged();
+        let wait = match consume_batch(&db, &consumer, &owner).await {
+            Ok(Batch::Done { .. } | Batch::Lost) => {
+                backoff = consumer.retry_min;
+                continue;
+            }
+            Ok(Batch::Idle | Batch::Leased) => {
+                backoff = consumer.retry_min;
+                None
+            }
+            Ok(Batch::Failed {
+                first_seq,
+                last_seq,
+                error,
+            }) => {
+                tracing::warn!(consumer = consumer.name, first_seq, last_seq, error = %error,
+                    retry_in_ms = backoff.as_millis() as u64, "event handler failed; will retry the batch");
+                Some(backoff)
+            }
+            Err(error) => {
+                tracing::warn!(consumer = consumer.name, error = %error,
+                    retry_in_ms = backoff.as_millis() as u64, "event consumer failed; will retry");
+                Some(backoff)
+            }
+        };
+        match wait {
+            Some(delay) => {
+                backoff = (backoff * 2).min(consumer.retry_max);
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = tokio::time::sleep(consumer.poll) => {}
+                    _ = woken.changed() => {}
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+        }
+    }
+    // Let another instance take over at once instead of after the lease.
+    let released = sqlx::query(
+        "UPDATE event_cursors SET lease_owner = NULL, lease_until = NULL \
+         WHERE consumer = $1 AND lease_owner = $2",
+    )
+    .bind(consumer.name)
+    .bind(&owner)
+    .execute(db.writer())
+    .await;
+    if let Err(e) = released {
+        tracing::warn!(consumer = consumer.name, error = %e, "could not release the consumer lease");
+    }
+}
