@@ -16,7 +16,6 @@ use faro_auth::token::Keys;
 use faro_http::client::ClientHasher;
 use faro_http::{Core, CoreParts, WebConfig};
 use faro_limits::Limiter;
-use faro_quiz::{Quiz, QuizConfig};
 use faro_store::{Counters, Db, DbOptions, get_or_create_setting};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -27,20 +26,32 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::accounts::{self, Bootstrap};
+use faro_http::module::{Module, Mounted, Task};
+use faro_platform::accounts::{self, AdminBootstrap, Bootstrap};
+
 use crate::config::Config;
-use crate::platform;
+use crate::{modules, platform};
 
 /// A built application, ready to serve.
 pub struct App {
     pub config: Config,
     pub core: Core,
-    pub quiz: Option<Quiz>,
+    /// The names of the mounted modules, the platform first.
+    pub mounted: Vec<&'static str>,
     /// What bootstrapping the admin did (generated credentials are printed once by `serve`).
     pub bootstrap: Bootstrap,
-    /// Slug of the demo test when this start seeded it.
-    pub seeded_demo: Option<String>,
+    /// What the modules' demo seeding made on this start (for the start-up log).
+    pub seeded: Vec<String>,
     router: Router,
+    tasks: Vec<Task>,
+}
+
+/// The modules this configuration switches on: every required one and the listed optional ones.
+fn enabled(config: &Config) -> Vec<&'static Module> {
+    modules::all()
+        .iter()
+        .filter(|m| !m.optional || config.module_enabled(m.name))
+        .collect()
 }
 
 fn random_secret() -> String {
@@ -64,7 +75,7 @@ impl App {
                 faro_store::redact_url(&config.database_url)
             )
         })?;
-        db.migrate().await.context("cannot migrate the database")?;
+        migrate(&db).await?;
 
         let jwt_secret = match &config.jwt_secret {
             Some(s) => s.0.clone(),
@@ -93,36 +104,42 @@ impl App {
             keys: Arc::new(keys),
             clients: ClientHasher::new(client_key.as_bytes()),
             web: Arc::new(web),
+            panel_nav: enabled(&config)
+                .iter()
+                .flat_map(|m| m.nav.iter().copied())
+                .collect(),
+            tenants: Default::default(),
         });
-        let bootstrap = accounts::bootstrap_admin(&db, &config).await?;
+        let bootstrap = accounts::bootstrap_admin(
+            &db,
+            &AdminBootstrap {
+                user: config.admin_user.clone(),
+                password: config.admin_password.as_ref().map(|s| s.0.clone()),
+                pass_hash: config.admin_pass_hash.as_ref().map(|s| s.0.clone()),
+            },
+        )
+        .await?;
 
-        let quiz = config.module_enabled("quiz").then(|| {
-            Quiz::new(
-                core.clone(),
-                QuizConfig {
-                    session_starts: config.rate_limit_session_starts,
-                    answers: config.rate_limit_answers,
-                    antibot_min_seconds: i64::try_from(config.antibot_min_seconds).unwrap_or(15),
-                    session_ttl_days: config.session_ttl_days,
-                    store_answers: config.store_answers,
-                    catalog_ttl: config.catalog_cache_ttl,
-                },
-            )
-        });
-        let seeded_demo = match (&quiz, config.demo) {
-            (Some(_), true) => faro_quiz::seed::seed_demo(&db, faro_http::DEFAULT_TENANT)
-                .await
-                .map_err(|e| anyhow::anyhow!("seeding the demo test failed: {e}"))?,
-            _ => None,
-        };
-        let router = build_router(&config, &core, quiz.clone());
+        let mut mounted = Vec::new();
+        let mut seeded = Vec::new();
+        for module in enabled(&config) {
+            mounted.push((module.name, (module.mount)(&core, &config.settings)?));
+            if let (true, Some(seed)) = (config.demo, module.demo)
+                && let Some(made) = seed(db.clone()).await.map_err(anyhow::Error::msg)?
+            {
+                seeded.push(made);
+            }
+        }
+        let names = mounted.iter().map(|(name, _)| *name).collect();
+        let (router, tasks) = build_router(&config, &core, mounted);
         Ok(App {
             config,
             core,
-            quiz,
+            mounted: names,
             bootstrap,
-            seeded_demo,
+            seeded,
             router,
+            tasks,
         })
     }
 
@@ -143,19 +160,17 @@ impl App {
             self.config.counter_flush_interval,
             stop_rx.clone(),
         ));
-        let purger = self.quiz.as_ref().map(|_| {
-            tokio::spawn(faro_quiz::jobs::run_purger(
-                self.core.db.clone(),
-                Duration::from_secs(3600),
-                stop_rx.clone(),
-            ))
-        });
+        let tasks: Vec<_> = self
+            .tasks
+            .into_iter()
+            .map(|task| tokio::spawn(task(stop_rx.clone())))
+            .collect();
         let grace = self.config.request_timeout + Duration::from_secs(2);
         let result = serve_connections(listener, self.router, shutdown, grace).await;
         let _ = stop_tx.send(true);
         let _ = flusher.await;
-        if let Some(p) = purger {
-            let _ = p.await;
+        for task in tasks {
+            let _ = task.await;
         }
         self.core.db.close().await;
         tracing::info!("stopped");
@@ -233,15 +248,27 @@ async fn serve_connections(
     Ok(())
 }
 
-fn build_router(config: &Config, core: &Core, quiz: Option<Quiz>) -> Router {
+/// Applies the storage layer's migrations and every module's (switched on or not) as one set.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    let sets: Vec<_> = modules::all().iter().map(|m| m.migrations).collect();
+    db.migrate_with(&sets)
+        .await
+        .context("cannot migrate the database")
+}
+
+fn build_router(
+    config: &Config,
+    core: &Core,
+    mounted: Vec<(&'static str, Mounted)>,
+) -> (Router, Vec<Task>) {
     let mut api =
         OpenApiRouter::with_openapi(platform::api_doc()).merge(platform::router(core.clone()));
-    let mut pages = crate::panel::router(core.clone());
-    if let Some(q) = quiz {
-        api = api.merge(faro_quiz::router(q.clone()));
-        pages = pages
-            .merge(faro_quiz::pages::router(q.clone()))
-            .merge(faro_quiz::panel::router(q));
+    let mut pages = Router::new();
+    let mut tasks = Vec::new();
+    for (_, m) in mounted {
+        api = api.merge(m.api);
+        pages = pages.merge(m.pages);
+        tasks.extend(m.tasks);
     }
     let (router, mut openapi) = api.split_for_parts();
     platform::document_shared_errors(&mut openapi);
@@ -307,9 +334,10 @@ fn build_router(config: &Config, core: &Core, quiz: Option<Quiz>) -> Router {
                 .max_age(Duration::from_secs(600)),
         );
     }
-    router
+    let router = router
         .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
-        .layer(axum::middleware::from_fn(faro_http::request_id::middleware))
+        .layer(axum::middleware::from_fn(faro_http::request_id::middleware));
+    (router, tasks)
 }
 
 /// Binds the configured address with a clear message when it is taken.

@@ -13,19 +13,10 @@ use std::time::Duration;
 use faro_http::client::Cidr;
 use faro_limits::Quota;
 
-/// A configuration problem, naming the variable at fault.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {var}: {message}")]
-pub struct ConfigError {
-    pub var: String,
-    pub message: String,
-}
+pub use faro_http::module::{ConfigError, Settings};
 
 fn err(var: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var: var.to_string(),
-        message: message.into(),
-    }
+    ConfigError::new(var, message)
 }
 
 /// A secret that never prints.
@@ -48,24 +39,22 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     pub admin_pass_hash: Option<Secret>,
     pub redis_url: Option<Secret>,
-    pub rate_limit_session_starts: Option<Quota>,
-    pub rate_limit_answers: Option<Quota>,
     pub rate_limit_login: Option<Quota>,
-    pub antibot_min_seconds: u64,
-    pub session_ttl_days: u32,
-    pub store_answers: bool,
     pub trusted_proxies: Vec<Cidr>,
     pub cors_allowed_origins: Vec<String>,
     pub db_max_connections: u32,
     pub request_timeout: Duration,
     pub counter_flush_interval: Duration,
-    pub catalog_cache_ttl: Duration,
     pub demo: bool,
+    /// The switchable modules that are on (the platform always is).
     pub modules: Vec<String>,
     pub log: String,
+    /// Every key's merged value (platform and modules), for the modules to parse when mounted.
+    pub settings: Settings,
 }
 
-/// Every key, with its default (None = unset). The order is the order of the start-up print.
+/// The platform's keys, with their defaults (None = unset). Each module adds its own
+/// (`Module::keys`); the start-up print lists the platform's first, then each module's.
 const KEYS: &[(&str, Option<&str>)] = &[
     ("DATABASE_URL", Some("sqlite://data/faro.db")),
     ("FARO_BIND", Some("127.0.0.1:8080")),
@@ -75,26 +64,40 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("ADMIN_PASSWORD", None),
     ("ADMIN_PASS_HASH", None),
     ("REDIS_URL", None),
-    ("RATE_LIMIT_SESSION_STARTS", Some("30/hour")),
-    ("RATE_LIMIT_ANSWERS", Some("120/hour")),
     ("RATE_LIMIT_LOGIN", Some("10/minute")),
-    ("ANTIBOT_MIN_SECONDS", Some("15")),
-    ("SESSION_TTL_DAYS", Some("30")),
-    ("STORE_ANSWERS", Some("false")),
     ("TRUSTED_PROXIES", Some("")),
     ("CORS_ALLOWED_ORIGINS", Some("")),
     ("DB_MAX_CONNECTIONS", Some("8")),
     ("REQUEST_TIMEOUT_SECS", Some("15")),
     ("COUNTER_FLUSH_MS", Some("1000")),
-    ("CATALOG_CACHE_MS", Some("1000")),
     ("FARO_DEMO", Some("true")),
-    ("FARO_MODULES", Some("quiz")),
+    // Default: every module (filled in from the module list).
+    ("FARO_MODULES", None),
     ("FARO_LOG", Some("info")),
 ];
 
 const SECRET_KEYS: &[&str] = &["JWT_SECRET", "ADMIN_PASSWORD", "ADMIN_PASS_HASH"];
 
-pub const KNOWN_MODULES: &[&str] = &["quiz"];
+/// Every key: the platform's, then each module's in list order.
+fn all_keys() -> Vec<(&'static str, Option<&'static str>)> {
+    KEYS.iter()
+        .copied()
+        .chain(
+            crate::modules::all()
+                .iter()
+                .flat_map(|m| m.keys.iter().copied()),
+        )
+        .collect()
+}
+
+/// The switchable modules' names, in list order.
+pub fn known_modules() -> Vec<&'static str> {
+    crate::modules::all()
+        .iter()
+        .filter(|m| m.optional)
+        .map(|m| m.name)
+        .collect()
+}
 
 impl Config {
     /// Reads `FARO_CONFIG` (if set) and the process environment.
@@ -115,18 +118,20 @@ impl Config {
         toml_text: Option<&str>,
         env: &BTreeMap<String, String>,
     ) -> Result<Config, ConfigError> {
+        let keys = all_keys();
         let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
-        for (key, default) in KEYS {
+        for (key, default) in &keys {
             if let Some(d) = default {
                 values.insert(key, d.to_string());
             }
         }
+        values.insert("FARO_MODULES", known_modules().join(","));
         if let Some(text) = toml_text {
             let table: toml::Table = text
                 .parse()
                 .map_err(|e| err("FARO_CONFIG", format!("not valid TOML: {e}")))?;
             for (k, v) in table {
-                let Some((key, _)) = KEYS.iter().find(|(name, _)| name.eq_ignore_ascii_case(&k))
+                let Some((key, _)) = keys.iter().find(|(name, _)| name.eq_ignore_ascii_case(&k))
                 else {
                     return Err(err(
                         "FARO_CONFIG",
@@ -136,21 +141,17 @@ impl Config {
                 values.insert(key, toml_to_string(key, v)?);
             }
         }
-        for (key, _) in KEYS {
+        for (key, _) in &keys {
             if let Some(v) = env.get(*key) {
                 values.insert(key, v.clone());
             }
         }
-        Config::parse(&values)
+        Config::parse(Settings::new(values))
     }
 
-    fn parse(v: &BTreeMap<&'static str, String>) -> Result<Config, ConfigError> {
-        let get = |k: &str| {
-            v.get(k)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let required = |k: &'static str| get(k).ok_or_else(|| err(k, "must not be empty"));
+    fn parse(settings: Settings) -> Result<Config, ConfigError> {
+        let get = |k: &str| settings.get(k);
+        let required = |k: &'static str| settings.required(k);
 
         let database_url = required("DATABASE_URL")?;
         if faro_store::Backend::from_url(&database_url).is_none() {
@@ -215,7 +216,7 @@ impl Config {
             ));
         }
         if let Some(u) = &admin_user {
-            crate::accounts::check_username(u).map_err(|m| err("ADMIN_USER", m))?;
+            faro_platform::accounts::check_username(u).map_err(|m| err("ADMIN_USER", m))?;
         }
         let redis_url = get("REDIS_URL").map(Secret);
         if let Some(r) = &redis_url
@@ -223,38 +224,7 @@ impl Config {
         {
             return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
         }
-        let quota = |k: &'static str| -> Result<Option<Quota>, ConfigError> {
-            faro_limits::parse_quota(&get(k).unwrap_or_default()).map_err(|e| err(k, e.to_string()))
-        };
-        let number = |k: &'static str, min: u64, max: u64| -> Result<u64, ConfigError> {
-            let raw = required(k)?;
-            raw.parse::<u64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    err(
-                        k,
-                        format!("expected a whole number in {min}..={max}, got {raw:?}"),
-                    )
-                })
-        };
-        let boolean = |k: &'static str| -> Result<bool, ConfigError> {
-            match required(k)?.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Ok(true),
-                "false" | "0" | "no" | "off" => Ok(false),
-                other => Err(err(k, format!("expected true or false, got {other:?}"))),
-            }
-        };
-        let list = |k: &str| -> Vec<String> {
-            get(k)
-                .map(|s| {
-                    s.split(',')
-                        .map(|p| p.trim().to_string())
-                        .filter(|p| !p.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let list = |k: &str| settings.list(k);
         let trusted_proxies = list("TRUSTED_PROXIES")
             .iter()
             .map(|s| Cidr::parse(s).map_err(|m| err("TRUSTED_PROXIES", m)))
@@ -268,14 +238,19 @@ impl Config {
                 ));
             }
         }
+        let known = known_modules();
         let modules = list("FARO_MODULES");
         for m in &modules {
-            if !KNOWN_MODULES.contains(&m.as_str()) {
+            if !known.contains(&m.as_str()) {
                 return Err(err(
                     "FARO_MODULES",
-                    format!("unknown module {m:?}; known: {}", KNOWN_MODULES.join(", ")),
+                    format!("unknown module {m:?}; known: {}", known.join(", ")),
                 ));
             }
+        }
+        // Every module's values are checked now, switched on or not: a typo stops the start.
+        for module in crate::modules::all() {
+            (module.check)(&settings)?;
         }
         let log = required("FARO_LOG")?;
         tracing_subscriber::EnvFilter::try_new(&log)
@@ -290,21 +265,24 @@ impl Config {
             admin_password,
             admin_pass_hash,
             redis_url,
-            rate_limit_session_starts: quota("RATE_LIMIT_SESSION_STARTS")?,
-            rate_limit_answers: quota("RATE_LIMIT_ANSWERS")?,
-            rate_limit_login: quota("RATE_LIMIT_LOGIN")?,
-            antibot_min_seconds: number("ANTIBOT_MIN_SECONDS", 0, 3600)?,
-            session_ttl_days: number("SESSION_TTL_DAYS", 1, 3650)? as u32,
-            store_answers: boolean("STORE_ANSWERS")?,
+            rate_limit_login: settings.quota("RATE_LIMIT_LOGIN")?,
             trusted_proxies,
             cors_allowed_origins,
-            db_max_connections: number("DB_MAX_CONNECTIONS", 1, 1000)? as u32,
-            request_timeout: Duration::from_secs(number("REQUEST_TIMEOUT_SECS", 1, 3600)?),
-            counter_flush_interval: Duration::from_millis(number("COUNTER_FLUSH_MS", 10, 1000)?),
-            catalog_cache_ttl: Duration::from_millis(number("CATALOG_CACHE_MS", 0, 60_000)?),
-            demo: boolean("FARO_DEMO")?,
+            db_max_connections: settings.number("DB_MAX_CONNECTIONS", 1, 1000)? as u32,
+            request_timeout: Duration::from_secs(settings.number(
+                "REQUEST_TIMEOUT_SECS",
+                1,
+                3600,
+            )?),
+            counter_flush_interval: Duration::from_millis(settings.number(
+                "COUNTER_FLUSH_MS",
+                10,
+                1000,
+            )?),
+            demo: settings.boolean("FARO_DEMO")?,
             modules,
             log,
+            settings,
         })
     }
 
@@ -320,7 +298,7 @@ impl Config {
             None => "off".into(),
         };
         let masked = |s: &Option<Secret>| if s.is_some() { "***" } else { "(unset)" }.to_string();
-        vec![
+        let mut out = vec![
             ("DATABASE_URL", faro_store::redact_url(&self.database_url)),
             ("FARO_BIND", self.bind.to_string()),
             ("PUBLIC_BASE_URL", self.public_base_url.clone()),
@@ -338,15 +316,7 @@ impl Config {
                     .map(|r| faro_store::redact_url(&r.0))
                     .unwrap_or_else(|| "(unset)".into()),
             ),
-            (
-                "RATE_LIMIT_SESSION_STARTS",
-                q(&self.rate_limit_session_starts),
-            ),
-            ("RATE_LIMIT_ANSWERS", q(&self.rate_limit_answers)),
             ("RATE_LIMIT_LOGIN", q(&self.rate_limit_login)),
-            ("ANTIBOT_MIN_SECONDS", self.antibot_min_seconds.to_string()),
-            ("SESSION_TTL_DAYS", self.session_ttl_days.to_string()),
-            ("STORE_ANSWERS", self.store_answers.to_string()),
             (
                 "TRUSTED_PROXIES",
                 format!("{} networks", self.trusted_proxies.len()),
@@ -361,14 +331,18 @@ impl Config {
                 "COUNTER_FLUSH_MS",
                 self.counter_flush_interval.as_millis().to_string(),
             ),
-            (
-                "CATALOG_CACHE_MS",
-                self.catalog_cache_ttl.as_millis().to_string(),
-            ),
             ("FARO_DEMO", self.demo.to_string()),
             ("FARO_MODULES", self.modules.join(",")),
             ("FARO_LOG", self.log.clone()),
-        ]
+        ];
+        // Modules' keys as given (none of them is a secret), after the platform's.
+        for module in crate::modules::all() {
+            for (key, _) in module.keys {
+                let value = self.settings.get(key).unwrap_or_else(|| "(unset)".into());
+                out.push((key, value));
+            }
+        }
+        out
     }
 }
 
@@ -425,11 +399,11 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://data/faro.db");
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
-        assert_eq!(c.rate_limit_session_starts.map(|q| q.count), Some(30));
-        assert_eq!(c.rate_limit_answers.map(|q| q.count), Some(120));
-        assert_eq!(c.antibot_min_seconds, 15);
-        assert_eq!(c.session_ttl_days, 30);
-        assert!(!c.store_answers);
+        assert_eq!(c.rate_limit_login.map(|q| q.count), Some(10));
+        assert_eq!(
+            c.settings.get("RATE_LIMIT_ANSWERS").as_deref(),
+            Some("120/hour")
+        );
         assert!(c.trusted_proxies.is_empty());
         assert!(c.redis_url.is_none());
         assert!(c.module_enabled("quiz"));
@@ -440,14 +414,15 @@ mod tests {
         let file = "database_url = \"postgres://a@b/c\"\nsession_ttl_days = 7\ntrusted_proxies = [\"10.0.0.0/8\"]\n";
         let c = Config::from_sources(Some(file), &env(&[("SESSION_TTL_DAYS", "9")])).expect("ok");
         assert_eq!(c.database_url, "postgres://a@b/c");
-        assert_eq!(c.session_ttl_days, 9);
+        // A module's key, read from the file and overridden by the environment alike.
+        assert_eq!(c.settings.get("SESSION_TTL_DAYS").as_deref(), Some("9"));
         assert_eq!(c.trusted_proxies.len(), 1);
     }
 
     #[test]
     fn off_disables_limits() {
-        let c = Config::from_sources(None, &env(&[("RATE_LIMIT_ANSWERS", "off")])).expect("ok");
-        assert!(c.rate_limit_answers.is_none());
+        let c = Config::from_sources(None, &env(&[("RATE_LIMIT_LOGIN", "off")])).expect("ok");
+        assert!(c.rate_limit_login.is_none());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Platform endpoints every deployment has: liveness, readiness, metrics, the OpenAPI
-//! document, and the accounts routes.
+//! Service endpoints every deployment has: liveness, readiness, metrics and the OpenAPI
+//! document (whose shared parts, the error body and the bearer scheme, are declared here).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -16,8 +16,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-use crate::accounts;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -137,9 +135,6 @@ pub fn router(core: Core) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(ready))
-        .routes(routes!(accounts::login))
-        .routes(routes!(accounts::logout))
-        .routes(routes!(accounts::me))
         .with_state(core)
 }
 

@@ -244,7 +244,7 @@ async fn create_viewer(app: &TestApp) {
         .expect("hash");
     faro::accounts::upsert_user(
         &app.core.db,
-        faro_http::DEFAULT_TENANT,
+        &faro_http::TenantId::default_tenant(),
         "viewer",
         &hash,
         faro_auth::Role::Viewer,

@@ -9,6 +9,7 @@ use faro_auth::token::Claims;
 
 use crate::error::ApiError;
 use crate::state::Core;
+use crate::tenant::Staff;
 
 /// Cookie holding the panel's session token (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "faro_session";
@@ -17,10 +18,10 @@ pub const CSRF_COOKIE: &str = "faro_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Any signed-in user (admin or viewer): reads and analytics.
-pub struct Viewer(pub Claims);
+pub struct Viewer(pub Staff);
 
 /// A signed-in admin: everything.
-pub struct AdminUser(pub Claims);
+pub struct AdminUser(pub Staff);
 
 /// How the request proved who it is; cookie-authenticated writes must also pass CSRF.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -95,7 +96,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let core = Core::from_ref(state);
         let (claims, _) = authenticate(&core, parts)?;
-        Ok(Viewer(claims))
+        Ok(Viewer(Staff::from_claims(claims)))
     }
 }
 
@@ -114,7 +115,7 @@ where
                 "this needs the admin role; viewers can only read",
             ));
         }
-        Ok(AdminUser(claims))
+        Ok(AdminUser(Staff::from_claims(claims)))
     }
 }
 

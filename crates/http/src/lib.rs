@@ -8,13 +8,18 @@ pub mod error;
 pub mod extract;
 pub mod fallback;
 pub mod metrics;
+pub mod module;
 pub mod ratelimit;
 pub mod request_id;
+pub mod respond;
 pub mod state;
+pub mod tenant;
 
 pub use error::{ApiError, ApiResult, ErrorBody, FieldProblem};
 pub use extract::{Json, Query};
-pub use state::{Core, CoreParts, DEFAULT_TENANT, WebConfig};
+pub use faro_store::TenantId;
+pub use state::{Core, CoreParts, DEFAULT_TENANT, NavLink, WebConfig};
+pub use tenant::{PublicTenant, Staff};
 
 /// Largest request body accepted anywhere (definition documents are the biggest legitimate
 /// bodies, capped at 256 KiB by the quiz validator); larger bodies get 413.

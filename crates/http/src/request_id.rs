@@ -1,5 +1,6 @@
 //! Request ids and the per-request span: every response carries `x-request-id`, every log line
-//! of a request carries `request_id`, and 5xx causes are logged here, once.
+//! of a request carries `request_id` (and `tenant` once it is known), and 5xx causes are
+//! logged here, once.
 
 use std::time::Instant;
 
@@ -48,7 +49,14 @@ pub async fn middleware(mut req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    // `tenant` is filled in by whichever extractor resolves it (host or credentials).
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = %route,
+        tenant = tracing::field::Empty
+    );
     let started = Instant::now();
 
     let mut response = REQUEST_ID

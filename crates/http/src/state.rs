@@ -35,6 +35,22 @@ pub struct CoreParts {
     pub keys: Arc<Keys>,
     pub clients: ClientHasher,
     pub web: Arc<WebConfig>,
+    /// The panel's main navigation: the links of every mounted module, in module order.
+    pub panel_nav: Arc<[NavLink]>,
+    /// Host name → tenant, for visitors' requests.
+    pub tenants: crate::tenant::TenantHosts,
+}
+
+/// A link of the panel's main navigation, declared by a module (`Module::nav`) so the shared
+/// shell names no module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NavLink {
+    /// Compared with the page's section for `aria-current`.
+    pub section: &'static str,
+    pub label: &'static str,
+    pub href: &'static str,
+    /// Shown to admins only (pages that exist to write).
+    pub admins_only: bool,
 }
 
 /// Settings of the HTTP surface, derived from the configuration once at start.
@@ -62,15 +78,7 @@ impl WebConfig {
     }
 }
 
-impl Core {
-    /// The tenant that serves public pages and visitor APIs. Single-tenant installs have one;
-    /// host-based tenant routing plugs in here.
-    pub fn public_tenant(&self) -> &'static str {
-        DEFAULT_TENANT
-    }
-}
-
-pub const DEFAULT_TENANT: &str = "default";
+pub use faro_store::DEFAULT_TENANT;
 
 impl FromRef<Core> for Arc<WebConfig> {
     fn from_ref(core: &Core) -> Self {

@@ -6,12 +6,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::{ApiError, ApiResult, FieldProblem, Json, Query};
 use faro_quiz_domain::{Format, Mode, validate};
+use faro_store::TenantId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::service::{self, to_field};
-use crate::{Quiz, rfc3339, store};
+use faro_http::respond::rfc3339;
+
+use crate::{Quiz, store};
 
 #[derive(Serialize, ToSchema)]
 pub struct AdminTest {
@@ -73,14 +76,26 @@ pub async fn list_tests(
     Viewer(user): Viewer,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<AdminTestList>> {
-    let limit = crate::page_limit(q.limit)?;
-    let after = q.cursor.as_deref().map(crate::decode_cursor).transpose()?;
-    let mut rows =
-        store::list_tests(&quiz.core.db, &user.tid, after.as_deref(), limit as i64 + 1).await?;
+    let limit = faro_http::respond::page_limit(q.limit)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(faro_http::respond::decode_cursor)
+        .transpose()?;
+    let mut rows = store::list_tests(
+        &quiz.core.db,
+        &user.tenant,
+        after.as_deref(),
+        limit as i64 + 1,
+    )
+    .await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next_cursor = more
-        .then(|| rows.last().map(|t| crate::encode_cursor(&t.slug)))
+        .then(|| {
+            rows.last()
+                .map(|t| faro_http::respond::encode_cursor(&t.slug))
+        })
         .flatten();
     Ok(Json(AdminTestList {
         items: rows.into_iter().map(AdminTest::from).collect(),
@@ -146,7 +161,7 @@ pub async fn create_test(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<CreatedTest>)> {
     let def = document(&headers, &body)?;
-    let created = service::create_test(&quiz.core.db, &user.tid, &def).await?;
+    let created = service::create_test(&quiz.core.db, &user.tenant, &def).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedTest {
@@ -205,8 +220,8 @@ pub async fn get_test(
     Viewer(user): Viewer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AdminTestDetail>> {
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
-    let versions = store::list_versions(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
+    let versions = store::list_versions(&quiz.core.db, &user.tenant, &id).await?;
     let versions = versions.iter().map(|v| version_summary(v, &test)).collect();
     Ok(Json(AdminTestDetail {
         test: test.into(),
@@ -231,12 +246,12 @@ pub async fn update_test(
     Path(id): Path<String>,
     Json(body): Json<TestUpdate>,
 ) -> ApiResult<Json<AdminTest>> {
-    service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     if let Some(active) = body.is_active {
-        store::set_active(&quiz.core.db, &user.tid, &id, active).await?;
-        quiz.cache.invalidate_catalog(&user.tid);
+        store::set_active(&quiz.core.db, &user.tenant, &id, active).await?;
+        quiz.cache.invalidate_catalog(&user.tenant);
     }
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     Ok(Json(test.into()))
 }
 
@@ -248,10 +263,10 @@ pub async fn delete_test(
     AdminUser(user): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !store::delete_test(&quiz.core.db, &user.tid, &id).await? {
+    if !store::delete_test(&quiz.core.db, &user.tenant, &id).await? {
         return Err(ApiError::not_found("no such test"));
     }
-    quiz.cache.invalidate_catalog(&user.tid);
+    quiz.cache.invalidate_catalog(&user.tenant);
     quiz.cache.forget_results();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -269,8 +284,8 @@ pub async fn list_versions(
     Viewer(user): Viewer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<VersionList>> {
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
-    let versions = store::list_versions(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
+    let versions = store::list_versions(&quiz.core.db, &user.tenant, &id).await?;
     Ok(Json(VersionList {
         items: versions.iter().map(|v| version_summary(v, &test)).collect(),
     }))
@@ -288,7 +303,7 @@ pub struct VersionDetail {
 
 fn version_detail(v: &store::VersionRow, test: &store::TestRow) -> ApiResult<VersionDetail> {
     let definition: Value = serde_json::from_str(&v.definition).map_err(ApiError::internal)?;
-    let def = crate::definition_from_storage(&v.definition)?;
+    let def = crate::store::definition_from_storage(&v.definition)?;
     Ok(VersionDetail {
         summary: version_summary(v, test),
         definition,
@@ -311,13 +326,13 @@ pub async fn create_version(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<VersionDetail>)> {
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     let def = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
         Some(document(&headers, &body)?)
     };
-    let v = service::new_version(&quiz.core.db, &user.tid, &test, def).await?;
+    let v = service::new_version(&quiz.core.db, &user.tenant, &test, def).await?;
     Ok((StatusCode::CREATED, Json(version_detail(&v, &test)?)))
 }
 
@@ -329,9 +344,9 @@ pub async fn get_version(
     Viewer(user): Viewer,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Json<VersionDetail>> {
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     let v =
-        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+        service::version_or_404(&quiz.core.db, &user.tenant, &id, parse_version(&version)?).await?;
     Ok(Json(version_detail(&v, &test)?))
 }
 
@@ -355,15 +370,15 @@ pub async fn update_version(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<VersionDetail>> {
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     let v =
-        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+        service::version_or_404(&quiz.core.db, &user.tenant, &id, parse_version(&version)?).await?;
     if v.status != store::STATUS_DRAFT {
         return Err(service::frozen().into());
     }
     let def = document(&headers, &body)?;
-    service::update_draft(&quiz.core.db, &user.tid, &test, &v, &def).await?;
-    let v = service::version_or_404(&quiz.core.db, &user.tid, &id, v.version).await?;
+    service::update_draft(&quiz.core.db, &user.tenant, &test, &v, &def).await?;
+    let v = service::version_or_404(&quiz.core.db, &user.tenant, &id, v.version).await?;
     Ok(Json(version_detail(&v, &test)?))
 }
 
@@ -376,9 +391,9 @@ pub async fn delete_version(
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let v =
-        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
+        service::version_or_404(&quiz.core.db, &user.tenant, &id, parse_version(&version)?).await?;
     if v.status != store::STATUS_DRAFT
-        || !store::delete_draft(&quiz.core.db, &user.tid, &v.id).await?
+        || !store::delete_draft(&quiz.core.db, &user.tenant, &v.id).await?
     {
         return Err(ApiError::conflict(
             "version_published",
@@ -400,13 +415,13 @@ pub async fn publish_version(
     AdminUser(user): AdminUser,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Json<VersionDetail>> {
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     let v =
-        service::version_or_404(&quiz.core.db, &user.tid, &id, parse_version(&version)?).await?;
-    service::publish(&quiz.core.db, &user.tid, &test, &v).await?;
-    quiz.cache.invalidate_catalog(&user.tid);
-    let test = service::test_or_404(&quiz.core.db, &user.tid, &id).await?;
-    let v = service::version_or_404(&quiz.core.db, &user.tid, &id, v.version).await?;
+        service::version_or_404(&quiz.core.db, &user.tenant, &id, parse_version(&version)?).await?;
+    service::publish(&quiz.core.db, &user.tenant, &test, &v).await?;
+    quiz.cache.invalidate_catalog(&user.tenant);
+    let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
+    let v = service::version_or_404(&quiz.core.db, &user.tenant, &id, v.version).await?;
     Ok(Json(version_detail(&v, &test)?))
 }
 
@@ -448,7 +463,7 @@ pub struct QuestionList {
 }
 
 /// A version's document, for reading its questions.
-async fn load_document(quiz: &Quiz, tenant: &str, version_id: &str) -> ApiResult<Value> {
+async fn load_document(quiz: &Quiz, tenant: &TenantId, version_id: &str) -> ApiResult<Value> {
     let version = store::get_version_by_id(&quiz.core.db, tenant, version_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such version"))?;
@@ -479,7 +494,7 @@ pub async fn list_questions(
     Viewer(user): Viewer,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<QuestionList>> {
-    let doc = load_document(&quiz, &user.tid, &q.test_version_id).await?;
+    let doc = load_document(&quiz, &user.tenant, &q.test_version_id).await?;
     let items = questions(&doc)
         .iter()
         .enumerate()
@@ -497,7 +512,7 @@ pub async fn get_question(
     Path(key): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<QuestionEntry>> {
-    let doc = load_document(&quiz, &user.tid, &q.test_version_id).await?;
+    let doc = load_document(&quiz, &user.tenant, &q.test_version_id).await?;
     let (i, qv) = questions(&doc)
         .iter()
         .enumerate()
@@ -509,7 +524,7 @@ pub async fn get_question(
 /// Applies one question edit through the service (shared with the panel's question editor).
 async fn apply(
     quiz: &Quiz,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
     op: service::QuestionOp,
 ) -> ApiResult<(Value, Option<String>)> {
@@ -552,7 +567,7 @@ pub async fn add_question(
     Query(q): Query<VersionQuery>,
     Json(body): Json<QuestionEdit>,
 ) -> ApiResult<(StatusCode, Json<QuestionEntry>)> {
-    let (doc, key) = apply(&quiz, &user.tid, &q.test_version_id, add_op(body)).await?;
+    let (doc, key) = apply(&quiz, &user.tenant, &q.test_version_id, add_op(body)).await?;
     Ok((
         StatusCode::CREATED,
         Json(entry_for(&doc, key.as_deref().unwrap_or_default())?),
@@ -570,7 +585,13 @@ pub async fn update_question(
     Query(q): Query<VersionQuery>,
     Json(body): Json<QuestionEdit>,
 ) -> ApiResult<Json<QuestionEntry>> {
-    let (doc, new_key) = apply(&quiz, &user.tid, &q.test_version_id, replace_op(key, body)).await?;
+    let (doc, new_key) = apply(
+        &quiz,
+        &user.tenant,
+        &q.test_version_id,
+        replace_op(key, body),
+    )
+    .await?;
     Ok(Json(entry_for(
         &doc,
         new_key.as_deref().unwrap_or_default(),
@@ -589,7 +610,7 @@ pub async fn delete_question(
 ) -> ApiResult<StatusCode> {
     apply(
         &quiz,
-        &user.tid,
+        &user.tenant,
         &q.test_version_id,
         service::QuestionOp::Remove { key },
     )

@@ -1,6 +1,7 @@
 //! Analytics read from the daily counters. The aggregation is a pure function over counter
 //! cells, so what the API (and the dashboard) shows is tested without a database.
 
+use faro_store::TenantId;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
@@ -288,7 +289,7 @@ pub enum Scope<'a> {
 /// CSV export, so all three always show the same numbers.
 pub async fn report(
     db: &faro_store::Db,
-    tenant: &str,
+    tenant: &TenantId,
     scope: Scope<'_>,
     from: String,
     to: String,
@@ -310,7 +311,7 @@ pub async fn report(
     // Labels come from the newest version counted (versions are listed newest first).
     let (questions, profiles) = match versions.first() {
         Some(v) => {
-            let def = crate::definition_from_storage(&v.definition)?;
+            let def = crate::store::definition_from_storage(&v.definition)?;
             (
                 def.questions
                     .iter()
@@ -363,7 +364,7 @@ pub async fn analytics(
         }
     };
     Ok(Json(
-        report(&quiz.core.db, &user.tid, scope, from, to).await?,
+        report(&quiz.core.db, &user.tenant, scope, from, to).await?,
     ))
 }
 

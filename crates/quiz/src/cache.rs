@@ -5,6 +5,7 @@
 //!   configured TTL (1 s by default) and dropped at once when this instance changes it. Other
 //!   instances see a publish or a switch-off within that TTL: the documented bound.
 
+use faro_store::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -64,7 +65,7 @@ pub type CachedResult = Arc<(crate::views::SharedResult, String)>;
 
 pub struct Cache {
     ttl: Duration,
-    catalogs: RwLock<HashMap<String, Arc<Catalog>>>,
+    catalogs: RwLock<HashMap<TenantId, Arc<Catalog>>>,
     versions: RwLock<HashMap<String, Arc<Version>>>,
     results: RwLock<HashMap<String, (Instant, CachedResult)>>,
 }
@@ -79,7 +80,7 @@ impl Cache {
         }
     }
 
-    pub async fn catalog(&self, db: &Db, tenant: &str) -> Result<Arc<Catalog>, StoreError> {
+    pub async fn catalog(&self, db: &Db, tenant: &TenantId) -> Result<Arc<Catalog>, StoreError> {
         if let Some(c) = self
             .catalogs
             .read()
@@ -119,7 +120,7 @@ impl Cache {
         self.catalogs
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(tenant.to_string(), catalog.clone());
+            .insert(tenant.clone(), catalog.clone());
         Ok(catalog)
     }
 
@@ -151,7 +152,7 @@ impl Cache {
     }
 
     /// Called after this instance publishes, switches or deletes a test.
-    pub fn invalidate_catalog(&self, tenant: &str) {
+    pub fn invalidate_catalog(&self, tenant: &TenantId) {
         self.catalogs
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -162,7 +163,7 @@ impl Cache {
     pub async fn version(
         &self,
         db: &Db,
-        tenant: &str,
+        tenant: &TenantId,
         version_id: &str,
     ) -> Result<Option<Arc<Version>>, StoreError> {
         // Keyed by tenant too: a version id from one tenant must never resolve in another.
@@ -178,7 +179,7 @@ impl Cache {
         let Some(row) = store::get_version_by_id(db, tenant, version_id).await? else {
             return Ok(None);
         };
-        let def = crate::definition_from_storage(&row.definition)?;
+        let def = crate::store::definition_from_storage(&row.definition)?;
         let v = Arc::new(Version {
             id: row.id,
             test_id: row.test_id,

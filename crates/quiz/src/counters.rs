@@ -12,10 +12,11 @@
 //! - `suspicious`: a finish faster than ANTIBOT_MIN_SECONDS; its session's starts, reached,
 //!   answered, source and campaign counts are subtracted again, so it stays out of the funnel.
 
+use faro_store::TenantId;
 use faro_store::{CounterKey, day_of};
 
 use crate::Quiz;
-use crate::public::LiveSession;
+use crate::visit::LiveSession;
 
 pub const STARTS: &str = "starts";
 pub const FINISHES: &str = "finishes";
@@ -30,7 +31,7 @@ pub const CAMPAIGN: &str = "campaign";
 
 fn add(
     quiz: &Quiz,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
     day: &str,
     metric: &'static str,
@@ -51,7 +52,7 @@ fn add(
 
 pub fn started(
     quiz: &Quiz,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
     now: i64,
     first_question: &str,
@@ -72,7 +73,7 @@ pub fn started(
 
 pub fn answered(
     quiz: &Quiz,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
     started_at: i64,
     question: &str,
@@ -88,7 +89,7 @@ pub fn answered(
 
 pub fn finished(
     quiz: &Quiz,
-    tenant: &str,
+    tenant: &TenantId,
     live: &LiveSession,
     now: i64,
     profile_code: &str,
@@ -126,6 +127,6 @@ pub fn finished(
         .increment(1);
 }
 
-pub fn share_opened(quiz: &Quiz, tenant: &str, version_id: &str, now: i64) {
+pub fn share_opened(quiz: &Quiz, tenant: &TenantId, version_id: &str, now: i64) {
     add(quiz, tenant, version_id, &day_of(now), SHARE_OPENS, "", 1);
 }

@@ -14,6 +14,11 @@ pub async fn purge(db: &Db, older_than: Option<Duration>) -> Result<u64, StoreEr
     crate::store::purge_sessions(db, now, started_before).await
 }
 
+/// The hourly purge as a background task of the mounted module.
+pub fn purger(db: Db) -> faro_http::module::Task {
+    Box::new(move |stop| Box::pin(run_purger(db, Duration::from_secs(3600), stop)))
+}
+
 pub async fn run_purger(db: Db, every: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -10,6 +10,7 @@
 //! Each session has a slot with an async lock: requests for one session on one instance run
 //! one after the other, which also keeps two writes of one session out of the same batch.
 
+use faro_store::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -46,7 +47,7 @@ struct Generations {
 
 impl LiveSessions {
     /// The slot of a session (keyed by tenant and id), created empty if unknown.
-    pub fn slot(&self, tenant: &str, id: &str) -> Slot {
+    pub fn slot(&self, tenant: &TenantId, id: &str) -> Slot {
         let key = format!("{tenant}/{id}");
         let mut g = self.gens.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(slot) = g.current.get(&key) {
@@ -61,7 +62,7 @@ impl LiveSessions {
     }
 
     /// Drops a session that is over (finished, gone).
-    pub fn forget(&self, tenant: &str, id: &str) {
+    pub fn forget(&self, tenant: &TenantId, id: &str) {
         let key = format!("{tenant}/{id}");
         let mut g = self.gens.lock().unwrap_or_else(|p| p.into_inner());
         g.current.remove(&key);
@@ -86,34 +87,46 @@ mod tests {
     #[test]
     fn a_slot_is_shared_by_every_request_of_a_session() {
         let live = LiveSessions::default();
-        let a = live.slot("t", "s1");
-        let b = live.slot("t", "s1");
+        let a = live.slot(&faro_store::TenantId::new("t"), "s1");
+        let b = live.slot(&faro_store::TenantId::new("t"), "s1");
         assert!(Arc::ptr_eq(&a, &b));
-        assert!(!Arc::ptr_eq(&a, &live.slot("other", "s1")));
+        assert!(!Arc::ptr_eq(
+            &a,
+            &live.slot(&faro_store::TenantId::new("other"), "s1")
+        ));
     }
 
     #[test]
     fn the_cache_stays_bounded_and_keeps_recent_sessions() {
         let live = LiveSessions::default();
-        let first = live.slot("t", "first");
+        let first = live.slot(&faro_store::TenantId::new("t"), "first");
         for i in 0..(3 * GENERATION) {
-            live.slot("t", &i.to_string());
+            live.slot(&faro_store::TenantId::new("t"), &i.to_string());
             if i % 100 == 0 {
                 // Touched regularly: survives every rotation.
-                assert!(Arc::ptr_eq(&first, &live.slot("t", "first")));
+                assert!(Arc::ptr_eq(
+                    &first,
+                    &live.slot(&faro_store::TenantId::new("t"), "first")
+                ));
             }
         }
         assert!(live.len() <= 2 * GENERATION + 1);
         let last = (3 * GENERATION - 1).to_string();
-        assert!(Arc::ptr_eq(&live.slot("t", &last), &live.slot("t", &last)));
+        assert!(Arc::ptr_eq(
+            &live.slot(&faro_store::TenantId::new("t"), &last),
+            &live.slot(&faro_store::TenantId::new("t"), &last)
+        ));
     }
 
     #[test]
     fn forgotten_sessions_get_a_new_empty_slot() {
         let live = LiveSessions::default();
-        let a = live.slot("t", "s");
-        live.forget("t", "s");
-        assert!(!Arc::ptr_eq(&a, &live.slot("t", "s")));
+        let a = live.slot(&faro_store::TenantId::new("t"), "s");
+        live.forget(&faro_store::TenantId::new("t"), "s");
+        assert!(!Arc::ptr_eq(
+            &a,
+            &live.slot(&faro_store::TenantId::new("t"), "s")
+        ));
         assert_eq!(live.len(), 1);
     }
 }

@@ -1,6 +1,7 @@
 //! The demo test a fresh install starts with, seeded once (deleting it does not bring it back).
 
 use faro_quiz_domain::Format;
+use faro_store::TenantId;
 use faro_store::{Db, get_setting, put_setting};
 
 use crate::service::{self, QuizError};
@@ -11,7 +12,7 @@ pub const DEMO_YAML: &str = include_str!("../demo/ahorrista.yaml");
 const SEEDED_KEY: &str = "quiz.demo_seeded";
 
 /// Seeds and publishes the demo unless it was seeded before. Returns the slug when it did.
-pub async fn seed_demo(db: &Db, tenant: &str) -> Result<Option<String>, QuizError> {
+pub async fn seed_demo(db: &Db, tenant: &TenantId) -> Result<Option<String>, QuizError> {
     if get_setting(db, SEEDED_KEY).await?.is_some() {
         return Ok(None);
     }

@@ -3,12 +3,14 @@
 
 use faro_http::{ApiError, FieldProblem};
 use faro_quiz_domain::{Definition, Format, Mode, Problem, parse_document, parse_value, validate};
+use faro_store::TenantId;
 use faro_store::{Db, StoreError};
 use serde_json::Value;
 
 use crate::store::{self, TestMeta, VersionRow};
 
-/// The quiz module's error type; converted once to the HTTP error body.
+/// The quiz module's error type: what its use cases (authoring and visiting) can answer.
+/// Converted once to the HTTP error body; pages match on it to choose a redirect or a page.
 #[derive(Debug, thiserror::Error)]
 pub enum QuizError {
     #[error("the definition has {} problem(s)", .0.len())]
@@ -17,8 +19,49 @@ pub enum QuizError {
     NotFound(&'static str),
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// No active test with this slug (or it has no served version).
+    #[error("no active test with this slug")]
+    TestNotFound,
+    #[error("no such session")]
+    SessionNotFound,
+    #[error("this session has expired; start the test again")]
+    Expired,
+    /// The answer names another question than the current one (a stale tab, a replay).
+    #[error("answer the current question only")]
+    NotCurrent { current: Option<String> },
+    /// Another request answered this session first (another tab).
+    #[error("this session changed while answering (another tab?); fetch the current question")]
+    ConcurrentAnswer,
+    /// Every question is answered: only finishing is left.
+    #[error("every question is answered; POST /finish for the result")]
+    Finished,
+    #[error("the answer does not fit the question")]
+    InvalidAnswer(Vec<Problem>),
+    #[error("answer every question before finishing")]
+    QuestionsRemain,
+    /// A broken invariant (a published version that cannot be scored, a corrupt state).
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl QuizError {
+    /// The database is down or full: retrying at once (on another copy of a session) would
+    /// only double the wait.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            QuizError::Store(StoreError::Unavailable(_) | StoreError::ReadOnly(_))
+        )
+    }
+}
+
+/// Panel pages show a use case's error as the API would answer it, as a page.
+impl From<QuizError> for faro_web::panel::PageError {
+    fn from(e: QuizError) -> Self {
+        ApiError::from(e).into()
+    }
 }
 
 impl From<QuizError> for ApiError {
@@ -30,12 +73,40 @@ impl From<QuizError> for ApiError {
             ),
             QuizError::NotFound(what) => ApiError::not_found(what),
             QuizError::Conflict(code, msg) => ApiError::conflict(code, msg),
+            QuizError::TestNotFound => {
+                ApiError::not_found(e_text(&QuizError::TestNotFound)).with_code("test_not_found")
+            }
+            QuizError::SessionNotFound => {
+                ApiError::not_found("no such session").with_code("session_not_found")
+            }
+            QuizError::Expired => ApiError::gone(
+                "session_expired",
+                "this session has expired; start the test again",
+            ),
+            QuizError::NotCurrent { current } => {
+                ApiError::conflict("not_current_question", "answer the current question only")
+                    .with_details(serde_json::json!({ "current_question": current }))
+            }
+            e @ QuizError::ConcurrentAnswer => ApiError::conflict("concurrent_answer", e_text(&e)),
+            e @ QuizError::Finished => ApiError::conflict("session_finished", e_text(&e))
+                .with_details(serde_json::json!({ "result_ready": true })),
+            QuizError::InvalidAnswer(problems) => ApiError::invalid(
+                "the answer does not fit the question",
+                problems.into_iter().map(to_field).collect(),
+            )
+            .with_code("invalid_answer"),
+            e @ QuizError::QuestionsRemain => ApiError::conflict("questions_remain", e_text(&e)),
+            QuizError::Internal(cause) => ApiError::internal(cause),
             QuizError::Store(StoreError::Conflict(_)) => {
                 ApiError::conflict("slug_taken", "another test already uses this slug")
             }
             QuizError::Store(s) => s.into(),
         }
     }
+}
+
+fn e_text(e: &QuizError) -> String {
+    e.to_string()
 }
 
 pub fn to_field(p: Problem) -> FieldProblem {
@@ -81,7 +152,11 @@ pub struct Created {
     pub publish_problems: Vec<Problem>,
 }
 
-pub async fn create_test(db: &Db, tenant: &str, def: &Definition) -> Result<Created, QuizError> {
+pub async fn create_test(
+    db: &Db,
+    tenant: &TenantId,
+    def: &Definition,
+) -> Result<Created, QuizError> {
     let (test_id, version_id) = store::create_test(db, tenant, &meta(def), &to_storage(def))
         .await
         .map_err(slug_conflict)?;
@@ -102,7 +177,11 @@ fn slug_conflict(e: StoreError) -> QuizError {
     }
 }
 
-pub async fn test_or_404(db: &Db, tenant: &str, id: &str) -> Result<store::TestRow, QuizError> {
+pub async fn test_or_404(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<store::TestRow, QuizError> {
     store::get_test(db, tenant, id)
         .await?
         .ok_or(QuizError::NotFound("no such test"))
@@ -110,7 +189,7 @@ pub async fn test_or_404(db: &Db, tenant: &str, id: &str) -> Result<store::TestR
 
 pub async fn version_or_404(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test_id: &str,
     version: i64,
 ) -> Result<VersionRow, QuizError> {
@@ -122,7 +201,7 @@ pub async fn version_or_404(
 /// A new draft: the given document, or a copy of the latest version.
 pub async fn new_version(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test: &store::TestRow,
     def: Option<Definition>,
 ) -> Result<VersionRow, QuizError> {
@@ -155,7 +234,7 @@ fn check_same_slug(test: &store::TestRow, def: &Definition) -> Result<(), QuizEr
 
 pub async fn update_draft(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test: &store::TestRow,
     version: &VersionRow,
     def: &Definition,
@@ -181,11 +260,11 @@ pub fn frozen() -> QuizError {
 /// version serves it again: the rollback.
 pub async fn publish(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test: &store::TestRow,
     version: &VersionRow,
 ) -> Result<Definition, QuizError> {
-    let def = crate::definition_from_storage(&version.definition)?;
+    let def = crate::store::definition_from_storage(&version.definition)?;
     let problems = validate(&def, Mode::Publish);
     if !problems.is_empty() {
         return Err(QuizError::Invalid(problems));
@@ -197,7 +276,7 @@ pub async fn publish(
 /// Imports a document as a new test, or as a new version of the test with its slug.
 pub async fn import(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     def: &Definition,
     publish_it: bool,
 ) -> Result<(String, i64), QuizError> {
@@ -220,7 +299,7 @@ pub async fn import(
 }
 
 /// The definition served for a slug (or its latest draft when none is served), for export.
-pub async fn export(db: &Db, tenant: &str, slug: &str) -> Result<Value, QuizError> {
+pub async fn export(db: &Db, tenant: &TenantId, slug: &str) -> Result<Value, QuizError> {
     let test = store::get_test_by_slug(db, tenant, slug)
         .await?
         .ok_or(QuizError::NotFound("no test with this slug"))?;
@@ -279,7 +358,7 @@ pub fn rule_names(rule: &Value, key: &str) -> bool {
 /// Returns the saved document and the edited question's key (`None` for a removal).
 pub async fn edit_question(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
     op: QuestionOp,
 ) -> Result<(Value, Option<String>), QuizError> {

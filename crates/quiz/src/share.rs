@@ -5,10 +5,13 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use faro_http::PublicTenant;
 use faro_http::{ApiError, ApiResult, Json};
+use faro_store::TenantId;
 use faro_store::unix_now;
 
 use crate::pages::i18n::Lang;
+use crate::service::QuizError;
 use crate::views::{DimensionResult, SharedResult, SharedTest};
 use crate::{Quiz, store};
 
@@ -22,9 +25,9 @@ fn valid_token(token: &str) -> bool {
 /// The shareable view of a result and the version it belongs to, or None for an unknown token.
 pub async fn load(
     quiz: &Quiz,
-    tenant: &str,
+    tenant: &TenantId,
     token: &str,
-) -> ApiResult<Option<(SharedResult, String)>> {
+) -> Result<Option<(SharedResult, String)>, QuizError> {
     if !valid_token(token) {
         return Ok(None);
     }
@@ -47,9 +50,9 @@ pub async fn load(
         .profiles
         .iter()
         .find(|p| p.code == row.profile_code)
-        .ok_or_else(|| ApiError::internal("result names a profile its version lacks"))?;
+        .ok_or_else(|| QuizError::Internal("result names a profile its version lacks".into()))?;
     let dimensions: Vec<DimensionResult> =
-        serde_json::from_str(&row.dimensions).map_err(ApiError::internal)?;
+        serde_json::from_str(&row.dimensions).map_err(|e| QuizError::Internal(e.to_string()))?;
     let view = SharedResult {
         test: SharedTest {
             slug: def.slug.clone(),
@@ -62,7 +65,7 @@ pub async fn load(
         recommendations: profile.recommendations.clone(),
         score: u8::try_from(row.score.clamp(0, 100)).unwrap_or(0),
         dimensions,
-        share_url: crate::share_url(quiz, token),
+        share_url: crate::visit::share_url(quiz, token),
         take_url: format!("{}/t/{}", quiz.core.web.public_base_url, def.slug),
     };
     let loaded = (view, row.version_id);
@@ -76,22 +79,6 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
-}
-
-/// Escapes text for HTML (kept for callers outside the templates).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A browser navigating here from one of our own pages: the visitor who just finished the test
@@ -114,10 +101,10 @@ fn own_navigation(headers: &HeaderMap) -> bool {
     ))]
 pub async fn shared_result(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let tenant = quiz.core.public_tenant();
     let json = wants_json(&headers);
     let Some((shared, version_id)) = load(&quiz, tenant, &token).await? else {
         if json {
@@ -157,11 +144,6 @@ mod tests {
         assert!(!valid_token("abc"));
         assert!(!valid_token("abcdefghijklmnopqrstu/"));
         assert!(!valid_token("abcdefghijklmnopqrstu'"));
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(esc("<script>\"'&"), "&lt;script&gt;&quot;&#39;&amp;");
     }
 
     #[test]

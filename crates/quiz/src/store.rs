@@ -1,6 +1,8 @@
 //! Quiz storage: every query of the module, each scoped by tenant. Plain functions over `Db`;
 //! the same SQL runs on SQLite and PostgreSQL.
 
+use faro_quiz_domain::{Definition, Mode};
+use faro_store::TenantId;
 use faro_store::{Db, StoreError, new_id, unix_now};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -148,7 +150,7 @@ fn tags_json(tags: &[String]) -> String {
 /// Creates a test with its first draft version in one transaction. A taken slug is `Conflict`.
 pub async fn create_test(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     meta: &TestMeta<'_>,
     definition: &str,
 ) -> Result<(String, String), StoreError> {
@@ -162,7 +164,7 @@ pub async fn create_test(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
     )
     .bind(&test_id)
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(meta.slug)
     .bind(meta.title)
     .bind(meta.description)
@@ -177,7 +179,7 @@ pub async fn create_test(
          created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $6)",
     )
     .bind(&version_id)
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(&test_id)
     .bind(STATUS_DRAFT)
     .bind(definition)
@@ -190,7 +192,7 @@ pub async fn create_test(
 
 pub async fn list_tests(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     after_slug: Option<&str>,
     limit: i64,
 ) -> Result<Vec<TestRow>, StoreError> {
@@ -199,7 +201,7 @@ pub async fn list_tests(
          ORDER BY t.slug LIMIT $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(after_slug.unwrap_or(""))
         .bind(limit)
         .fetch_all(db.reader())
@@ -207,11 +209,11 @@ pub async fn list_tests(
     rows.iter().map(test_row).collect()
 }
 
-pub async fn get_test(db: &Db, tenant: &str, id: &str) -> Result<Option<TestRow>, StoreError> {
+pub async fn get_test(db: &Db, tenant: &TenantId, id: &str) -> Result<Option<TestRow>, StoreError> {
     let sql =
         format!("SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.id = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(db.reader())
         .await?;
@@ -220,13 +222,13 @@ pub async fn get_test(db: &Db, tenant: &str, id: &str) -> Result<Option<TestRow>
 
 pub async fn get_test_by_slug(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     slug: &str,
 ) -> Result<Option<TestRow>, StoreError> {
     let sql =
         format!("SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.slug = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(slug)
         .fetch_optional(db.reader())
         .await?;
@@ -234,25 +236,30 @@ pub async fn get_test_by_slug(
 }
 
 /// Tests a visitor can take: active, with a served version. The catalog cache reloads this.
-pub async fn served_tests(db: &Db, tenant: &str) -> Result<Vec<TestRow>, StoreError> {
+pub async fn served_tests(db: &Db, tenant: &TenantId) -> Result<Vec<TestRow>, StoreError> {
     let sql = format!(
         "SELECT {TEST_COLUMNS} FROM quiz_tests t WHERE t.tenant_id = $1 AND t.is_active = 1 \
          AND t.published_version_id IS NOT NULL ORDER BY t.slug"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .fetch_all(db.reader())
         .await?;
     rows.iter().map(test_row).collect()
 }
 
-pub async fn set_active(db: &Db, tenant: &str, id: &str, active: bool) -> Result<bool, StoreError> {
+pub async fn set_active(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    active: bool,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE quiz_tests SET is_active = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
     )
     .bind(i64::from(active))
     .bind(unix_now())
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(id)
     .execute(db.writer())
     .await?;
@@ -260,19 +267,19 @@ pub async fn set_active(db: &Db, tenant: &str, id: &str, active: bool) -> Result
 }
 
 /// Deletes a test with its versions, sessions, results and counters.
-pub async fn delete_test(db: &Db, tenant: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn delete_test(db: &Db, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
     let mut tx = db.begin_write().await?;
     // Counters are keyed by version id (their scope) and have no foreign key: remove them first.
     sqlx::query(
         "DELETE FROM stats_daily WHERE tenant_id = $1 AND scope IN \
          (SELECT id FROM quiz_versions WHERE tenant_id = $1 AND test_id = $2)",
     )
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(id)
     .execute(&mut *tx)
     .await?;
     let done = sqlx::query("DELETE FROM quiz_tests WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -285,7 +292,7 @@ const VERSION_COLUMNS: &str =
 
 pub async fn list_versions(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test_id: &str,
 ) -> Result<Vec<VersionRow>, StoreError> {
     let sql = format!(
@@ -293,7 +300,7 @@ pub async fn list_versions(
          ORDER BY version DESC LIMIT 500"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(test_id)
         .fetch_all(db.reader())
         .await?;
@@ -302,7 +309,7 @@ pub async fn list_versions(
 
 pub async fn get_version(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test_id: &str,
     version: i64,
 ) -> Result<Option<VersionRow>, StoreError> {
@@ -311,7 +318,7 @@ pub async fn get_version(
          AND version = $3"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(test_id)
         .bind(version)
         .fetch_optional(db.reader())
@@ -321,13 +328,13 @@ pub async fn get_version(
 
 pub async fn get_version_by_id(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
 ) -> Result<Option<VersionRow>, StoreError> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM quiz_versions WHERE tenant_id = $1 AND id = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(version_id)
         .fetch_optional(db.reader())
         .await?;
@@ -338,7 +345,7 @@ pub async fn get_version_by_id(
 /// `Conflict` (unique test_id, version), never a duplicate.
 pub async fn create_version(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test_id: &str,
     definition: &str,
 ) -> Result<VersionRow, StoreError> {
@@ -348,7 +355,7 @@ pub async fn create_version(
     let next: i64 = sqlx::query(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM quiz_versions WHERE tenant_id = $1 AND test_id = $2",
     )
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(test_id)
     .fetch_one(&mut *tx)
     .await?
@@ -358,7 +365,7 @@ pub async fn create_version(
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
     .bind(&id)
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(test_id)
     .bind(next)
     .bind(STATUS_DRAFT)
@@ -383,7 +390,7 @@ pub async fn create_version(
 /// the status check is in the UPDATE itself, so a concurrent publish cannot be overwritten.
 pub async fn update_draft(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     version_id: &str,
     definition: &str,
 ) -> Result<bool, StoreError> {
@@ -393,7 +400,7 @@ pub async fn update_draft(
     )
     .bind(definition)
     .bind(unix_now())
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(version_id)
     .bind(STATUS_DRAFT)
     .execute(db.writer())
@@ -401,10 +408,14 @@ pub async fn update_draft(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn delete_draft(db: &Db, tenant: &str, version_id: &str) -> Result<bool, StoreError> {
+pub async fn delete_draft(
+    db: &Db,
+    tenant: &TenantId,
+    version_id: &str,
+) -> Result<bool, StoreError> {
     let done =
         sqlx::query("DELETE FROM quiz_versions WHERE tenant_id = $1 AND id = $2 AND status = $3")
-            .bind(tenant)
+            .bind(tenant.as_str())
             .bind(version_id)
             .bind(STATUS_DRAFT)
             .execute(db.writer())
@@ -416,7 +427,7 @@ pub async fn delete_draft(db: &Db, tenant: &str, version_id: &str) -> Result<boo
 /// onto the test row, in one transaction.
 pub async fn publish(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test_id: &str,
     version: &VersionRow,
     meta: &TestMeta<'_>,
@@ -429,7 +440,7 @@ pub async fn publish(
     )
     .bind(STATUS_PUBLISHED)
     .bind(now)
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(&version.id)
     .execute(&mut *tx)
     .await?;
@@ -447,7 +458,7 @@ pub async fn publish(
     .bind(tags_json(meta.tags))
     .bind(meta.estimated_minutes)
     .bind(now)
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(test_id)
     .execute(&mut *tx)
     .await?;
@@ -462,11 +473,11 @@ const GET_SESSION: &str = "SELECT id, version_id, state, rev, status, started_at
 
 pub async fn get_session(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     id: &str,
 ) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(GET_SESSION)
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(db.reader())
         .await?;
@@ -752,14 +763,14 @@ fn returned_ids(rows: Vec<AnyRow>) -> Result<std::collections::HashSet<String>, 
 
 pub async fn get_result(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     token: &str,
 ) -> Result<Option<ResultRow>, StoreError> {
     let row = sqlx::query(
         "SELECT share_token, test_id, version_id, profile_code, score, dimensions, created_at \
          FROM quiz_results WHERE tenant_id = $1 AND share_token = $2",
     )
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(token)
     .fetch_optional(db.reader())
     .await?;
@@ -784,7 +795,7 @@ pub async fn purge_sessions(
 /// Counter cells of some versions over a day range, for analytics.
 pub async fn stats(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     version_ids: &[String],
     from: &str,
     to: &str,
@@ -804,7 +815,7 @@ pub async fn stats(
     }
     sql.push(')');
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant)
+        .bind(tenant.as_str())
         .bind(from)
         .bind(to);
     for v in version_ids {
@@ -824,14 +835,29 @@ pub async fn stats(
         .collect()
 }
 
-pub async fn count_tests(db: &Db, tenant: &str) -> Result<i64, StoreError> {
+pub async fn count_tests(db: &Db, tenant: &TenantId) -> Result<i64, StoreError> {
     Ok(
         sqlx::query("SELECT COUNT(*) FROM quiz_tests WHERE tenant_id = $1")
-            .bind(tenant)
+            .bind(tenant.as_str())
             .fetch_one(db.reader())
             .await?
             .try_get(0)?,
     )
+}
+
+/// Stored definitions were validated when saved; a failure here means a corrupt row.
+pub fn definition_from_storage(text: &str) -> Result<Definition, StoreError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(StoreError::corrupt)?;
+    faro_quiz_domain::parse_value(&value, Mode::Draft).map_err(|problems| {
+        StoreError::corrupt(format!(
+            "stored definition no longer validates: {}",
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })
 }
 
 #[cfg(test)]

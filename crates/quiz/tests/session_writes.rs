@@ -8,12 +8,16 @@ use faro_store::{BatchWrite, Db, both_backends};
 
 const TENANT: &str = "default";
 
+fn tenant() -> faro_store::TenantId {
+    faro_store::TenantId::new(TENANT)
+}
+
 async fn demo_version(db: &Db) -> String {
-    faro_quiz::seed::seed_demo(db, TENANT)
+    faro_quiz::seed::seed_demo(db, &tenant())
         .await
         .expect("seed")
         .expect("seeded");
-    let test = store::served_tests(db, TENANT)
+    let test = store::served_tests(db, &tenant())
         .await
         .expect("served")
         .into_iter()
@@ -84,7 +88,7 @@ async fn a_mixed_batch_reports_each_outcome(db: Db) {
     assert_eq!(won, [true, true, false]);
 
     // Test and version ids as the finish would carry them.
-    let test = store::served_tests(&db, TENANT).await.expect("served");
+    let test = store::served_tests(&db, &tenant()).await.expect("served");
     let test_id = test[0].id.clone();
     let with_ids = |mut job: SessionWrite| {
         if let SessionWrite::Finish(f) = &mut job {
@@ -109,18 +113,18 @@ async fn a_mixed_batch_reports_each_outcome(db: Db) {
     .await;
     assert_eq!(won, [true, true, false, true, false]);
 
-    let s1 = store::get_session(&db, TENANT, "s1")
+    let s1 = store::get_session(&db, &tenant(), "s1")
         .await
         .expect("read")
         .expect("s1");
     assert_eq!((s1.rev, s1.state.as_str()), (1, r#"{"answered":1}"#));
-    let s2 = store::get_session(&db, TENANT, "s2")
+    let s2 = store::get_session(&db, &tenant(), "s2")
         .await
         .expect("read")
         .expect("s2");
     assert_eq!(s2.status, store::SESSION_FINISHED);
     assert_eq!(s2.share_token.as_deref(), Some("tok-s2"));
-    let result = store::get_result(&db, TENANT, "tok-s2")
+    let result = store::get_result(&db, &tenant(), "tok-s2")
         .await
         .expect("read")
         .expect("result stored with the finish");
@@ -128,7 +132,7 @@ async fn a_mixed_batch_reports_each_outcome(db: Db) {
         (result.profile_code.as_str(), result.score),
         ("MODERADO", 7)
     );
-    let s3 = store::get_session(&db, TENANT, "s3")
+    let s3 = store::get_session(&db, &tenant(), "s3")
         .await
         .expect("read")
         .expect("inserted");
@@ -138,7 +142,7 @@ async fn a_mixed_batch_reports_each_outcome(db: Db) {
         "the stale save did not apply"
     );
     assert_eq!(
-        store::get_session(&db, TENANT, "s2")
+        store::get_session(&db, &tenant(), "s2")
             .await
             .expect("read")
             .map(|s| s.source),
@@ -157,7 +161,7 @@ async fn a_mixed_batch_reports_each_outcome(db: Db) {
     assert_eq!(won, [false, false]);
     for token in ["tok-again", "tok-stale"] {
         assert!(
-            store::get_result(&db, TENANT, token)
+            store::get_result(&db, &tenant(), token)
                 .await
                 .expect("read")
                 .is_none()
@@ -188,12 +192,12 @@ async fn a_failing_statement_fails_only_its_own_kind(db: Db) {
     assert!(results[0].is_err() && results[2].is_err(), "{results:?}");
     assert_eq!(results[1].as_ref().ok(), Some(&true));
     assert!(
-        store::get_session(&db, TENANT, "fresh")
+        store::get_session(&db, &tenant(), "fresh")
             .await
             .expect("read")
             .is_none()
     );
-    let dup = store::get_session(&db, TENANT, "dup")
+    let dup = store::get_session(&db, &tenant(), "dup")
         .await
         .expect("read")
         .expect("dup");
@@ -201,6 +205,7 @@ async fn a_failing_statement_fails_only_its_own_kind(db: Db) {
 }
 
 both_backends!(
+    with [&faro_quiz::MIGRATIONS];
     a_mixed_batch_reports_each_outcome,
     a_failing_statement_fails_only_its_own_kind
 );

@@ -2,9 +2,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 use crate::StoreError;
+
+/// The storage layer's own tables: tenants, staff accounts, settings and daily counters (the
+/// foundation every module's tables refer to), the event outbox and the job table.
+pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// Which engine a `DATABASE_URL` selects. Chosen once from the URL scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,10 +157,22 @@ impl Db {
         })
     }
 
-    /// Applies every pending migration. Safe to run from several instances at once on
-    /// PostgreSQL (sqlx takes an advisory lock).
+    /// Applies the storage layer's own pending migrations (the foundation tables, the outbox
+    /// and the job table). The binary uses [`Db::migrate_with`] to add every module's.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations")
+        self.migrate_with(&[]).await
+    }
+
+    /// Applies the storage layer's migrations and those of `modules` as one set, in version
+    /// order, recorded in the one `_sqlx_migrations` table: a migration keeps its version and
+    /// checksum whichever crate holds it. Safe to run from several instances at once on
+    /// PostgreSQL (sqlx takes an advisory lock).
+    pub async fn migrate_with(&self, modules: &[&Migrator]) -> Result<(), StoreError> {
+        let all = std::iter::once(&MIGRATIONS)
+            .chain(modules.iter().copied())
+            .flat_map(|m| m.iter().cloned())
+            .collect();
+        Migrator::with_migrations(all)
             .run(&self.write)
             .await
             .map_err(|e| StoreError::Other(format!("migration failed: {e}")))

@@ -13,16 +13,20 @@ mod error;
 pub mod outbox;
 pub mod scheduler;
 mod settings;
+mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use batch::{BatchOptions, BatchWrite, Batcher};
 pub use counters::{CounterKey, Counters};
-pub use db::{Backend, Db, DbOptions, redact_url};
+pub use db::{Backend, Db, DbOptions, MIGRATIONS, redact_url};
 pub use error::StoreError;
 pub use outbox::{BoxFuture, Consumer, Event, NewEvent, Wake};
 pub use scheduler::{Job, Scheduler, unix_now_ms};
 pub use settings::{get_or_create_setting, get_setting, put_setting};
+/// Migration sets: each module owns one, and the binary runs them together.
+pub use sqlx::migrate::Migrator;
+pub use tenant::{DEFAULT_TENANT, TenantId, tenant_hosts_all_tenants};
 
 /// Current time in unix seconds. Kept in one place so storage code never disagrees on the unit.
 pub fn unix_now() -> i64 {

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Backend, Db, DbOptions};
+use crate::{Backend, Db, DbOptions, Migrator};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -64,12 +64,18 @@ pub async fn create_database(backend: Backend) -> String {
 }
 
 impl TestDb {
+    /// A database with the storage layer's own tables.
     pub async fn new(backend: Backend) -> TestDb {
+        TestDb::with(backend, &[]).await
+    }
+
+    /// A database with the storage layer's tables and those of `modules`.
+    pub async fn with(backend: Backend, modules: &[&Migrator]) -> TestDb {
         let url = create_database(backend).await;
         let db = Db::connect(&url, &DbOptions::default())
             .await
             .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        db.migrate()
+        db.migrate_with(modules)
             .await
             .unwrap_or_else(|e| panic!("migrate: {e}"));
         TestDb { db, url, backend }
@@ -78,11 +84,17 @@ impl TestDb {
 
 /// Declares one `#[tokio::test]` per backend for an `async fn(Db)` test body:
 /// `both_backends!(counters_add_up);` makes `counters_add_up_sqlite` and `counters_add_up_postgres`.
+/// A module's tests add its migrations: `both_backends!(with [&faro_quiz::MIGRATIONS]; name);`.
 #[macro_export]
 macro_rules! both_backends {
+    (with $migrations:tt; $($name:ident),+ $(,)?) => {
+        $(
+            $crate::__paste_backend_tests!($name, $migrations);
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
-            $crate::__paste_backend_tests!($name);
+            $crate::__paste_backend_tests!($name, []);
         )+
     };
 }
@@ -90,17 +102,17 @@ macro_rules! both_backends {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __paste_backend_tests {
-    ($name:ident) => {
+    ($name:ident, [$($m:expr),*]) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let t = $crate::testing::TestDb::new($crate::Backend::Sqlite).await;
+                let t = $crate::testing::TestDb::with($crate::Backend::Sqlite, &[$($m),*]).await;
                 super::$name(t.db.clone()).await;
                 t.db.close().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let t = $crate::testing::TestDb::new($crate::Backend::Postgres).await;
+                let t = $crate::testing::TestDb::with($crate::Backend::Postgres, &[$($m),*]).await;
                 super::$name(t.db.clone()).await;
                 t.db.close().await;
             }

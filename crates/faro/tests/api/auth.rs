@@ -28,9 +28,15 @@ async fn viewer(app: &TestApp) -> String {
     let hash = faro_auth::password::hash_blocking("viewer-password-1".into())
         .await
         .expect("hash");
-    faro::accounts::upsert_user(&app.core.db, "default", "vera", &hash, Role::Viewer)
-        .await
-        .expect("viewer");
+    faro::accounts::upsert_user(
+        &app.core.db,
+        &faro_http::TenantId::default_tenant(),
+        "vera",
+        &hash,
+        Role::Viewer,
+    )
+    .await
+    .expect("viewer");
     let r = app.login_as("vera", "viewer-password-1").await;
     assert_eq!(r.status, 200, "{r}");
     r.json()["access_token"]

@@ -7,6 +7,7 @@
 //! Rendered cards are kept in a small in-process LRU (results never change), and served with
 //! `Cache-Control: public, max-age=86400, immutable` and an ETag.
 
+use faro_http::PublicTenant;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -19,6 +20,7 @@ use resvg::usvg;
 
 use super::i18n::{Lang, fill};
 use crate::Quiz;
+use faro_web::esc;
 
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 630;
@@ -69,22 +71,6 @@ fn options() -> &'static usvg::Options<'static> {
         }
     });
     &OPTIONS
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The drawn width of `text` in Inter at `size` px and `weight`, measured by laying it out.
@@ -173,7 +159,7 @@ fn truncate(text: &str, size: f32, weight: u16, width: f32) -> (String, bool) {
 
 /// The card as SVG text.
 pub fn svg(data: &CardData) -> String {
-    let t = data.lang.t();
+    let t = super::i18n::texts(data.lang);
     let mut s = String::with_capacity(8 * 1024);
     let _ = write!(
         s,
@@ -454,6 +440,7 @@ pub fn site_of(base_url: &str) -> String {
 /// `GET /r/{token}/card.png`
 pub async fn card_png(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -463,11 +450,10 @@ pub async fn card_png(
     if let Some((etag, png)) = cached {
         return png_response(&headers, &etag, png);
     }
-    let tenant = quiz.core.public_tenant();
     let shared = match crate::share::load(&quiz, tenant, &token).await {
         Ok(Some((shared, _))) => shared,
         Ok(None) => return (StatusCode::NOT_FOUND, "no result behind this link").into_response(),
-        Err(e) => return e.into_response(),
+        Err(e) => return faro_http::ApiError::from(e).into_response(),
     };
     if not_modified(&headers, &etag) {
         return png_response(&headers, &etag, axum::body::Bytes::new());
@@ -504,7 +490,7 @@ pub async fn card_png(
 /// The alt text of the card, for `og:image:alt` and `twitter:image:alt`.
 pub fn alt_text(lang: Lang, profile: &str, score: u8, test: &str) -> String {
     fill(
-        lang.t().card_alt,
+        super::i18n::texts(lang).card_alt,
         &[("profile", &profile), ("score", &score), ("test", &test)],
     )
 }

@@ -7,6 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use faro_http::PublicTenant;
 
 use super::i18n::{Lang, language_name};
 use super::{Chrome, ErrorContext, error_page};
@@ -40,7 +41,7 @@ fn card(e: &Entry, lang: Lang) -> Card {
         href: format!("/t/{}", e.slug),
         title: e.title.clone(),
         description: e.description.clone(),
-        minutes: lang.t().minutes(e.estimated_minutes),
+        minutes: super::i18n::texts(lang).minutes(e.estimated_minutes),
         tags: e.tags.clone(),
         language: (!same).then(|| language_name(&e.lang)),
         lang: e.lang.clone(),
@@ -60,12 +61,15 @@ pub(crate) fn arrange(entries: &[Entry], lang: Lang) -> (Vec<Card>, Vec<Card>) {
     )
 }
 
-pub async fn catalog(State(quiz): State<Quiz>, headers: HeaderMap) -> Response {
+pub async fn catalog(
+    State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::for_visitor(&headers);
-    let tenant = quiz.core.public_tenant();
     let catalog = match quiz.cache.catalog(&quiz.core.db, tenant).await {
         Ok(c) => c,
-        Err(e) => return error_page(lang, e.into(), ErrorContext::default()),
+        Err(e) => return error_page(lang, e, ErrorContext::default()),
     };
     let (mine, others) = arrange(&catalog.entries, lang);
     let page = CatalogPage {

@@ -76,7 +76,7 @@ impl Chrome {
             } else {
                 html_lang.to_string()
             },
-            t: lang.t(),
+            t: i18n::texts(lang),
             css: assets::url("quiz.css"),
             js: assets::url("quiz.js"),
             icon: assets::url("favicon.svg"),
@@ -108,8 +108,9 @@ pub(crate) struct ErrorContext {
 
 /// Renders an API error as a page in `lang`, keeping its status and headers (`Retry-After`,
 /// rate-limit headers) and its internal cause, which the request middleware logs.
-pub(crate) fn error_page(lang: Lang, err: ApiError, ctx: ErrorContext) -> Response {
-    let t = lang.t();
+pub(crate) fn error_page(lang: Lang, err: impl Into<ApiError>, ctx: ErrorContext) -> Response {
+    let err: ApiError = err.into();
+    let t = i18n::texts(lang);
     let status = err.status;
     let code = err.code;
     let retry_after = err
@@ -177,7 +178,7 @@ pub(crate) fn error_page(lang: Lang, err: ApiError, ctx: ErrorContext) -> Respon
 
 /// A 404 page for an unknown result link.
 pub(crate) fn result_not_found(lang: Lang) -> Response {
-    let t = lang.t();
+    let t = i18n::texts(lang);
     let page = ErrorPage {
         chrome: Chrome::new(lang, ""),
         title: t.not_found_title.to_string(),

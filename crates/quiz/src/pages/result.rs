@@ -79,7 +79,7 @@ pub(crate) fn page(
     headers: &HeaderMap,
 ) -> ResultPage {
     let lang = Lang::for_test(&shared.test.lang, headers);
-    let t = lang.t();
+    let t = super::i18n::texts(lang);
     let bands = def
         .map(|d| {
             d.profiles

@@ -3,19 +3,13 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use faro_http::PublicTenant;
+
+use faro_web::esc;
 
 use crate::Quiz;
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
-pub async fn sitemap(State(quiz): State<Quiz>) -> Response {
-    let tenant = quiz.core.public_tenant();
+pub async fn sitemap(State(quiz): State<Quiz>, PublicTenant(ref tenant): PublicTenant) -> Response {
     let catalog = match quiz.cache.catalog(&quiz.core.db, tenant).await {
         Ok(c) => c,
         Err(e) => return faro_http::ApiError::from(e).into_response(),
@@ -25,12 +19,12 @@ pub async fn sitemap(State(quiz): State<Quiz>) -> Response {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    xml.push_str(&format!("  <url><loc>{}/</loc></url>\n", xml_escape(base)));
+    xml.push_str(&format!("  <url><loc>{}/</loc></url>\n", esc(base)));
     for e in &catalog.entries {
         xml.push_str(&format!(
             "  <url><loc>{}/t/{}</loc></url>\n",
-            xml_escape(base),
-            xml_escape(&e.slug)
+            esc(base),
+            esc(&e.slug)
         ));
     }
     xml.push_str("</urlset>\n");
@@ -72,6 +66,6 @@ pub async fn robots(State(quiz): State<Quiz>) -> Response {
 mod tests {
     #[test]
     fn xml_is_escaped() {
-        assert_eq!(super::xml_escape("a&b<'\">"), "a&amp;b&lt;&apos;&quot;&gt;");
+        assert_eq!(super::esc("a&b<'\">"), "a&amp;b&lt;&#39;&quot;&gt;");
     }
 }

@@ -7,20 +7,22 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use faro_http::PublicTenant;
 use faro_http::{ApiError, ClientKey};
 use faro_quiz_domain::AnswerInput;
+use faro_store::TenantId;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts, fill};
 use super::{Chrome, ErrorContext, error_page};
+use crate::service::QuizError;
 use crate::views::QuestionView;
-use crate::{Quiz, public};
+use crate::{Quiz, public, visit};
 
 /// The interface language for pages of `slug`: the test's, when it is served.
-async fn lang_of_slug(quiz: &Quiz, slug: &str, headers: &HeaderMap) -> Lang {
-    let tenant = quiz.core.public_tenant();
+async fn lang_of_slug(quiz: &Quiz, tenant: &TenantId, slug: &str, headers: &HeaderMap) -> Lang {
     match quiz.cache.catalog(&quiz.core.db, tenant).await {
         Ok(c) => match c.get(slug) {
             Some(e) => Lang::for_test(&e.lang, headers),
@@ -58,15 +60,15 @@ pub(crate) struct IntroPage {
 /// `GET /t/{slug}`
 pub async fn intro(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     Path(slug): Path<String>,
     Query(q): Query<IntroQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let tenant = quiz.core.public_tenant();
     let visitor = Lang::for_visitor(&headers);
     let catalog = match quiz.cache.catalog(&quiz.core.db, tenant).await {
         Ok(c) => c,
-        Err(e) => return error_page(visitor, e.into(), ErrorContext::default()),
+        Err(e) => return error_page(visitor, e, ErrorContext::default()),
     };
     let Some(entry) = catalog.get(&slug) else {
         return error_page(visitor, public::test_not_found(), ErrorContext::default());
@@ -80,11 +82,11 @@ pub async fn intro(
         Ok(None) => {
             return error_page(visitor, public::test_not_found(), ErrorContext::default());
         }
-        Err(e) => return error_page(visitor, e.into(), ErrorContext::default()),
+        Err(e) => return error_page(visitor, e, ErrorContext::default()),
     };
     let def = &version.def;
     let lang = Lang::for_test(&def.lang, &headers);
-    let t = lang.t();
+    let t = super::i18n::texts(lang);
     let page = IntroPage {
         chrome: Chrome::new(lang, &def.lang),
         canonical: format!("{}/t/{}", quiz.core.web.public_base_url, def.slug),
@@ -98,8 +100,8 @@ pub async fn intro(
         tags: def.tags.clone(),
         dimensions: def.dimensions.iter().map(|d| d.label.clone()).collect(),
         // Only what the API would keep is carried: sanitised, short.
-        utm_source: crate::attribution(q.utm_source),
-        utm_campaign: crate::attribution(q.utm_campaign),
+        utm_source: crate::visit::attribution(q.utm_source),
+        utm_campaign: crate::visit::attribution(q.utm_campaign),
     };
     (
         [
@@ -122,6 +124,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// `POST /t/{slug}/start` (form fields `utm_source`, `utm_campaign`) → 303 to the session.
 pub async fn start(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     Path(slug): Path<String>,
     ClientKey(client): ClientKey,
     headers: HeaderMap,
@@ -129,14 +132,24 @@ pub async fn start(
 ) -> Response {
     let source = field(&fields, "utm_source").map(str::to_string);
     let campaign = field(&fields, "utm_campaign").map(str::to_string);
-    match public::start(&quiz, &slug, &client, source, campaign).await {
+    let started = match quiz
+        .core
+        .limit("session_starts", &client, quiz.cfg.session_starts)
+        .await
+    {
+        Ok(_) => visit::start(&quiz, tenant, &slug, source, campaign)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match started {
         Ok(started) => Redirect::to(&session_path(
             &started.version.def.slug,
             &started.session_id,
         ))
         .into_response(),
         Err(e) => {
-            let lang = lang_of_slug(&quiz, &slug, &headers).await;
+            let lang = lang_of_slug(&quiz, tenant, &slug, &headers).await;
             let ctx = ErrorContext {
                 slug: Some(slug.clone()),
                 retry: Some(format!("/t/{slug}")),
@@ -303,15 +316,15 @@ const PRIVATE: [(header::HeaderName, &str); 2] = [
 /// `GET /t/{slug}/s/{session}`: whatever the stored state says comes next.
 pub async fn current(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     Path((slug, session)): Path<(String, String)>,
     Query(q): Query<StepQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let tenant = quiz.core.public_tenant();
-    let live = match public::load(&quiz, tenant, &session).await {
+    let live = match visit::load(&quiz, tenant, &session).await {
         Ok(live) => live,
         Err(e) => {
-            let lang = lang_of_slug(&quiz, &slug, &headers).await;
+            let lang = lang_of_slug(&quiz, tenant, &slug, &headers).await;
             let ctx = ErrorContext {
                 slug: Some(slug),
                 retry: None,
@@ -327,7 +340,7 @@ pub async fn current(
         return Redirect::to(&format!("/r/{token}")).into_response();
     }
     let lang = Lang::for_test(&def.lang, &headers);
-    let t = lang.t();
+    let t = super::i18n::texts(lang);
     let path = session_path(&slug, &session);
     let Some(question) = live.state.current().and_then(|i| def.questions.get(i)) else {
         let page = ReadyPage {
@@ -359,6 +372,7 @@ pub async fn current(
 /// `value` (scale), `skip` (an optional question left empty).
 pub async fn answer(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     Path((slug, session)): Path<(String, String)>,
     ClientKey(client): ClientKey,
     headers: HeaderMap,
@@ -387,59 +401,76 @@ pub async fn answer(
         selected_option_ids: &options,
         value,
     };
-    let answered = match public::submit_answer(&quiz, &session, &client, &input).await {
+    if let Err(e) = quiz.core.limit("answers", &client, quiz.cfg.answers).await {
+        return failed_page(&quiz, tenant, &slug, &path, &headers, e).await;
+    }
+    let answered = match visit::submit_answer(&quiz, tenant, &session, &input).await {
         Ok(a) => a,
-        Err(e) => return answer_failed(&quiz, &slug, &path, &headers, e).await,
+        Err(e) => return answer_failed(&quiz, tenant, &slug, &path, &headers, e).await,
     };
     if answered.next.is_some() {
         return Redirect::to(&path).into_response();
     }
     // The last answer: compute the result right away (a separate click would only cost time).
-    match public::complete(&quiz, &session).await {
+    match visit::complete(&quiz, tenant, &session).await {
         Ok(done) => Redirect::to(&format!("/r/{}", done.token)).into_response(),
-        Err(e) => answer_failed(&quiz, &slug, &path, &headers, e).await,
+        Err(e) => answer_failed(&quiz, tenant, &slug, &path, &headers, e).await,
     }
 }
 
+/// Where an answer that was not taken sends the visitor: back to the question with a note when
+/// the answer did not fit or the session moved on, to what is true now when the session is
+/// finished or complete, and to an error page otherwise.
 async fn answer_failed(
     quiz: &Quiz,
+    tenant: &TenantId,
+    slug: &str,
+    path: &str,
+    headers: &HeaderMap,
+    e: QuizError,
+) -> Response {
+    match e {
+        QuizError::InvalidAnswer(_) => Redirect::to(&format!("{path}?e=1")).into_response(),
+        QuizError::NotCurrent { .. } | QuizError::ConcurrentAnswer => {
+            Redirect::to(&format!("{path}?moved=1")).into_response()
+        }
+        QuizError::Finished | QuizError::QuestionsRemain => Redirect::to(path).into_response(),
+        other => failed_page(quiz, tenant, slug, path, headers, other.into()).await,
+    }
+}
+
+async fn failed_page(
+    quiz: &Quiz,
+    tenant: &TenantId,
     slug: &str,
     path: &str,
     headers: &HeaderMap,
     e: ApiError,
 ) -> Response {
-    match (e.status, e.code) {
-        (StatusCode::UNPROCESSABLE_ENTITY, _) => {
-            Redirect::to(&format!("{path}?e=1")).into_response()
-        }
-        (StatusCode::CONFLICT, "not_current_question" | "concurrent_answer") => {
-            Redirect::to(&format!("{path}?moved=1")).into_response()
-        }
-        // Finished, or questions remain: the GET shows what is true now.
-        (StatusCode::CONFLICT, _) => Redirect::to(path).into_response(),
-        _ => {
-            let lang = lang_of_slug(quiz, slug, headers).await;
-            let ctx = ErrorContext {
-                slug: Some(slug.to_string()),
-                retry: Some(path.to_string()),
-            };
-            error_page(lang, e, ctx)
-        }
-    }
+    let lang = lang_of_slug(quiz, tenant, slug, headers).await;
+    let ctx = ErrorContext {
+        slug: Some(slug.to_string()),
+        retry: Some(path.to_string()),
+    };
+    error_page(lang, e, ctx)
 }
 
 /// `POST /t/{slug}/s/{session}/finish` → 303 to the result.
 pub async fn finish(
     State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
     Path((slug, session)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
     let path = session_path(&slug, &session);
-    match public::complete(&quiz, &session).await {
+    match visit::complete(&quiz, tenant, &session).await {
         Ok(done) => Redirect::to(&format!("/r/{}", done.token)).into_response(),
-        Err(e) if e.status == StatusCode::CONFLICT => Redirect::to(&path).into_response(),
+        // Questions remain (or the session moved on): the GET shows what is true now.
+        Err(QuizError::QuestionsRemain | QuizError::Finished | QuizError::ConcurrentAnswer) => {
+            Redirect::to(&path).into_response()
+        }
         Err(e) => {
-            let lang = lang_of_slug(&quiz, &slug, &headers).await;
+            let lang = lang_of_slug(&quiz, tenant, &slug, &headers).await;
             let ctx = ErrorContext {
                 slug: Some(slug),
                 retry: Some(path),

@@ -6,13 +6,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
+use faro_store::TenantId;
 use serde::Deserialize;
 
 use super::load_test;
 use super::svg::{self, Day};
-use super::ui::{PageError, PageResult, PageUser, Shell, encode_component as encode_query, render};
 use crate::analytics::{self, Report, Scope};
 use crate::{Quiz, store};
+use faro_web::panel::{
+    PageError, PageResult, PageUser, Shell, encode_component as encode_query, render,
+};
 
 #[derive(Deserialize, Default)]
 pub struct DashQuery {
@@ -35,7 +38,12 @@ struct Loaded {
     report: Report,
 }
 
-async fn load(quiz: &Quiz, tenant: &str, id: &str, q: &DashQuery) -> Result<Loaded, PageError> {
+async fn load(
+    quiz: &Quiz,
+    tenant: &TenantId,
+    id: &str,
+    q: &DashQuery,
+) -> Result<Loaded, PageError> {
     let db = &quiz.core.db;
     let test = load_test(db, tenant, id).await?;
     let versions = store::list_versions(db, tenant, id).await?;

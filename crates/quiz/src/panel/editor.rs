@@ -11,10 +11,12 @@ use serde_json::{Map, Value, json};
 
 use super::outline::{Item, Outline, Seg, document_value, outline, segments};
 use super::tests::{MsgQuery, submitted_document};
-use super::ui::{AdminForm, FormData, PageError, PageResult, PageUser, PanelUser, Shell, render};
 use super::{load_test, load_version, notice};
 use crate::service::{self, QuestionOp, QuizError, doc_questions, key_of, rule_names};
 use crate::{Quiz, store};
+use faro_web::panel::{
+    AdminForm, FormData, PageError, PageResult, PageUser, PanelUser, Shell, render,
+};
 
 /// What the version page shows besides the stored document.
 pub enum Shown {
@@ -69,7 +71,7 @@ pub async fn version_page(
     let draft = version.status == store::STATUS_DRAFT;
     let base = format!("/admin/tests/{}/versions/{}", test.id, version.version);
     let stored: Option<Value> = serde_json::from_str(&version.definition).ok();
-    let publish_problems = || match crate::definition_from_storage(&version.definition) {
+    let publish_problems = || match crate::store::definition_from_storage(&version.definition) {
         Ok(def) if draft => validate(&def, Mode::Publish),
         _ => Vec::new(),
     };
@@ -259,7 +261,7 @@ pub async fn preview(
     let db = &quiz.core.db;
     let test = load_test(db, &user.tenant, &id).await?;
     let version = load_version(db, &user.tenant, &test, &n).await?;
-    let def = crate::definition_from_storage(&version.definition)?;
+    let def = crate::store::definition_from_storage(&version.definition)?;
     let value = def.to_json_value();
     Ok(render(
         StatusCode::OK,

@@ -26,16 +26,32 @@ mod editor;
 pub mod outline;
 mod svg;
 mod tests;
-pub mod ui;
 
 use axum::Router;
 use axum::routing::{get, post};
 use faro_store::Db;
+use faro_store::TenantId;
 
 use crate::Quiz;
 use crate::service::{self, QuizError};
 use crate::store;
-use ui::PageError;
+use faro_web::panel::PageError;
+
+/// The quiz's links in the panel's main navigation.
+pub const NAV: &[faro_http::NavLink] = &[
+    faro_http::NavLink {
+        section: "tests",
+        label: "Tests",
+        href: "/admin/tests",
+        admins_only: false,
+    },
+    faro_http::NavLink {
+        section: "new",
+        label: "New test",
+        href: "/admin/tests/new",
+        admins_only: true,
+    },
+];
 
 pub fn router(quiz: Quiz) -> Router {
     Router::new()
@@ -93,7 +109,7 @@ fn version_number(n: &str) -> Result<i64, PageError> {
         .ok_or_else(|| PageError::not_found("No such version."))
 }
 
-async fn load_test(db: &Db, tenant: &str, id: &str) -> Result<store::TestRow, PageError> {
+async fn load_test(db: &Db, tenant: &TenantId, id: &str) -> Result<store::TestRow, PageError> {
     service::test_or_404(db, tenant, id)
         .await
         .map_err(|e| match e {
@@ -104,7 +120,7 @@ async fn load_test(db: &Db, tenant: &str, id: &str) -> Result<store::TestRow, Pa
 
 async fn load_version(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     test: &store::TestRow,
     n: &str,
 ) -> Result<store::VersionRow, PageError> {

@@ -3,18 +3,13 @@
 
 use std::fmt::Write;
 
+use faro_web::esc;
+
 /// One day of the daily chart.
 pub struct Day {
     pub day: String,
     pub starts: i64,
     pub finishes: i64,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A round axis maximum ≥ `max` (1, 2, 5 × 10ⁿ), so gridlines fall on readable numbers.
@@ -91,7 +86,7 @@ pub fn daily_chart(days: &[Day], width: u32, height: u32, font: u32) -> String {
         let _ = write!(
             s,
             r#"<g><title>{}: {} starts, {} finishes</title>"#,
-            escape(&d.day),
+            esc(&d.day),
             d.starts,
             d.finishes
         );
@@ -148,7 +143,7 @@ pub fn daily_chart(days: &[Day], width: u32, height: u32, font: u32) -> String {
             s,
             r#"<text class="axis" x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
             h - f * 0.6,
-            escape(short_day(&d.day))
+            esc(short_day(&d.day))
         );
     }
     let _ = write!(

@@ -9,12 +9,12 @@ use faro_quiz_domain::{Format, Mode, Problem, validate};
 use serde::Deserialize;
 
 use super::outline::{Outline, document_value, outline};
-use super::ui::{
-    AdminForm, FormData, PageAdmin, PageError, PageResult, PageUser, Shell, ok, render,
-};
 use super::{load_test, load_version, notice, when};
 use crate::service::{self, QuizError};
 use crate::{Quiz, store};
+use faro_web::panel::{
+    AdminForm, FormData, PageAdmin, PageError, PageResult, PageUser, Shell, ok, render,
+};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -277,7 +277,7 @@ pub async fn detail(
     let rows = store::list_versions(db, &user.tenant, &id).await?;
     let mut versions = Vec::with_capacity(rows.len());
     for v in &rows {
-        let def = crate::definition_from_storage(&v.definition)?;
+        let def = crate::store::definition_from_storage(&v.definition)?;
         let draft = v.status == store::STATUS_DRAFT;
         versions.push(VersionItem {
             number: v.version,
@@ -441,7 +441,7 @@ pub async fn new_version(
     };
     let def = if let Some(from) = form.get("from").filter(|s| !s.is_empty()) {
         let v = load_version(db, &user.tenant, &test, from).await?;
-        Some(crate::definition_from_storage(&v.definition)?)
+        Some(crate::store::definition_from_storage(&v.definition)?)
     } else {
         let (text, format, label) = match submitted_document(&form) {
             Ok(d) => d,

@@ -1,7 +1,7 @@
-//! The admin panel's platform pages: sign in, sign out, and the panel's embedded stylesheet.
+//! The panel's sign-in pages: sign in, sign out, and the panel's embedded stylesheet.
 //! They use the same `accounts::sign_in` and `session_cookies` as the JSON login, so the panel
 //! and the API share one session (the HttpOnly `faro_session` cookie plus its `faro_csrf`
-//! double-submit companion). The page shell itself lives in `faro_quiz::panel::ui`.
+//! double-submit companion). The page shell itself lives in `faro_web::panel`.
 //!
 //! The sign-in form carries a CSRF token too (login CSRF): `GET /admin/login` sets a
 //! `faro_csrf` cookie when the browser has none, and the form echoes it.
@@ -13,8 +13,8 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, cookie, same_secret};
-use faro_http::{ClientKey, Core};
-use faro_quiz::panel::ui::{self, LoginView};
+use faro_http::{ClientKey, Core, PublicTenant};
+use faro_web::panel::{self as ui, LoginView};
 use serde::Deserialize;
 
 use crate::accounts::{self, session_cookies};
@@ -128,6 +128,7 @@ fn csrf_refused() -> Response {
 /// like the JSON login), sets the session cookies and goes to `next`.
 async fn login(
     State(core): State<Core>,
+    PublicTenant(tenant): PublicTenant,
     ClientKey(client): ClientKey,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
@@ -136,7 +137,15 @@ async fn login(
         return csrf_refused();
     }
     let next = ui::safe_next(form.next.as_deref());
-    match accounts::sign_in(&core, &client, form.username.trim(), &form.password).await {
+    match accounts::sign_in(
+        &core,
+        &tenant,
+        &client,
+        form.username.trim(),
+        &form.password,
+    )
+    .await
+    {
         Ok(session) => (
             session_cookies(&core, Some(&session)),
             [(header::CACHE_CONTROL, "no-store")],

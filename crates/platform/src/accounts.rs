@@ -1,5 +1,6 @@
 //! Staff accounts: storage, the bootstrap admin, and the login / logout / me endpoints.
 
+use faro_store::TenantId;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -7,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse};
 use faro_auth::Role;
 use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, Viewer};
-use faro_http::{ApiError, ApiResult, ClientKey, Core, Json};
+use faro_http::{ApiError, ApiResult, ClientKey, Core, Json, PublicTenant, Staff};
 use faro_store::{Db, StoreError, new_id, unix_now};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -35,13 +36,13 @@ pub struct UserRow {
 
 pub async fn find_user(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     username: &str,
 ) -> Result<Option<UserRow>, StoreError> {
     let row = sqlx::query(
         "SELECT id, username, pass_hash, role FROM users WHERE tenant_id = $1 AND username = $2",
     )
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(username)
     .fetch_optional(db.reader())
     .await?;
@@ -66,7 +67,7 @@ pub async fn count_users(db: &Db) -> Result<i64, StoreError> {
 /// Creates the user, or replaces its password hash and role.
 pub async fn upsert_user(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     username: &str,
     pass_hash: &str,
     role: Role,
@@ -78,7 +79,7 @@ pub async fn upsert_user(
          DO UPDATE SET pass_hash = excluded.pass_hash, role = excluded.role, updated_at = excluded.updated_at",
     )
     .bind(new_id())
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(username)
     .bind(pass_hash)
     .bind(role.as_str())
@@ -91,7 +92,7 @@ pub async fn upsert_user(
 /// Creates the user only if absent; true when this call created it.
 pub async fn create_user_if_absent(
     db: &Db,
-    tenant: &str,
+    tenant: &TenantId,
     username: &str,
     pass_hash: &str,
     role: Role,
@@ -102,7 +103,7 @@ pub async fn create_user_if_absent(
          VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (tenant_id, username) DO NOTHING",
     )
     .bind(new_id())
-    .bind(tenant)
+    .bind(tenant.as_str())
     .bind(username)
     .bind(pass_hash)
     .bind(role.as_str())
@@ -163,6 +164,7 @@ pub struct SignedIn {
 /// passwords, so neither the answer nor its timing tells which.
 pub async fn sign_in(
     core: &Core,
+    tenant: &TenantId,
     client: &str,
     username: &str,
     password: &str,
@@ -172,7 +174,6 @@ pub async fn sign_in(
     // Per username too, so a botnet cannot spread guesses for one account over many addresses.
     core.limit("login_user", &username.to_lowercase(), quota)
         .await?;
-    let tenant = faro_http::DEFAULT_TENANT;
     let user = if check_username(username).is_ok() {
         find_user(&core.db, tenant, username).await?
     } else {
@@ -190,7 +191,14 @@ pub async fn sign_in(
     let ttl = core.web.token_ttl;
     let token = core
         .keys
-        .issue(&user.id, &user.username, tenant, user.role, ttl, unix_now())
+        .issue(
+            &user.id,
+            &user.username,
+            tenant.as_str(),
+            user.role,
+            ttl,
+            unix_now(),
+        )
         .map_err(ApiError::internal)?;
     Ok(SignedIn {
         token,
@@ -233,10 +241,11 @@ pub fn session_cookies(
     ))]
 pub async fn login(
     State(core): State<Core>,
+    PublicTenant(tenant): PublicTenant,
     ClientKey(client): ClientKey,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let session = sign_in(&core, &client, &body.username, &body.password).await?;
+    let session = sign_in(&core, &tenant, &client, &body.username, &body.password).await?;
     Ok((
         session_cookies(&core, Some(&session)),
         [(header::CACHE_CONTROL, "no-store")],
@@ -268,7 +277,7 @@ pub struct Me {
 
 #[utoipa::path(get, path = "/api/v1/admin/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = faro_http::ErrorBody)))]
-pub async fn me(Viewer(claims): Viewer, _headers: HeaderMap) -> Json<Me> {
+pub async fn me(Viewer(Staff { claims, tenant }): Viewer, _headers: HeaderMap) -> Json<Me> {
     let expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp)
         .ok()
         .and_then(|t| {
@@ -279,7 +288,7 @@ pub async fn me(Viewer(claims): Viewer, _headers: HeaderMap) -> Json<Me> {
     Json(Me {
         username: claims.name,
         role: claims.role.as_str().to_string(),
-        tenant: claims.tid,
+        tenant: tenant.to_string(),
         expires_at,
     })
 }
@@ -291,15 +300,22 @@ pub enum Bootstrap {
     Existing,
 }
 
-/// Applies ADMIN_USER with ADMIN_PASSWORD or ADMIN_PASS_HASH (created or updated at every
-/// start). Without them, the first start creates `admin` with a generated password, never a
-/// default one.
-pub async fn bootstrap_admin(db: &Db, cfg: &crate::config::Config) -> anyhow::Result<Bootstrap> {
-    let tenant = faro_http::DEFAULT_TENANT;
-    if let Some(user) = &cfg.admin_user {
-        let hash = match (&cfg.admin_pass_hash, &cfg.admin_password) {
-            (Some(h), _) => h.0.clone(),
-            (None, Some(p)) => faro_auth::password::hash_blocking(p.0.clone()).await?,
+/// The bootstrap admin as configured (ADMIN_USER with ADMIN_PASSWORD or ADMIN_PASS_HASH).
+#[derive(Clone, Debug, Default)]
+pub struct AdminBootstrap {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub pass_hash: Option<String>,
+}
+
+/// Applies the configured admin (created or updated at every start). Without one, the first
+/// start creates `admin` with a generated password, never a default one.
+pub async fn bootstrap_admin(db: &Db, admin: &AdminBootstrap) -> anyhow::Result<Bootstrap> {
+    let tenant = &TenantId::default_tenant();
+    if let Some(user) = &admin.user {
+        let hash = match (&admin.pass_hash, &admin.password) {
+            (Some(h), _) => h.clone(),
+            (None, Some(p)) => faro_auth::password::hash_blocking(p.clone()).await?,
             (None, None) => anyhow::bail!("ADMIN_USER needs ADMIN_PASSWORD or ADMIN_PASS_HASH"),
         };
         upsert_user(db, tenant, user, &hash, Role::Admin).await?;

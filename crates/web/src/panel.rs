@@ -1,4 +1,4 @@
-//! The panel's shell, shared by every admin page (the platform's sign-in pages included):
+//! The panel's shell, shared by every module's admin pages and the platform's sign-in pages:
 //! the page extractors (a redirect to the sign-in page instead of a JSON 401), the CSRF-checked
 //! form extractor, HTML error pages, rendering, and the embedded stylesheet.
 //!
@@ -7,7 +7,7 @@
 //! calling it, so the one double-submit check (against the `faro_csrf` cookie, with
 //! `same_secret`) guards the API and the panel alike.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use askama::Template;
 use axum::Router;
@@ -19,11 +19,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use faro_http::auth::{CSRF_COOKIE, CSRF_HEADER, authenticate, cookie};
 use faro_http::error::InternalCause;
-use faro_http::{ApiError, Core};
+use faro_http::{ApiError, Core, NavLink, Staff, TenantId};
 use faro_store::StoreError;
 use rust_embed::RustEmbed;
-
-use crate::service::QuizError;
 
 /// The name of the hidden field every form post carries.
 pub const CSRF_FIELD: &str = "csrf";
@@ -32,10 +30,12 @@ pub const CSRF_FIELD: &str = "csrf";
 #[derive(Clone, Debug)]
 pub struct PanelUser {
     pub name: String,
-    pub tenant: String,
+    pub tenant: TenantId,
     pub is_admin: bool,
     /// The `faro_csrf` cookie's value, echoed in every form of the page.
     pub csrf: String,
+    /// The main navigation of this installation's mounted modules.
+    pub nav: Arc<[NavLink]>,
 }
 
 /// What the layout needs on every page: who is signed in and the token forms echo.
@@ -47,6 +47,8 @@ pub struct Shell {
     pub css: &'static str,
     /// Which top-level section is current (for `aria-current`).
     pub section: &'static str,
+    /// The navigation links this user may follow.
+    pub nav: Vec<NavLink>,
 }
 
 impl PanelUser {
@@ -58,6 +60,12 @@ impl PanelUser {
             csrf: self.csrf.clone(),
             css: css_url(),
             section,
+            nav: self
+                .nav
+                .iter()
+                .filter(|l| self.is_admin || !l.admins_only)
+                .copied()
+                .collect(),
         }
     }
 
@@ -65,13 +73,15 @@ impl PanelUser {
     /// missing or invalid session is a 401 `PageError` (callers redirect to the sign-in page).
     fn authenticate(core: &Core, parts: &Parts) -> Result<PanelUser, PageError> {
         let (claims, _) = authenticate(core, parts).map_err(PageError::from)?;
+        let Staff { claims, tenant } = Staff::from_claims(claims);
         Ok(PanelUser {
             is_admin: claims.role.as_str() == "admin",
             name: claims.name,
-            tenant: claims.tid,
+            tenant,
             csrf: cookie(&parts.headers, CSRF_COOKIE)
                 .unwrap_or_default()
                 .to_string(),
+            nav: core.panel_nav.clone(),
         })
     }
 }
@@ -354,7 +364,7 @@ pub struct PageError {
 }
 
 #[derive(Template)]
-#[template(path = "admin/error.html")]
+#[template(path = "panel/error.html")]
 struct ErrorPage<'a> {
     css: &'static str,
     status: u16,
@@ -439,12 +449,6 @@ impl From<ApiError> for PageError {
     }
 }
 
-impl From<QuizError> for PageError {
-    fn from(e: QuizError) -> Self {
-        ApiError::from(e).into()
-    }
-}
-
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         ApiError::from(e).into()
@@ -493,7 +497,7 @@ pub type PageResult<T = Response> = Result<T, PageError>;
 // ---- sign-in page (rendered for the platform's `/admin/login`) ------------------------------
 
 #[derive(Template)]
-#[template(path = "admin/login.html")]
+#[template(path = "panel/login.html")]
 struct LoginPage<'a> {
     css: &'static str,
     csrf: &'a str,
@@ -529,7 +533,7 @@ pub fn login_page(status: StatusCode, view: &LoginView<'_>) -> Response {
 // ---- embedded assets ------------------------------------------------------------------------
 
 #[derive(RustEmbed)]
-#[folder = "assets/admin/"]
+#[folder = "assets/panel/"]
 struct Assets;
 
 /// The stylesheet's address with a content hash, so it can be cached for good.

@@ -1,0 +1,37 @@
+//! The platform module: staff accounts and signing in (the JSON login and the panel's sign-in
+//! pages). It is always mounted, whichever modules are switched on, and it is where tenants,
+//! end users and API keys grow. Its tables are the storage layer's foundation migration
+//! (`tenants`, `users`), which every module's tables refer to.
+
+pub mod accounts;
+pub mod signin;
+
+use faro_http::module::{Module, Mounted};
+use faro_store::Migrator;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The platform's own migrations beyond the storage layer's foundation (none yet).
+pub static MIGRATIONS: Migrator = Migrator::DEFAULT;
+
+/// The platform as the binary lists it.
+pub fn module() -> Module {
+    Module {
+        name: "platform",
+        optional: false,
+        keys: &[],
+        check: |_| Ok(()),
+        migrations: &MIGRATIONS,
+        nav: &[],
+        mount: |core, _settings| {
+            let api = OpenApiRouter::new()
+                .routes(routes!(accounts::login))
+                .routes(routes!(accounts::logout))
+                .routes(routes!(accounts::me))
+                .with_state(core.clone());
+            Ok(Mounted::new(api, signin::router(core.clone())))
+        },
+        demo: None,
+        cli: None,
+    }
+}

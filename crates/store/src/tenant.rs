@@ -1,0 +1,74 @@
+//! The tenant a record belongs to. Store functions take a `&TenantId`, never a bare string, so
+//! a caller cannot pass a slug, a user id or a value straight from a request by mistake: a
+//! `TenantId` only comes from the request's resolved host, a staff member's credentials, or
+//! the named default.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A tenant's id; cheap to clone (one `Arc`).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(Arc<str>);
+
+/// The tenant of a single-tenant installation, and the one every host name no other tenant
+/// claims belongs to.
+pub const DEFAULT_TENANT: &str = "default";
+
+impl TenantId {
+    /// A tenant id read from trusted storage or credentials (a token's signed claim, a row).
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        TenantId(id.into())
+    }
+
+    /// The `default` tenant.
+    pub fn default_tenant() -> Self {
+        static DEFAULT: std::sync::LazyLock<TenantId> =
+            std::sync::LazyLock::new(|| TenantId::new(DEFAULT_TENANT));
+        DEFAULT.clone()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TenantId({:?})", &*self.0)
+    }
+}
+
+/// Every claimed host with its tenant (the whole table: one row per custom domain).
+pub async fn tenant_hosts_all_tenants(
+    db: &crate::Db,
+) -> Result<Vec<(String, TenantId)>, crate::StoreError> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT host, tenant_id FROM tenant_hosts")
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let host: String = r.try_get("host")?;
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok((host, TenantId::new(tenant)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_tenant_is_named_default() {
+        assert_eq!(TenantId::default_tenant().as_str(), "default");
+        assert_eq!(TenantId::new("acme").to_string(), "acme");
+        assert_eq!(TenantId::new("acme"), TenantId::new(String::from("acme")));
+    }
+}
