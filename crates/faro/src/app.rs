@@ -16,7 +16,7 @@ use faro_auth::token::Keys;
 use faro_http::client::ClientHasher;
 use faro_http::{Core, CoreParts, WebConfig};
 use faro_limits::Limiter;
-use faro_store::{Counters, Db, DbOptions, get_or_create_setting};
+use faro_store::{Consumer, Counters, Db, DbOptions, Job, Scheduler, get_or_create_setting};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -43,6 +43,14 @@ pub struct App {
     /// What the modules' demo seeding made on this start (for the start-up log).
     pub seeded: Vec<String>,
     router: Router,
+    background: Background,
+}
+
+/// What the mounted modules run besides serving requests.
+#[derive(Default)]
+struct Background {
+    jobs: Vec<Job>,
+    consumers: Vec<Consumer>,
     tasks: Vec<Task>,
 }
 
@@ -109,6 +117,7 @@ impl App {
                 .flat_map(|m| m.nav.iter().copied())
                 .collect(),
             tenants: Default::default(),
+            wake: faro_store::Wake::new(),
         });
         let bootstrap = accounts::bootstrap_admin(
             &db,
@@ -131,7 +140,7 @@ impl App {
             }
         }
         let names = mounted.iter().map(|(name, _)| *name).collect();
-        let (router, tasks) = build_router(&config, &core, mounted);
+        let (router, background) = build_router(&config, &core, mounted);
         Ok(App {
             config,
             core,
@@ -139,7 +148,7 @@ impl App {
             bootstrap,
             seeded,
             router,
-            tasks,
+            background,
         })
     }
 
@@ -160,16 +169,47 @@ impl App {
             self.config.counter_flush_interval,
             stop_rx.clone(),
         ));
-        let tasks: Vec<_> = self
-            .tasks
+        let Background {
+            jobs,
+            consumers,
+            tasks,
+        } = self.background;
+        let db = &self.core.db;
+        let mut running: Vec<_> = tasks
             .into_iter()
             .map(|task| tokio::spawn(task(stop_rx.clone())))
             .collect();
+        // Each instance runs every job and consumer; leases and cursors decide who does the work.
+        let scheduler = Scheduler::new(db.clone(), faro_store::new_id());
+        running.push(tokio::spawn({
+            let stop = stop_rx.clone();
+            async move { scheduler.run(jobs, stop).await }
+        }));
+        for consumer in consumers {
+            running.push(tokio::spawn(faro_store::outbox::run_consumer(
+                db.clone(),
+                consumer,
+                self.core.wake.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        // Other instances' events wake this one's consumers through NOTIFY (polling otherwise).
+        if db.backend() == faro_store::Backend::Postgres {
+            match self
+                .core
+                .wake
+                .listen_postgres(&self.config.database_url, stop_rx.clone())
+                .await
+            {
+                Ok(listener) => running.push(listener),
+                Err(e) => tracing::warn!(error = %e, "no LISTEN for events; consumers will poll"),
+            }
+        }
         let grace = self.config.request_timeout + Duration::from_secs(2);
         let result = serve_connections(listener, self.router, shutdown, grace).await;
         let _ = stop_tx.send(true);
         let _ = flusher.await;
-        for task in tasks {
+        for task in running {
             let _ = task.await;
         }
         self.core.db.close().await;
@@ -260,15 +300,17 @@ fn build_router(
     config: &Config,
     core: &Core,
     mounted: Vec<(&'static str, Mounted)>,
-) -> (Router, Vec<Task>) {
+) -> (Router, Background) {
     let mut api =
         OpenApiRouter::with_openapi(platform::api_doc()).merge(platform::router(core.clone()));
     let mut pages = Router::new();
-    let mut tasks = Vec::new();
+    let mut background = Background::default();
     for (_, m) in mounted {
         api = api.merge(m.api);
         pages = pages.merge(m.pages);
-        tasks.extend(m.tasks);
+        background.jobs.extend(m.jobs);
+        background.consumers.extend(m.consumers);
+        background.tasks.extend(m.tasks);
     }
     let (router, mut openapi) = api.split_for_parts();
     platform::document_shared_errors(&mut openapi);
@@ -337,7 +379,7 @@ fn build_router(
     let router = router
         .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
         .layer(axum::middleware::from_fn(faro_http::request_id::middleware));
-    (router, tasks)
+    (router, background)
 }
 
 /// Binds the configured address with a clear message when it is taken.

@@ -5,18 +5,15 @@
 //! else. See `docs/architecture.md`, "Adding a module".
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 
 use axum::Router;
 use faro_limits::Quota;
-use faro_store::{Db, Migrator};
+use faro_store::{Consumer, Db, Job, Migrator};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::{Core, NavLink};
 
-/// A boxed, sendable future: what module hooks return, so `Module` stays a plain value.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use faro_store::BoxFuture;
 
 /// What a module is, as a value the binary can list.
 pub struct Module {
@@ -53,8 +50,13 @@ pub struct Mounted {
     pub api: OpenApiRouter,
     /// Public pages and panel pages.
     pub pages: Router,
-    /// Background tasks; each runs until the receiver says stop, and `serve` waits for them
-    /// before closing the database.
+    /// Scheduled jobs: each slot runs once across all instances (leases in the `jobs` table).
+    pub jobs: Vec<Job>,
+    /// Event consumers: each reads the outbox from its own cursor, once per event across all
+    /// instances, its writes committed with the cursor's move.
+    pub consumers: Vec<Consumer>,
+    /// Other background tasks (per instance); each runs until the receiver says stop, and
+    /// `serve` waits for them before closing the database.
     pub tasks: Vec<Task>,
 }
 
@@ -63,6 +65,8 @@ impl Mounted {
         Mounted {
             api,
             pages,
+            jobs: Vec::new(),
+            consumers: Vec::new(),
             tasks: Vec::new(),
         }
     }

@@ -39,6 +39,9 @@ pub struct CoreParts {
     pub panel_nav: Arc<[NavLink]>,
     /// Host name → tenant, for visitors' requests.
     pub tenants: crate::tenant::TenantHosts,
+    /// Wakes this instance's event consumers; producers call `notify` after committing events
+    /// (other instances hear PostgreSQL's NOTIFY, or poll).
+    pub wake: faro_store::Wake,
 }
 
 /// A link of the panel's main navigation, declared by a module (`Module::nav`) so the shared

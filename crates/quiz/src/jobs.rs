@@ -1,9 +1,9 @@
-//! Scheduled work of the quiz module: purging expired session rows, hourly. Several
-//! instances may purge at once; the delete is idempotent, so no coordination is needed.
+//! Scheduled work of the quiz module: purging expired session rows, hourly, once across all
+//! instances (the platform's scheduler leases each run).
 
 use std::time::Duration;
 
-use faro_store::{Db, StoreError, unix_now};
+use faro_store::{Db, Job, StoreError, unix_now};
 
 /// Deletes expired session rows, and with `older_than` also sessions started longer ago than
 /// that. Results behind share links and the daily counters are kept.
@@ -14,22 +14,17 @@ pub async fn purge(db: &Db, older_than: Option<Duration>) -> Result<u64, StoreEr
     crate::store::purge_sessions(db, now, started_before).await
 }
 
-/// The hourly purge as a background task of the mounted module.
-pub fn purger(db: Db) -> faro_http::module::Task {
-    Box::new(move |stop| Box::pin(run_purger(db, Duration::from_secs(3600), stop)))
-}
-
-pub async fn run_purger(db: Db, every: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => match purge(&db, None).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "expired quiz sessions purged"),
-                Err(e) => tracing::warn!(error = %e, "purging expired sessions failed; will retry"),
-            },
-            _ = shutdown.changed() => return,
-        }
-    }
+/// The hourly purge, as the scheduler runs it.
+pub fn purge_job() -> Job {
+    Job::new(
+        "quiz.purge_sessions",
+        Duration::from_secs(3600),
+        |db| async move {
+            let n = purge(&db, None).await?;
+            if n > 0 {
+                tracing::info!(purged = n, "expired quiz sessions purged");
+            }
+            Ok::<(), StoreError>(())
+        },
+    )
 }

@@ -47,7 +47,7 @@ pub fn module() -> Module {
             let quiz = Quiz::new(core.clone(), QuizConfig::from_settings(settings)?);
             let pages = pages::router(quiz.clone()).merge(panel::router(quiz.clone()));
             let mut mounted = Mounted::new(api::router(quiz), pages);
-            mounted.tasks.push(jobs::purger(core.db.clone()));
+            mounted.jobs.push(jobs::purge_job());
             Ok(mounted)
         },
         demo: Some(|db| {
