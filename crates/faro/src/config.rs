@@ -335,10 +335,14 @@ impl Config {
             ("FARO_MODULES", self.modules.join(",")),
             ("FARO_LOG", self.log.clone()),
         ];
-        // Modules' keys as given (none of them is a secret), after the platform's.
+        // Modules' keys as given, secrets masked, after the platform's.
         for module in crate::modules::all() {
             for (key, _) in module.keys {
-                let value = self.settings.get(key).unwrap_or_else(|| "(unset)".into());
+                let value = match self.settings.get(key) {
+                    None => "(unset)".into(),
+                    Some(_) if module.secret_keys.contains(key) => "***".into(),
+                    Some(v) => v,
+                };
                 out.push((key, value));
             }
         }
@@ -370,9 +374,17 @@ fn toml_to_string(key: &str, v: toml::Value) -> Result<String, ConfigError> {
     })
 }
 
-/// Every secret key name, for tests that check nothing leaks.
-pub fn secret_keys() -> &'static [&'static str] {
+/// Every secret key name (the platform's and the modules'), for tests that check nothing leaks.
+pub fn secret_keys() -> Vec<&'static str> {
     SECRET_KEYS
+        .iter()
+        .copied()
+        .chain(
+            crate::modules::all()
+                .iter()
+                .flat_map(|m| m.secret_keys.iter().copied()),
+        )
+        .collect()
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub struct Module {
     /// Its configuration keys with their defaults (`None`: unset). The environment variable is
     /// the key; the TOML key is the key in lower case.
     pub keys: &'static [(&'static str, Option<&'static str>)],
+    /// Which of its keys hold secrets: masked in the start-up print and `Debug`.
+    pub secret_keys: &'static [&'static str],
     /// Validates the module's settings at start-up, so a bad value stops the binary before
     /// anything is served, with the key named. `mount` parses them again.
     pub check: fn(&Settings) -> Result<(), ConfigError>,

@@ -20,6 +20,7 @@ pub fn module() -> Module {
         name: "platform",
         optional: false,
         keys: &[],
+        secret_keys: &[],
         check: |_| Ok(()),
         migrations: &MIGRATIONS,
         nav: &[],

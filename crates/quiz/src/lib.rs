@@ -40,6 +40,7 @@ pub fn module() -> Module {
         name: "quiz",
         optional: true,
         keys: config::KEYS,
+        secret_keys: &[],
         check: |settings| QuizConfig::from_settings(settings).map(drop),
         migrations: &MIGRATIONS,
         nav: panel::NAV,
