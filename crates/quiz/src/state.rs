@@ -36,7 +36,9 @@ impl Quiz {
         let cache = Arc::new(cache::Cache::new(cfg.catalog_ttl));
         let writes = faro_store::Batcher::spawn(
             core.db.clone(),
-            store::SessionWrites,
+            store::SessionWrites {
+                wake: Some(core.wake.clone()),
+            },
             faro_store::BatchOptions::for_db(&core.db),
         );
         Quiz(Arc::new(QuizState {

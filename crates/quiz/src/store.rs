@@ -531,6 +531,44 @@ pub struct Finish {
     pub rev: i64,
     /// Raw answers to keep (anonymised: no session id), when the test or the instance opts in.
     pub answers: Option<String>,
+    /// For the `quiz.finished` event: the test's slug and the result's public link.
+    pub test_slug: String,
+    pub share_url: String,
+}
+
+/// The `quiz.finished` event's payload: what a consumer (gamification, webhooks, a CRM) needs
+/// about a result, and nothing a visitor did not choose to share.
+#[derive(serde::Serialize)]
+struct FinishedEvent<'a> {
+    session_id: &'a str,
+    test_id: &'a str,
+    test_slug: &'a str,
+    version_id: &'a str,
+    profile_code: &'a str,
+    score: i64,
+    dimensions: serde_json::Value,
+    share_url: &'a str,
+    /// The visitor's id once visitors have one (the platform's signed visitor cookie); null
+    /// until then.
+    visitor_id: Option<&'a str>,
+}
+
+fn finished_event(f: &Finish) -> Result<faro_store::NewEvent, StoreError> {
+    let payload = FinishedEvent {
+        session_id: &f.session_id,
+        test_id: &f.test_id,
+        test_slug: &f.test_slug,
+        version_id: &f.version_id,
+        profile_code: &f.profile_code,
+        score: f.score,
+        dimensions: serde_json::from_str(&f.dimensions).unwrap_or(serde_json::Value::Null),
+        share_url: &f.share_url,
+        visitor_id: None,
+    };
+    Ok(
+        faro_store::NewEvent::new(&f.tenant, "quiz.finished", &f.session_id, &payload)?
+            .at(f.finished_at),
+    )
 }
 
 /// The group-commit writer of session rows. Each kind of write in a batch is one multi-row
@@ -539,7 +577,11 @@ pub struct Finish {
 /// each commits on its own (and, on PostgreSQL, on its own connection at the same time): new
 /// sessions and answers are one autocommit statement each; finishes, which also store the
 /// result, are one transaction. The same SQL runs on SQLite (3.35+) and PostgreSQL.
-pub struct SessionWrites;
+#[derive(Clone, Default)]
+pub struct SessionWrites {
+    /// Woken after a batch of finishes commits their `quiz.finished` events.
+    pub wake: Option<faro_store::Wake>,
+}
 
 type Written = Result<std::collections::HashSet<String>, StoreError>;
 
@@ -586,6 +628,11 @@ impl faro_store::BatchWrite for SessionWrites {
             save_states(db, &saves),
             finish_sessions(db, &finishes),
         );
+        if let (Ok(ids), Some(wake)) = (&finished, &self.wake)
+            && !ids.is_empty()
+        {
+            wake.notify();
+        }
         let outcome = |written: &Written, id: &String| match written {
             Ok(ids) => Ok(ids.contains(id)),
             Err(e) => Err(e.clone()),
@@ -715,6 +762,15 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
                 .bind(answers);
         }
         q.execute(&mut *tx).await?;
+    }
+    // A result exists exactly when its event does: the event is written in the same
+    // transaction, last (the outbox holds its ordering lock from here to the commit).
+    if !winners.is_empty() {
+        let events = winners
+            .iter()
+            .map(|f| finished_event(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        faro_store::outbox::append(&mut tx, db.backend(), &events).await?;
     }
     tx.commit().await?;
     Ok(ids)

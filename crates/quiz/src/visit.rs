@@ -356,6 +356,8 @@ async fn try_finish(
             finished_at: now,
             rev: live.row.rev,
             answers,
+            test_slug: def.slug.clone(),
+            share_url: share_url(quiz, &token),
         }))
         .await?;
     if !won {

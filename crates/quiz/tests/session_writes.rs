@@ -59,13 +59,15 @@ fn finish(id: &str, rev: i64, token: &str, answers: Option<&str>) -> SessionWrit
         score: 7,
         dimensions: "[]".to_string(),
         finished_at: 2_000,
+        test_slug: "demo".to_string(),
+        share_url: format!("https://q.example/r/{token}"),
         rev,
         answers: answers.map(str::to_string),
     })
 }
 
 async fn run(db: &Db, jobs: &[SessionWrite]) -> Vec<bool> {
-    SessionWrites
+    SessionWrites::default()
         .run(db, jobs)
         .await
         .into_iter()
@@ -179,7 +181,7 @@ async fn a_failing_statement_fails_only_its_own_kind(db: Db) {
     run(&db, &[new_session("dup", &version)]).await;
     // The same id again violates the primary key: that INSERT, the one new session beside it
     // included, writes nothing; the answer in the same batch is another statement and applies.
-    let results = SessionWrites
+    let results = SessionWrites::default()
         .run(
             &db,
             &[
@@ -204,8 +206,59 @@ async fn a_failing_statement_fails_only_its_own_kind(db: Db) {
     assert_eq!((dup.rev, dup.state.as_str()), (1, r#"{"x":1}"#));
 }
 
+/// A finish that wins writes its `quiz.finished` event in the same commit; a finish that
+/// loses (stale rev, or the session finished already) writes none.
+async fn a_won_finish_writes_one_finished_event(db: Db) {
+    let version = demo_version(&db).await;
+    let test = store::served_tests(&db, &tenant()).await.expect("served");
+    let with_ids = |mut job: SessionWrite| {
+        if let SessionWrite::Finish(f) = &mut job {
+            f.test_id = test[0].id.clone();
+            f.version_id = version.clone();
+        }
+        job
+    };
+    let won = run(
+        &db,
+        &[new_session("e1", &version), new_session("e2", &version)],
+    )
+    .await;
+    assert_eq!(won, [true, true]);
+    let won = run(
+        &db,
+        &[
+            with_ids(finish("e1", 0, "tok-e1", None)),
+            with_ids(finish("e2", 9, "tok-e2", None)),
+        ],
+    )
+    .await;
+    assert_eq!(won, [true, false], "e2's rev is stale");
+    // Finishing e1 again loses: it is finished already.
+    let won = run(&db, &[with_ids(finish("e1", 1, "tok-e1b", None))]).await;
+    assert_eq!(won, [false]);
+
+    let events = faro_store::outbox::events_after(&db, 0, 100)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(
+        (e.kind.as_str(), e.subject.as_str()),
+        ("quiz.finished", "e1")
+    );
+    assert_eq!((e.tenant.as_str(), e.occurred_at), (TENANT, 2_000));
+    let payload: serde_json::Value = e.payload_as().expect("JSON payload");
+    assert_eq!(payload["profile_code"], "MODERADO");
+    assert_eq!(payload["score"], 7);
+    assert_eq!(payload["test_slug"], "demo");
+    assert_eq!(payload["share_url"], "https://q.example/r/tok-e1");
+    assert_eq!(payload["dimensions"], serde_json::json!([]));
+    assert!(payload["visitor_id"].is_null());
+}
+
 both_backends!(
     with [&faro_quiz::MIGRATIONS];
+    a_won_finish_writes_one_finished_event,
     a_mixed_batch_reports_each_outcome,
     a_failing_statement_fails_only_its_own_kind
 );
