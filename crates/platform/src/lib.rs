@@ -1,9 +1,10 @@
 //! The platform module: staff accounts and signing in (the JSON login and the panel's sign-in
-//! pages). It is always mounted, whichever modules are switched on, and it is where tenants,
+//! pages), and the scheduler's and event consumers' status (`GET /api/v1/admin/jobs`). It is always mounted, whichever modules are switched on, and it is where tenants,
 //! end users and API keys grow. Its tables are the storage layer's foundation migration
 //! (`tenants`, `users`), which every module's tables refer to.
 
 pub mod accounts;
+pub mod jobs;
 pub mod signin;
 
 use faro_http::module::{Module, Mounted};
@@ -29,6 +30,7 @@ pub fn module() -> Module {
                 .routes(routes!(accounts::login))
                 .routes(routes!(accounts::logout))
                 .routes(routes!(accounts::me))
+                .routes(routes!(jobs::list_jobs))
                 .with_state(core.clone());
             Ok(Mounted::new(api, signin::router(core.clone())))
         },

@@ -362,6 +362,10 @@ async fn run_one(s: Scheduler, job: Job, started_at: i64) {
     let label = if outcome.is_ok() { "ok" } else { "error" };
     metrics::counter!("faro_job_runs_total", "job" => job.name, "outcome" => label).increment(1);
     metrics::histogram!("faro_job_duration_seconds", "job" => job.name).record(took.as_secs_f64());
+    // When each job last finished, by outcome, so an alert can say "no successful purge for a
+    // day" (runs of other instances show on theirs: take the max across instances).
+    metrics::gauge!("faro_job_last_finished_timestamp_seconds", "job" => job.name, "outcome" => label)
+        .set(crate::unix_now() as f64);
     if let Err(e) = &outcome {
         tracing::warn!(job = job.name, error = %e, "job failed");
     }

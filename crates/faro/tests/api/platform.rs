@@ -111,6 +111,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/login", &["post"]),
     ("/api/v1/admin/logout", &["post"]),
     ("/api/v1/admin/me", &["get"]),
+    ("/api/v1/admin/jobs", &["get"]),
     ("/api/v1/tests", &["get"]),
     ("/api/v1/tests/{slug}", &["get"]),
     ("/api/v1/tests/{slug}/sessions", &["post"]),
@@ -403,3 +404,35 @@ async fn ready_is_503_when_the_database_is_gone(app: TestApp) {
     assert_eq!(r.status, 503, "{r}");
 }
 both!(ready_is_503_when_the_database_is_gone);
+
+async fn staff_see_the_jobs_with_their_last_run_and_the_consumers_lag(app: TestApp) {
+    assert_eq!(app.get("/api/v1/admin/jobs").await.status, 401);
+    // The scheduler runs a new job as soon as it registers it.
+    let mut purge = Value::Null;
+    for _ in 0..100 {
+        let r = app.admin_get("/api/v1/admin/jobs").await;
+        assert_eq!(r.status, 200, "{r}");
+        let v = r.json();
+        if let Some(job) = v["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|j| j["name"] == "quiz.purge_sessions"))
+            && job["runs"].as_i64() >= Some(1)
+            && !job["last_finished_at"].is_null()
+        {
+            purge = job.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(purge["every_seconds"], 3600, "{purge}");
+    assert_eq!(purge["failures"], 0, "{purge}");
+    assert!(purge["last_error"].is_null(), "{purge}");
+    assert!(
+        purge["next_run_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{purge}"
+    );
+    assert!(purge["last_duration_ms"].as_i64().is_some(), "{purge}");
+}
+both!(staff_see_the_jobs_with_their_last_run_and_the_consumers_lag);

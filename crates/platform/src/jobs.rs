@@ -1,0 +1,81 @@
+//! `GET /api/v1/admin/jobs`: what the scheduler ran, when, for how long and how it ended, and
+//! how far each event consumer is behind. Jobs and consumers are installation-wide (one purge
+//! serves every tenant), so any staff member may read them; nothing tenant-specific is shown.
+
+use axum::extract::State;
+use faro_http::auth::Viewer;
+use faro_http::respond::rfc3339;
+use faro_http::{ApiResult, Core, Json};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
+    pub name: String,
+    /// Seconds between runs; 0 for a one-off job.
+    pub every_seconds: i64,
+    /// RFC 3339; null when nothing is scheduled.
+    pub next_run_at: Option<String>,
+    /// Some instance is running it now.
+    pub running: bool,
+    pub runs: i64,
+    pub failures: i64,
+    pub last_started_at: Option<String>,
+    pub last_finished_at: Option<String>,
+    pub last_duration_ms: Option<i64>,
+    /// The last run's error; null when it succeeded.
+    pub last_error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsumerView {
+    pub name: String,
+    /// The last event it handled (events are numbered in commit order).
+    pub last_seq: i64,
+    /// Events committed that it has not handled yet.
+    pub lag: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    pub items: Vec<JobView>,
+    pub consumers: Vec<ConsumerView>,
+}
+
+fn ms_to_rfc3339(ms: i64) -> String {
+    rfc3339(ms.div_euclid(1000))
+}
+
+/// Scheduled jobs with their last run, and event consumers with their lag.
+#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "platform", security(("bearer" = [])),
+    responses((status = 200, body = JobList), (status = 401, body = faro_http::ErrorBody)))]
+pub async fn list_jobs(State(core): State<Core>, _staff: Viewer) -> ApiResult<Json<JobList>> {
+    let jobs = faro_store::scheduler::list_jobs(&core.db).await?;
+    let latest = faro_store::outbox::latest_seq(&core.db).await?;
+    let cursors = faro_store::outbox::list_cursors(&core.db).await?;
+    Ok(Json(JobList {
+        items: jobs
+            .into_iter()
+            .map(|j| JobView {
+                name: j.name,
+                every_seconds: j.every_ms / 1000,
+                next_run_at: j.next_run_at.map(ms_to_rfc3339),
+                running: j.running,
+                runs: j.runs,
+                failures: j.failures,
+                last_started_at: j.last_started_at.map(ms_to_rfc3339),
+                last_finished_at: j.last_finished_at.map(ms_to_rfc3339),
+                last_duration_ms: j.last_duration_ms,
+                last_error: j.last_error,
+            })
+            .collect(),
+        consumers: cursors
+            .into_iter()
+            .map(|c| ConsumerView {
+                lag: (latest - c.last_seq).max(0),
+                name: c.consumer,
+                last_seq: c.last_seq,
+            })
+            .collect(),
+    }))
+}
