@@ -378,7 +378,12 @@ fn build_router(
     }
     let router = router
         .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
-        .layer(axum::middleware::from_fn(faro_http::request_id::middleware));
+        .layer(axum::middleware::from_fn_with_state(
+            faro_http::request_id::RequestLog {
+                enabled: config.request_log,
+            },
+            faro_http::request_id::middleware,
+        ));
     (router, background)
 }
 

@@ -49,6 +49,8 @@ pub struct Config {
     /// The switchable modules that are on (the platform always is).
     pub modules: Vec<String>,
     pub log: String,
+    /// One `request served` line per request at info level.
+    pub request_log: bool,
     /// Every key's merged value (platform and modules), for the modules to parse when mounted.
     pub settings: Settings,
 }
@@ -74,6 +76,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     // Default: every module (filled in from the module list).
     ("FARO_MODULES", None),
     ("FARO_LOG", Some("info")),
+    ("REQUEST_LOG", Some("true")),
 ];
 
 const SECRET_KEYS: &[&str] = &["JWT_SECRET", "ADMIN_PASSWORD", "ADMIN_PASS_HASH"];
@@ -282,6 +285,7 @@ impl Config {
             demo: settings.boolean("FARO_DEMO")?,
             modules,
             log,
+            request_log: settings.boolean("REQUEST_LOG")?,
             settings,
         })
     }
@@ -334,6 +338,7 @@ impl Config {
             ("FARO_DEMO", self.demo.to_string()),
             ("FARO_MODULES", self.modules.join(",")),
             ("FARO_LOG", self.log.clone()),
+            ("REQUEST_LOG", self.request_log.to_string()),
         ];
         // Modules' keys as given, secrets masked, after the platform's.
         for module in crate::modules::all() {

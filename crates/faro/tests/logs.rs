@@ -68,6 +68,10 @@ impl Drop for Server {
 }
 
 async fn spawn_server() -> Server {
+    spawn_server_with(&[("FARO_LOG", "debug")]).await
+}
+
+async fn spawn_server_with(env: &[(&str, &str)]) -> Server {
     let dir = TempDir::new();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -90,7 +94,7 @@ async fn spawn_server() -> Server {
         .env("FARO_DEMO", "true")
         .env("ANTIBOT_MIN_SECONDS", "0")
         .env("CATALOG_CACHE_MS", "0")
-        .env("FARO_LOG", "debug")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(File::create(&stdout).expect("stdout file"))
         .stderr(File::create(&stderr).expect("stderr file"))
@@ -530,4 +534,48 @@ async fn logs_carry_no_ip_answer_password_token_or_secret() {
         }
     }
     assert!(leaks.is_empty(), "the logs leak:\n{}", leaks.join("\n"));
+}
+
+/// The request log: at `info`, one JSON line per request with its id, tenant, route, status,
+/// latency and size; `REQUEST_LOG=false` turns the line off (down to debug) and keeps errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_leaves_one_info_line_unless_switched_off() {
+    for (switch, expected) in [("true", true), ("false", false)] {
+        let mut server = spawn_server_with(&[("FARO_LOG", "info"), ("REQUEST_LOG", switch)]).await;
+        let client = reqwest::Client::new();
+        let r = client
+            .get(format!("{}/api/v1/tests", server.base))
+            .header("x-request-id", "req-log-check")
+            .send()
+            .await
+            .expect("catalog");
+        assert_eq!(r.status(), 200);
+        let body = r.bytes().await.expect("body");
+        server.stop();
+        let stdout = read(&server.stdout);
+        let lines: Vec<Value> = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|l: &Value| l["span"]["request_id"] == "req-log-check")
+            .collect();
+        if !expected {
+            assert!(lines.is_empty(), "REQUEST_LOG=false still logs: {lines:?}");
+            continue;
+        }
+        assert_eq!(lines.len(), 1, "one line per request: {stdout}");
+        let line = &lines[0];
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["fields"]["message"], "request served");
+        assert_eq!(line["fields"]["status"], 200);
+        assert!(line["fields"]["elapsed_ms"].as_f64().is_some(), "{line}");
+        assert_eq!(line["span"]["route"], "/api/v1/tests");
+        assert_eq!(line["span"]["method"], "GET");
+        assert_eq!(line["span"]["tenant"], "default");
+        // Uncompressed here (no Accept-Encoding), so the size is known.
+        assert_eq!(
+            line["fields"]["bytes"].as_u64(),
+            Some(body.len() as u64),
+            "{line}"
+        );
+    }
 }

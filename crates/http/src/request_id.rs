@@ -34,7 +34,18 @@ fn valid_incoming(value: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_string())
 }
 
-pub async fn middleware(mut req: Request, next: Next) -> Response {
+/// Whether every request gets its `request served` line at `info` (REQUEST_LOG); off, the
+/// line is logged at `debug`. Failures (5xx) are always logged, at `error`, with their cause.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestLog {
+    pub enabled: bool,
+}
+
+pub async fn middleware(
+    axum::extract::State(log): axum::extract::State<RequestLog>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let id = req
         .headers()
         .get(&X_REQUEST_ID)
@@ -65,11 +76,15 @@ pub async fn middleware(mut req: Request, next: Next) -> Response {
 
     let status = response.status();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // The body's size when known up front (compressed bodies are streamed: null then).
+    let bytes = axum::body::HttpBody::size_hint(response.body()).exact();
     span.in_scope(|| {
         if let Some(cause) = response.extensions().get::<InternalCause>() {
-            tracing::error!(status = status.as_u16(), elapsed_ms, cause = %cause.0, "request failed");
+            tracing::error!(status = status.as_u16(), elapsed_ms, bytes, cause = %cause.0, "request failed");
+        } else if log.enabled {
+            tracing::info!(status = status.as_u16(), elapsed_ms, bytes, "request served");
         } else {
-            tracing::debug!(status = status.as_u16(), elapsed_ms, "request served");
+            tracing::debug!(status = status.as_u16(), elapsed_ms, bytes, "request served");
         }
     });
     crate::metrics::record(&route, method.as_str(), status.as_u16(), started.elapsed());
