@@ -112,10 +112,16 @@ impl App {
             keys: Arc::new(keys),
             clients: ClientHasher::new(client_key.as_bytes()),
             web: Arc::new(web),
-            panel_nav: enabled(&config)
-                .iter()
-                .flat_map(|m| m.nav.iter().copied())
-                .collect(),
+            // The switchable modules' links first, then the platform's own (errors, webhooks).
+            panel_nav: {
+                let (modules, platform): (Vec<_>, Vec<_>) =
+                    enabled(&config).into_iter().partition(|m| m.optional);
+                modules
+                    .iter()
+                    .chain(&platform)
+                    .flat_map(|m| m.nav.iter().copied())
+                    .collect()
+            },
             tenants: Default::default(),
             wake: faro_store::Wake::new(),
         });
@@ -381,6 +387,7 @@ fn build_router(
         .layer(axum::middleware::from_fn_with_state(
             faro_http::request_id::RequestLog {
                 enabled: config.request_log,
+                errors: Some(faro_http::request_id::ErrorSink::new(core.db.clone())),
             },
             faro_http::request_id::middleware,
         ));

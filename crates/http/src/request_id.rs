@@ -16,6 +16,13 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    /// The tenant an extractor resolved for this request, for the kept error.
+    static REQUEST_TENANT: std::cell::RefCell<Option<faro_store::TenantId>>;
+}
+
+/// Notes the request's tenant (called by the extractors that resolve it).
+pub(crate) fn set_tenant(tenant: &faro_store::TenantId) {
+    let _ = REQUEST_TENANT.try_with(|t| *t.borrow_mut() = Some(tenant.clone()));
 }
 
 /// The id of the request being served, for error bodies.
@@ -36,9 +43,43 @@ fn valid_incoming(value: &HeaderValue) -> Option<String> {
 
 /// Whether every request gets its `request served` line at `info` (REQUEST_LOG); off, the
 /// line is logged at `debug`. Failures (5xx) are always logged, at `error`, with their cause.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RequestLog {
     pub enabled: bool,
+    /// Where 5xx causes are kept (`request_errors`), besides the log line.
+    pub errors: Option<ErrorSink>,
+}
+
+/// Keeps 5xx causes in the database without slowing the failing response: the insert runs in
+/// the background, at most a few at a time; past that (an outage failing every request) causes
+/// are only logged, and counted in `faro_request_errors_dropped_total`.
+#[derive(Clone, Debug)]
+pub struct ErrorSink {
+    db: faro_store::Db,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl ErrorSink {
+    pub fn new(db: faro_store::Db) -> Self {
+        ErrorSink {
+            db,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(4)),
+        }
+    }
+
+    fn keep(&self, error: faro_store::request_errors::NewRequestError) {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            metrics::counter!("faro_request_errors_dropped_total").increment(1);
+            return;
+        };
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = faro_store::request_errors::record(&db, &error).await {
+                tracing::debug!(error = %e, "5xx cause not kept");
+            }
+            drop(permit);
+        });
+    }
 }
 
 pub async fn middleware(
@@ -64,14 +105,21 @@ pub async fn middleware(
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        method = %method,
+        method = crate::metrics::method_label(&method),
         route = %route,
         tenant = tracing::field::Empty
     );
     let started = Instant::now();
 
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.run(req).instrument(span.clone()))
+    let tenant = std::cell::RefCell::new(None);
+    let (mut response, tenant) = REQUEST_ID
+        .scope(
+            id.clone(),
+            REQUEST_TENANT.scope(tenant, async {
+                let response = next.run(req).instrument(span.clone()).await;
+                (response, REQUEST_TENANT.with(|t| t.take()))
+            }),
+        )
         .await;
 
     let status = response.status();
@@ -81,13 +129,23 @@ pub async fn middleware(
     span.in_scope(|| {
         if let Some(cause) = response.extensions().get::<InternalCause>() {
             tracing::error!(status = status.as_u16(), elapsed_ms, bytes, cause = %cause.0, "request failed");
+            if let Some(sink) = &log.errors {
+                sink.keep(faro_store::request_errors::NewRequestError {
+                    tenant: tenant.clone(),
+                    request_id: id.clone(),
+                    method: crate::metrics::method_label(&method).to_string(),
+                    route: route.clone(),
+                    status: status.as_u16(),
+                    cause: cause.0.clone(),
+                });
+            }
         } else if log.enabled {
             tracing::info!(status = status.as_u16(), elapsed_ms, bytes, "request served");
         } else {
             tracing::debug!(status = status.as_u16(), elapsed_ms, bytes, "request served");
         }
     });
-    crate::metrics::record(&route, method.as_str(), status.as_u16(), started.elapsed());
+    crate::metrics::record(&route, &method, status.as_u16(), started.elapsed());
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }

@@ -99,6 +99,7 @@ pub fn normalize_host(host: &str) -> String {
 /// Records the tenant on the request's span (declared empty by the request middleware).
 pub fn record(tenant: &TenantId) {
     tracing::Span::current().record("tenant", tenant.as_str());
+    crate::request_id::set_tenant(tenant);
 }
 
 /// The tenant of a visitor's request, from its host name.

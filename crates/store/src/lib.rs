@@ -11,6 +11,7 @@ mod counters;
 mod db;
 mod error;
 pub mod outbox;
+pub mod request_errors;
 pub mod scheduler;
 mod settings;
 mod tenant;

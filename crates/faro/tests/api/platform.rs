@@ -112,6 +112,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/logout", &["post"]),
     ("/api/v1/admin/me", &["get"]),
     ("/api/v1/admin/jobs", &["get"]),
+    ("/api/v1/admin/errors", &["get"]),
     ("/api/v1/tests", &["get"]),
     ("/api/v1/tests/{slug}", &["get"]),
     ("/api/v1/tests/{slug}/sessions", &["post"]),
@@ -436,3 +437,49 @@ async fn staff_see_the_jobs_with_their_last_run_and_the_consumers_lag(app: TestA
     assert!(purge["last_duration_ms"].as_i64().is_some(), "{purge}");
 }
 both!(staff_see_the_jobs_with_their_last_run_and_the_consumers_lag);
+
+async fn server_errors_are_kept_for_the_tenants_admins_with_their_request_id(app: TestApp) {
+    app.exec(
+        "UPDATE quiz_versions SET definition = $1",
+        "{\"slug\": \"broken\"",
+    )
+    .await;
+    let r = app
+        .send(
+            app.request(Method::GET, &format!("/api/v1/tests/{DEMO}"))
+                .header("x-request-id", "kept-error-1"),
+        )
+        .await;
+    assert_eq!(r.status, 500, "{r}");
+    // The cause is written in the background, after the response.
+    let mut items = Vec::new();
+    for _ in 0..50 {
+        let r = app.admin_get("/api/v1/admin/errors").await;
+        assert_eq!(r.status, 200, "{r}");
+        items = r.json()["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(items.len(), 1, "{items:?}");
+    let e = &items[0];
+    assert_eq!(e["request_id"], "kept-error-1");
+    assert_eq!(e["route"], "/api/v1/tests/{slug}");
+    assert_eq!(
+        (e["method"].as_str(), e["status"].as_i64()),
+        (Some("GET"), Some(500))
+    );
+    assert!(
+        e["cause"].as_str().is_some_and(|c| c.contains("corrupt")),
+        "the internal cause is kept for staff: {e}"
+    );
+    // The panel lists it too; signed out, neither answers.
+    let page = app
+        .send(app.admin(Method::GET, "/admin/errors").await)
+        .await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(page.text.contains("kept-error-1"), "{}", page.text);
+    assert_eq!(app.get("/api/v1/admin/errors").await.status, 401);
+}
+both!(server_errors_are_kept_for_the_tenants_admins_with_their_request_id);
