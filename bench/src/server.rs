@@ -247,6 +247,12 @@ impl Server {
             .env("RATE_LIMIT_ANSWERS", "off")
             .env("RATE_LIMIT_LOGIN", "off")
             .env("ANTIBOT_MIN_SECONDS", "0")
+            // `FARO_BENCH_SERVER_FARO_LOG=info` runs the server with FARO_LOG=info: for
+            // measuring a setting's cost (the request log) without another harness.
+            .envs(std::env::vars().filter_map(|(k, v)| {
+                k.strip_prefix("FARO_BENCH_SERVER_")
+                    .map(|name| (name.to_string(), v))
+            }))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
