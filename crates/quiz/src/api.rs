@@ -4,7 +4,7 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::{Quiz, admin, analytics, public, share};
+use crate::{Quiz, admin, analytics, pages, public};
 
 /// Every route of the module, with its OpenAPI description.
 pub fn router(quiz: Quiz) -> OpenApiRouter {
@@ -15,7 +15,7 @@ pub fn router(quiz: Quiz) -> OpenApiRouter {
         .routes(routes!(public::current_question))
         .routes(routes!(public::answer))
         .routes(routes!(public::finish))
-        .routes(routes!(share::shared_result))
+        .routes(routes!(pages::result::shared_result))
         .routes(routes!(admin::list_tests, admin::create_test))
         .routes(routes!(
             admin::get_test,

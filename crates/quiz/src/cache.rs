@@ -60,7 +60,7 @@ pub const RESULT_TTL: Duration = Duration::from_secs(60);
 /// About 2 KB each: a bounded few megabytes at most.
 const MAX_RESULTS: usize = 2048;
 
-/// A shared result as `share::load` returns it: the view and its version id.
+/// A shared result as `visit::load_shared` returns it: the view and its version id.
 pub type CachedResult = Arc<(crate::views::SharedResult, String)>;
 
 pub struct Cache {

@@ -19,7 +19,6 @@ pub mod panel;
 pub mod public;
 pub mod seed;
 pub mod service;
-pub mod share;
 pub mod state;
 pub mod store;
 pub mod views;

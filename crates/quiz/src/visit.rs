@@ -12,7 +12,7 @@ use faro_store::{TenantId, unix_now};
 use crate::cache::Version;
 use crate::live::Cached;
 use crate::service::QuizError;
-use crate::views::{DimensionResult, FinishResult};
+use crate::views::{DimensionResult, FinishResult, SharedResult, SharedTest};
 use crate::{Quiz, cache, counters, store, views};
 
 /// A session just started, for the JSON API and the pages alike.
@@ -382,7 +382,7 @@ async fn finished_result(
     tenant: &TenantId,
     token: &str,
 ) -> Result<Finished, QuizError> {
-    let (shared, _) = crate::share::load(quiz, tenant, token)
+    let (shared, _) = load_shared(quiz, tenant, token)
         .await?
         .ok_or_else(|| QuizError::Internal("result row missing for a finished session".into()))?;
     Ok(Finished {
@@ -471,6 +471,66 @@ pub(crate) fn summary(e: &cache::Entry) -> views::TestSummary {
     }
 }
 
+fn valid_token(token: &str) -> bool {
+    token.len() == 22
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The shareable view of a result (behind `/r/{token}`, its card and a repeated finish) and
+/// the version it belongs to, or None for an unknown token.
+pub async fn load_shared(
+    quiz: &Quiz,
+    tenant: &TenantId,
+    token: &str,
+) -> Result<Option<(SharedResult, String)>, QuizError> {
+    if !valid_token(token) {
+        return Ok(None);
+    }
+    let key = format!("{tenant}/{token}");
+    if let Some(cached) = quiz.cache.result(&key) {
+        return Ok(Some((*cached).clone()));
+    }
+    let Some(row) = store::get_result(&quiz.core.db, tenant, token).await? else {
+        return Ok(None);
+    };
+    let Some(version) = quiz
+        .cache
+        .version(&quiz.core.db, tenant, &row.version_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let def = &version.def;
+    let profile = def
+        .profiles
+        .iter()
+        .find(|p| p.code == row.profile_code)
+        .ok_or_else(|| QuizError::Internal("result names a profile its version lacks".into()))?;
+    let dimensions: Vec<DimensionResult> =
+        serde_json::from_str(&row.dimensions).map_err(|e| QuizError::Internal(e.to_string()))?;
+    let view = SharedResult {
+        test: SharedTest {
+            slug: def.slug.clone(),
+            title: def.title.clone(),
+            lang: def.lang.clone(),
+        },
+        profile_code: profile.code.clone(),
+        title: profile.title.clone(),
+        summary: profile.summary.clone(),
+        recommendations: profile.recommendations.clone(),
+        score: u8::try_from(row.score.clamp(0, 100)).unwrap_or(0),
+        dimensions,
+        share_url: share_url(quiz, token),
+        take_url: format!("{}/t/{}", quiz.core.web.public_base_url, def.slug),
+    };
+    let loaded = (view, row.version_id);
+    quiz.cache
+        .put_result(key, std::sync::Arc::new(loaded.clone()));
+    Ok(Some(loaded))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +561,13 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
         assert_ne!(t, share_token());
+    }
+
+    #[test]
+    fn tokens_are_checked_before_any_lookup() {
+        assert!(valid_token("abcdefghijklmnopqrstuv"));
+        assert!(!valid_token("abc"));
+        assert!(!valid_token("abcdefghijklmnopqrstu/"));
+        assert!(!valid_token("abcdefghijklmnopqrstu'"));
     }
 }

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod request_errors;
 pub mod scheduler;
 mod settings;
+mod shutdown;
 mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -39,7 +39,8 @@ use std::time::{Duration, Instant};
 use sqlx::Row;
 use tokio::sync::watch;
 
-use crate::outbox::{BoxFuture, stopped};
+use crate::outbox::BoxFuture;
+use crate::shutdown::stopped;
 use crate::{Db, StoreError};
 
 /// Current time in unix milliseconds: the unit of leases and job slots.

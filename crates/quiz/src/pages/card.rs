@@ -450,7 +450,7 @@ pub async fn card_png(
     if let Some((etag, png)) = cached {
         return png_response(&headers, &etag, png);
     }
-    let shared = match crate::share::load(&quiz, tenant, &token).await {
+    let shared = match crate::visit::load_shared(&quiz, tenant, &token).await {
         Ok(Some((shared, _))) => shared,
         Ok(None) => return (StatusCode::NOT_FOUND, "no result behind this link").into_response(),
         Err(e) => return faro_http::ApiError::from(e).into_response(),

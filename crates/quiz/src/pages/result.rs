@@ -5,11 +5,16 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use faro_http::{ApiError, ApiResult, Json, PublicTenant};
 use faro_quiz_domain::Definition;
+use faro_store::unix_now;
 
 use super::i18n::{Lang, fill};
 use super::{Chrome, card, pct};
+use crate::Quiz;
 use crate::views::SharedResult;
 
 pub(crate) struct Band {
@@ -172,6 +177,66 @@ pub(crate) fn page(
     }
 }
 
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+/// A browser navigating here from one of our own pages: the visitor who just finished the test
+/// seeing their result, not someone opening a shared link. Not counted as a share open, so the
+/// pages count exactly what the JSON API does (its `finish` shows the result without a visit).
+fn own_navigation(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    get("sec-fetch-site") == Some("same-origin") && get("sec-fetch-mode") == Some("navigate")
+}
+
+/// A shared result: HTML by default, JSON with `Accept: application/json`. Counts a share open
+/// (except the finisher's own first view, which arrives from our own pages).
+#[utoipa::path(get, path = "/r/{share_token}", tag = "quiz",
+    params(("share_token" = String, Path)),
+    responses(
+        (status = 200, description = "HTML page with OpenGraph tags, or JSON on Accept: application/json",
+            content((SharedResult = "application/json"), (String = "text/html"))),
+        (status = 404, description = "Unknown token: a JSON error on Accept: application/json, an HTML page otherwise",
+            content((faro_http::ErrorBody = "application/json"), (String = "text/html"))),
+    ))]
+pub async fn shared_result(
+    State(quiz): State<Quiz>,
+    PublicTenant(ref tenant): PublicTenant,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> ApiResult<Response> {
+    let json = wants_json(&headers);
+    let Some((shared, version_id)) = crate::visit::load_shared(&quiz, tenant, &token).await? else {
+        if json {
+            return Err(
+                ApiError::not_found("no result behind this link").with_code("result_not_found")
+            );
+        }
+        return Ok(super::result_not_found(Lang::for_visitor(&headers)));
+    };
+    let cache = [
+        (header::CACHE_CONTROL, "public, max-age=300"),
+        (header::VARY, "Accept"),
+    ];
+    if json {
+        crate::counters::share_opened(&quiz, tenant, &version_id, unix_now());
+        return Ok((cache, Json(shared)).into_response());
+    }
+    if !own_navigation(&headers) {
+        crate::counters::share_opened(&quiz, tenant, &version_id, unix_now());
+    }
+    // The version was just loaded into the cache by `load`: no database work here.
+    let version = quiz
+        .cache
+        .version(&quiz.core.db, tenant, &version_id)
+        .await?;
+    let page = page(&shared, version.as_ref().map(|v| &v.def), &headers);
+    Ok((cache, page).into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +289,17 @@ mod tests {
         let c = clip(&"word ".repeat(100), 50);
         assert!(c.chars().count() <= 51 && c.ends_with('…'), "{c}");
         assert_eq!(clip("short", 50), "short");
+    }
+
+    #[test]
+    fn only_same_origin_navigations_are_own_views() {
+        use axum::http::HeaderValue;
+        let mut h = HeaderMap::new();
+        assert!(!own_navigation(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        h.insert("sec-fetch-mode", HeaderValue::from_static("navigate"));
+        assert!(own_navigation(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!own_navigation(&h));
     }
 }

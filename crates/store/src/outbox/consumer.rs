@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::{BoxFuture, Cursor, Event, Wake, cursor_of, events_after, latest_seq, stopped};
+use super::events::{BoxFuture, Cursor, Event, cursor_of, events_after, latest_seq};
+use super::wake::Wake;
+use crate::shutdown::stopped;
 use crate::{Db, StoreError, unix_now_ms};
 
 /// The transaction a handler writes in; it commits together with the cursor.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{NOTIFY_CHANNEL, stopped};
+use super::events::NOTIFY_CHANNEL;
+use crate::shutdown::stopped;
 use crate::{Backend, StoreError, redact_url};
 
 /// Wakes every consumer of this process; cheap to clone. Producers call [`Wake::notify`] after

@@ -1,0 +1,370 @@
+//! The outbox's events and cursors: appending in the producer's transaction, reading after a
+//! cursor, moving and purging. See the module documentation of `outbox` for the ordering
+//! argument.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Backend, Db, StoreError};
+
+/// A boxed, sendable future: what handlers and jobs return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The `LISTEN`/`NOTIFY` channel [`append`] notifies on PostgreSQL.
+pub const NOTIFY_CHANNEL: &str = "faro_events";
+
+/// The advisory lock that serialises event-writing transactions on PostgreSQL ("faroevts").
+const EVENTS_LOCK_KEY: i64 = 0x6661_726f_6576_7473;
+
+/// Rows per `INSERT`: 7 parameters each, far below both engines' parameter limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Statements of up to this many rows keep their prepared statement per connection; each batch
+/// size is a different statement text, and caching every size grows the SQLite writer's memory
+/// (the same reasoning as the quiz's session writes).
+const CACHED_ROWS: usize = 4;
+
+/// An event to append. `kind` is `"module.action"` (`"quiz.finished"`); `subject` is what it is
+/// about (a session id, a user id); `payload` is JSON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub tenant: String,
+    pub kind: String,
+    pub subject: String,
+    pub payload: String,
+    /// Unix seconds; [`NewEvent::new`] sets the current time.
+    pub occurred_at: i64,
+}
+
+impl NewEvent {
+    /// An event with a JSON payload, occurring now.
+    pub fn new(
+        tenant: impl Into<String>,
+        kind: impl Into<String>,
+        subject: impl Into<String>,
+        payload: &impl serde::Serialize,
+    ) -> Result<NewEvent, StoreError> {
+        Ok(NewEvent {
+            tenant: tenant.into(),
+            kind: kind.into(),
+            subject: subject.into(),
+            payload: serde_json::to_string(payload)
+                .map_err(|e| StoreError::Other(format!("event payload: {e}")))?,
+            occurred_at: crate::unix_now(),
+        })
+    }
+
+    /// The same event, occurring at `unix` seconds (when the state change happened).
+    pub fn at(mut self, unix: i64) -> NewEvent {
+        self.occurred_at = unix;
+        self
+    }
+}
+
+/// A stored event: the envelope `{id, tenant, kind, subject, payload, occurred_at}` plus its
+/// delivery position `seq`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub seq: i64,
+    pub id: String,
+    pub tenant: String,
+    pub kind: String,
+    pub subject: String,
+    /// JSON text, as appended.
+    pub payload: String,
+    /// Unix seconds.
+    pub occurred_at: i64,
+}
+
+impl Event {
+    /// The payload parsed as `T`.
+    pub fn payload_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_str(&self.payload)
+            .map_err(|e| StoreError::corrupt(format!("payload of event {}: {e}", self.id)))
+    }
+}
+
+/// A consumer's position, for admin views and replays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub consumer: String,
+    /// Every event up to and including this seq is handled.
+    pub last_seq: i64,
+    pub lease_owner: Option<String>,
+    /// Unix milliseconds.
+    pub lease_until: Option<i64>,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// Appends `events` in the caller's write transaction and returns them as stored, in seq order.
+///
+/// Call it **last, just before `commit`** (see the module documentation: on PostgreSQL it
+/// takes a lock that serialises event-writing transactions until they end), in a transaction
+/// from [`Db::begin_write`] at the default isolation level. After the commit, call
+/// [`Wake::notify`]; on PostgreSQL other instances are woken by `NOTIFY`, sent at commit.
+pub async fn append(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    events: &[NewEvent],
+) -> Result<Vec<Event>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    for e in events {
+        check_kind(&e.kind)?;
+    }
+    if backend == Backend::Postgres {
+        // Held until COMMIT/ROLLBACK: the next producer allocates only after our rows are visible.
+        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+            .bind(EVENTS_LOCK_KEY)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut stored = Vec::with_capacity(events.len());
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        // The uncorrelated MAX is evaluated once per statement; column1 numbers the rows 1..=n.
+        let sql = format!(
+            "INSERT INTO events (seq, id, tenant_id, kind, subject, payload, occurred_at) \
+             SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) + v.column1, v.column2, \
+             v.column3, v.column4, v.column5, v.column6, v.column7 FROM (VALUES {}) AS v \
+             RETURNING seq, id",
+            placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() <= CACHED_ROWS);
+        let ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
+        for (i, (e, id)) in chunk.iter().zip(&ids).enumerate() {
+            q = q
+                .bind(i as i64 + 1)
+                .bind(id)
+                .bind(&e.tenant)
+                .bind(&e.kind)
+                .bind(&e.subject)
+                .bind(&e.payload)
+                .bind(e.occurred_at);
+        }
+        let rows = q.fetch_all(&mut **tx).await?;
+        let mut seq_of = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            seq_of.insert(r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?);
+        }
+        for (e, id) in chunk.iter().zip(ids) {
+            let seq = *seq_of
+                .get(&id)
+                .ok_or_else(|| StoreError::corrupt(format!("event {id} was not inserted")))?;
+            stored.push(Event {
+                seq,
+                id,
+                tenant: e.tenant.clone(),
+                kind: e.kind.clone(),
+                subject: e.subject.clone(),
+                payload: e.payload.clone(),
+                occurred_at: e.occurred_at,
+            });
+        }
+    }
+    if backend == Backend::Postgres {
+        // Delivered at COMMIT (and dropped on ROLLBACK), to every instance's listener.
+        sqlx::query("SELECT 1 FROM pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut **tx)
+            .await?;
+    }
+    stored.sort_by_key(|e| e.seq);
+    Ok(stored)
+}
+
+/// `"module.action"`: two non-empty parts of lowercase letters, digits and `_`.
+fn check_kind(kind: &str) -> Result<(), StoreError> {
+    let ok = kind.split_once('.').is_some_and(|(m, a)| {
+        [m, a].iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Other(format!(
+            "event kind {kind:?} is not \"module.action\""
+        )))
+    }
+}
+
+const EVENT_COLUMNS: &str = "seq, id, tenant_id, kind, subject, payload, occurred_at";
+
+fn event_of(r: &AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        tenant: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        subject: r.try_get(4)?,
+        payload: r.try_get(5)?,
+        occurred_at: r.try_get(6)?,
+    })
+}
+
+/// Up to `limit` events after `seq`, in seq order (every tenant: consumers are instance-wide).
+pub async fn events_after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+    )))
+    .bind(seq)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(event_of).collect()
+}
+
+/// The highest seq appended so far (0 when there is none).
+pub async fn latest_seq(db: &Db) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .fetch_one(db.reader())
+        .await?
+        .try_get(0)?)
+}
+
+const CURSOR_COLUMNS: &str = "consumer, last_seq, lease_owner, lease_until, updated_at";
+
+fn cursor_of_row(r: &AnyRow) -> Result<Cursor, StoreError> {
+    Ok(Cursor {
+        consumer: r.try_get(0)?,
+        last_seq: r.try_get(1)?,
+        lease_owner: r.try_get(2)?,
+        lease_until: r.try_get(3)?,
+        updated_at: r.try_get(4)?,
+    })
+}
+
+/// Where `consumer` stands, if it ever ran (or was reset).
+pub async fn cursor_of(db: &Db, consumer: &str) -> Result<Option<Cursor>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CURSOR_COLUMNS} FROM event_cursors WHERE consumer = $1"
+    )))
+    .bind(consumer)
+    .fetch_optional(db.reader())
+    .await?
+    .as_ref()
+    .map(cursor_of_row)
+    .transpose()
+}
+
+/// Every consumer's position, by name.
+pub async fn list_cursors(db: &Db) -> Result<Vec<Cursor>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CURSOR_COLUMNS} FROM event_cursors ORDER BY consumer"
+    )))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(cursor_of_row).collect()
+}
+
+/// Moves `consumer`'s cursor to `to_seq` (creating it if needed): `0` replays everything still
+/// stored, a higher value skips ahead. Safe while the consumer runs: its next compare-and-set
+/// fails, and it continues from `to_seq`.
+pub async fn reset_cursor(db: &Db, consumer: &str, to_seq: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO event_cursors (consumer, last_seq, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(consumer)
+    .bind(to_seq)
+    .bind(crate::unix_now_ms())
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// Forgets a retired consumer, whose cursor would otherwise hold back
+/// [`purge_delivered_all_tenants`] forever. Returns whether it existed.
+pub async fn remove_cursor(db: &Db, consumer: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("DELETE FROM event_cursors WHERE consumer = $1")
+        .bind(consumer)
+        .execute(db.writer())
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+/// Rows per purge statement, so the SQLite writer is never held long.
+const PURGE_CHUNK: i64 = 5_000;
+
+/// Deletes events older than `older_than_days` that every consumer has handled, and returns how
+/// many. The newest event is always kept, so seqs never restart below a cursor. With no cursor
+/// at all, age alone decides. A consumer that never runs again holds everything back: retire it
+/// with [`remove_cursor`].
+pub async fn purge_delivered_all_tenants(db: &Db, older_than_days: i64) -> Result<u64, StoreError> {
+    let cutoff = crate::unix_now() - older_than_days.max(0) * 86_400;
+    let mut total = 0;
+    loop {
+        let n = sqlx::query(
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+             WHERE occurred_at < $1 \
+             AND seq < (SELECT MAX(seq) FROM events) \
+             AND seq <= COALESCE((SELECT MIN(last_seq) FROM event_cursors), \
+                                 (SELECT MAX(seq) FROM events)) \
+             ORDER BY seq LIMIT $2)",
+        )
+        .bind(cutoff)
+        .bind(PURGE_CHUNK)
+        .execute(db.writer())
+        .await?
+        .rows_affected();
+        total += n;
+        if n < PURGE_CHUNK as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// `($1, …, $cols), (…)` for `rows` rows, numbered in order.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_module_dot_action() {
+        assert!(check_kind("quiz.finished").is_ok());
+        assert!(check_kind("lead_2.qualified").is_ok());
+        for bad in [
+            "quiz",
+            "quiz.",
+            ".finished",
+            "Quiz.finished",
+            "quiz.fin-ished",
+            "",
+        ] {
+            assert!(check_kind(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}
