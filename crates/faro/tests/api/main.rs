@@ -19,3 +19,4 @@ mod ratelimit;
 mod session;
 mod share;
 mod size;
+mod upgrade;
