@@ -1,7 +1,8 @@
 //! The job scheduler on both backends: claims are exclusive, slots run once across instances,
 //! failures are recorded, dead runners are taken over, and the admin listing shows it all.
 //!
-//! `FARO_SCHEDULER_TEST_SECS` lengthens the three-instance run (default 6 s).
+//! `FARO_SCHEDULER_TEST_SECS` sets the three-instance run's length (default 30 s: 30 runs in
+//! total across the three, not 90).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -149,7 +150,7 @@ async fn three_instances_share_each_slot(t: &TestDb) {
     let secs: u64 = std::env::var("FARO_SCHEDULER_TEST_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
+        .unwrap_or(30);
     create_runs_table(&t.db).await;
     let dbs = handles(t, 3).await;
     let (stop_tx, stop) = watch::channel(false);
