@@ -12,17 +12,21 @@
 //!    [`outbound`] (addresses checked after resolution; no private networks unless
 //!    `ALLOW_PRIVATE_NETWORK_TARGETS=true`), and records the outcome: delivered on a 2xx,
 //!    else the next attempt per the retry schedule (5 s, 20 s, 60 s), else failed;
-//! 4. an hourly job ([`jobs`]) purges finished deliveries after `WEBHOOK_RETENTION_DAYS`.
+//! 4. staff read deliveries and replay failed ones ([`api`], [`panel`]); an hourly job
+//!    ([`jobs`]) purges finished deliveries after `WEBHOOK_RETENTION_DAYS`.
 //!
 //! Delivery is at-least-once: a receiver may see the same `webhook-id` twice (see [`sender`])
 //! and should deduplicate by it.
 
+pub mod api;
 pub mod config;
 pub mod error;
 pub mod fanout;
 pub mod jobs;
 pub mod outbound;
+pub mod panel;
 pub mod sender;
+pub mod service;
 pub mod state;
 pub mod store;
 
@@ -45,15 +49,12 @@ pub fn module() -> Module {
         secret_keys: &[],
         check: |settings| WebhooksConfig::from_settings(settings).map(drop),
         migrations: &MIGRATIONS,
-        nav: &[],
+        nav: panel::NAV,
         mount: |core, settings| {
             let cfg = WebhooksConfig::from_settings(settings)?;
             let retention_days = cfg.retention_days;
             let wh = Webhooks::new(core.clone(), cfg);
-            let mut mounted = Mounted::new(
-                utoipa_axum::router::OpenApiRouter::new(),
-                axum::Router::new(),
-            );
+            let mut mounted = Mounted::new(api::router(wh.clone()), panel::router(wh.clone()));
             mounted.consumers.push(fanout::consumer(wh.kick.clone()));
             mounted.jobs.push(jobs::purge_job(retention_days));
             mounted.tasks.push(sender::task(wh));

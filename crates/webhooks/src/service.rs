@@ -1,0 +1,152 @@
+//! The use cases behind the admin API and the panel alike: registering, changing and removing
+//! endpoints, reading them, and replaying a delivery. No HTTP types here.
+
+use faro_store::{TenantId, unix_now_ms};
+use faro_webhooks_domain::signing::{SECRET_BYTES, SigningKey};
+use faro_webhooks_domain::{Problem, check_url, normalize_patterns};
+
+use crate::Webhooks;
+use crate::error::WebhooksError;
+use crate::store::{self, DeliveryRow, EndpointChange, EndpointRow};
+
+/// Most endpoints one tenant may register.
+pub const MAX_ENDPOINTS: usize = 50;
+
+/// The URL as stored, or the problem for the `url` field.
+fn valid_url(wh: &Webhooks, url: &str) -> Result<String, Problem> {
+    check_url(url, wh.cfg.allow_private_targets)
+        .map(|t| t.url)
+        .map_err(|m| Problem::new("url", m))
+}
+
+/// Checks a whole endpoint's input, every problem at once.
+fn validate(
+    wh: &Webhooks,
+    url: &str,
+    kinds: &[String],
+) -> Result<(String, Vec<String>), WebhooksError> {
+    let url = valid_url(wh, url);
+    let kinds = normalize_patterns(kinds);
+    match (url, kinds) {
+        (Ok(u), Ok(k)) => Ok((u, k)),
+        (u, k) => Err(WebhooksError::Invalid(
+            u.err()
+                .into_iter()
+                .chain(k.err().into_iter().flatten())
+                .collect(),
+        )),
+    }
+}
+
+/// Registers an endpoint, enabled, with a fresh secret (returned in the row: the only time a
+/// caller sees it).
+pub async fn create(
+    wh: &Webhooks,
+    tenant: &TenantId,
+    url: &str,
+    kinds: &[String],
+) -> Result<EndpointRow, WebhooksError> {
+    let (url, event_kinds) = validate(wh, url, kinds)?;
+    let db = &wh.core.db;
+    if store::count_endpoints(db, tenant).await? >= MAX_ENDPOINTS as i64 {
+        return Err(WebhooksError::TooMany(MAX_ENDPOINTS));
+    }
+    let now = unix_now_ms();
+    let row = EndpointRow {
+        id: faro_store::new_id(),
+        url,
+        secret: SigningKey::from_bytes(rand::random::<[u8; SECRET_BYTES]>()).secret(),
+        event_kinds,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_endpoint(db, tenant, &row).await?;
+    Ok(row)
+}
+
+pub async fn endpoint(
+    wh: &Webhooks,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<EndpointRow, WebhooksError> {
+    store::get_endpoint(&wh.core.db, tenant, id)
+        .await?
+        .ok_or(WebhooksError::NotFound("no such webhook"))
+}
+
+/// What a change asks for; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    pub url: Option<String>,
+    pub event_kinds: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+}
+
+/// Changes an endpoint. Disabling it stops new deliveries being queued for it and pauses the
+/// retries of those already queued; enabling it resumes them.
+pub async fn update(
+    wh: &Webhooks,
+    tenant: &TenantId,
+    id: &str,
+    change: Change,
+) -> Result<EndpointRow, WebhooksError> {
+    let mut problems = Vec::new();
+    let url = match change.url.as_deref().map(|u| valid_url(wh, u)) {
+        Some(Ok(u)) => Some(u),
+        Some(Err(p)) => {
+            problems.push(p);
+            None
+        }
+        None => None,
+    };
+    let event_kinds = match change.event_kinds.as_deref().map(normalize_patterns) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(ps)) => {
+            problems.extend(ps);
+            None
+        }
+        None => None,
+    };
+    if !problems.is_empty() {
+        return Err(WebhooksError::Invalid(problems));
+    }
+    let applied = EndpointChange {
+        url,
+        event_kinds,
+        enabled: change.enabled,
+    };
+    if !store::update_endpoint(&wh.core.db, tenant, id, &applied, unix_now_ms()).await? {
+        return Err(WebhooksError::NotFound("no such webhook"));
+    }
+    if change.enabled == Some(true) {
+        // Paused retries may be due already.
+        wh.kick.notify();
+    }
+    endpoint(wh, tenant, id).await
+}
+
+/// Removes an endpoint and its deliveries.
+pub async fn delete(wh: &Webhooks, tenant: &TenantId, id: &str) -> Result<(), WebhooksError> {
+    if store::delete_endpoint(&wh.core.db, tenant, id).await? {
+        Ok(())
+    } else {
+        Err(WebhooksError::NotFound("no such webhook"))
+    }
+}
+
+/// Queues a delivery again (failed or not), due now, and wakes this instance's sender.
+pub async fn replay(
+    wh: &Webhooks,
+    tenant: &TenantId,
+    delivery_id: &str,
+) -> Result<DeliveryRow, WebhooksError> {
+    let db = &wh.core.db;
+    if !store::replay(db, tenant, delivery_id, unix_now_ms()).await? {
+        return Err(WebhooksError::NotFound("no such delivery"));
+    }
+    wh.kick.notify();
+    store::get_delivery(db, tenant, delivery_id)
+        .await?
+        .ok_or(WebhooksError::NotFound("no such delivery"))
+}
