@@ -20,3 +20,4 @@ mod session;
 mod share;
 mod size;
 mod upgrade;
+mod webhooks;
