@@ -248,3 +248,47 @@ both!(
     "ALLOW_PRIVATE_NETWORK_TARGETS" => "true",
     "WEBHOOK_RETRY_SCHEDULE_SECS" => "0.2,0.2,0.2",
 );
+
+async fn three_instances_make_each_attempt_once(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    let c = a.sibling(&[]).await;
+    let rx = Receiver::start();
+    // The first three requests fail, so retries are up for grabs too.
+    let hook = subscribe(&a, &rx, "shared", "fail=3").await;
+    for app in [&a, &b, &c, &a, &b, &c] {
+        finish_a_quiz(app).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let items = deliveries(&a, &hook.id).await;
+        if items.len() == 6 && items.iter().all(|d| d["status"] == "delivered") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all delivered: {items:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = rx.received_by("shared").await;
+    assert_eq!(
+        got.len(),
+        9,
+        "six events, three retries, nothing twice: {got:#?}"
+    );
+    let mut ok: Vec<&str> = got
+        .iter()
+        .filter(|r| r["answer"] == "200")
+        .map(|r| header(r, "webhook-id"))
+        .collect();
+    ok.sort_unstable();
+    ok.dedup();
+    assert_eq!(ok.len(), 6, "each event delivered once");
+    assert!(got.iter().all(|r| r["verified"] == true));
+}
+crate::postgres_only!(
+    three_instances_make_each_attempt_once,
+    "ALLOW_PRIVATE_NETWORK_TARGETS" => "true",
+    "WEBHOOK_RETRY_SCHEDULE_SECS" => "0.2,0.2,0.2",
+);
