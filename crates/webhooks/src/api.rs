@@ -92,17 +92,25 @@ pub struct NewWebhook {
     /// and link-local addresses are refused unless the installation allows them
     /// (`ALLOW_PRIVATE_NETWORK_TARGETS`), here for literal addresses and at every delivery for
     /// what a host name resolves to.
-    #[schema(example = "https://receiver.example/faro")]
+    #[schema(
+        example = "https://receiver.example/faro",
+        min_length = 1,
+        max_length = 2048
+    )]
     pub url: String,
     /// 1 to 20 patterns: `module.action` or `module.*`.
-    #[schema(example = json!(["quiz.finished"]))]
+    #[schema(example = json!(["quiz.finished"]), min_items = 1, max_items = 20)]
     pub event_kinds: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookChange {
+    /// A new URL, checked as on creation.
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: Option<String>,
+    /// New patterns, replacing the old ones (1 to 20).
+    #[schema(min_items = 1, max_items = 20)]
     pub event_kinds: Option<Vec<String>>,
     pub enabled: Option<bool>,
 }
@@ -305,6 +313,7 @@ pub struct DeliveryList {
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
     /// Only deliveries in this status.
+    #[param(inline)]
     pub status: Option<DeliveryStatus>,
     /// Page size, 1..=200 (default 50).
     #[param(minimum = 1, maximum = 200)]
