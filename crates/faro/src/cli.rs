@@ -83,7 +83,7 @@ pub async fn main_with(
                 continue;
             };
             let config = Config::from_env()?;
-            crate::telemetry::init(&config.log, Output::Stderr);
+            crate::telemetry::init(&config.log, Output::Stderr, None);
             let db = open(&config).await?;
             app::migrate(&db).await?;
             return (cli.run)(CliContext {
@@ -119,9 +119,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => Output::Stdout,
         _ => Output::Stderr,
     };
-    crate::telemetry::init(&config.log, output);
+    // Only the server exports traces (OTEL_EXPORTER_OTLP_ENDPOINT).
+    let otlp = matches!(command, Command::Serve).then_some(config.otlp.as_ref());
+    crate::telemetry::init(&config.log, output, otlp.flatten());
     match command {
-        Command::Serve => serve(config).await,
+        Command::Serve => {
+            let served = serve(config).await;
+            // The last spans, sent before the process exits.
+            crate::telemetry::shutdown().await;
+            served
+        }
         Command::Migrate => {
             let db = open(&config).await?;
             app::migrate(&db).await?;

@@ -51,8 +51,24 @@ pub struct Config {
     pub log: String,
     /// One `request served` line per request at info level.
     pub request_log: bool,
+    /// Where `faro serve` exports its traces (OTLP over HTTP); `None`: no exporter.
+    pub otlp: Option<Otlp>,
     /// Every key's merged value (platform and modules), for the modules to parse when mounted.
     pub settings: Settings,
+}
+
+/// OTLP trace export, on when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-only
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, with the OpenTelemetry spec's meaning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Otlp {
+    /// The full URL spans are posted to: the traces endpoint as given, or the base endpoint
+    /// plus `/v1/traces`.
+    pub traces_endpoint: String,
+    /// Extra request headers (usually the backend's API key), values percent-decoded.
+    pub headers: Vec<(String, Secret)>,
+    pub service_name: String,
+    /// The share of traces kept, in `0..=1` (by trace id, so a trace is kept whole).
+    pub sample_ratio: f64,
 }
 
 /// The platform's keys, with their defaults (None = unset). Each module adds its own
@@ -77,9 +93,20 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("FARO_MODULES", None),
     ("FARO_LOG", Some("info")),
     ("REQUEST_LOG", Some("true")),
+    ("OTEL_EXPORTER_OTLP_ENDPOINT", None),
+    ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None),
+    ("OTEL_EXPORTER_OTLP_HEADERS", None),
+    ("OTEL_SERVICE_NAME", Some("faro")),
+    ("OTEL_TRACES_SAMPLER_ARG", Some("1.0")),
 ];
 
-const SECRET_KEYS: &[&str] = &["JWT_SECRET", "ADMIN_PASSWORD", "ADMIN_PASS_HASH"];
+const SECRET_KEYS: &[&str] = &[
+    "JWT_SECRET",
+    "ADMIN_PASSWORD",
+    "ADMIN_PASS_HASH",
+    // Usually carries the tracing backend's API key.
+    "OTEL_EXPORTER_OTLP_HEADERS",
+];
 
 /// Every key: the platform's, then each module's in list order.
 fn all_keys() -> Vec<(&'static str, Option<&'static str>)> {
@@ -258,6 +285,7 @@ impl Config {
         let log = required("FARO_LOG")?;
         tracing_subscriber::EnvFilter::try_new(&log)
             .map_err(|e| err("FARO_LOG", format!("not a valid log filter: {e}")))?;
+        let otlp = otlp(&settings)?;
 
         Ok(Config {
             database_url,
@@ -286,6 +314,7 @@ impl Config {
             modules,
             log,
             request_log: settings.boolean("REQUEST_LOG")?,
+            otlp,
             settings,
         })
     }
@@ -340,6 +369,37 @@ impl Config {
             ("FARO_LOG", self.log.clone()),
             ("REQUEST_LOG", self.request_log.to_string()),
         ];
+        for key in [
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ] {
+            let url = self.settings.get(key);
+            out.push((
+                key,
+                url.map_or("(unset)".into(), |u| faro_store::redact_url(&u)),
+            ));
+        }
+        out.extend([
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                if self.settings.get("OTEL_EXPORTER_OTLP_HEADERS").is_some() {
+                    "***"
+                } else {
+                    "(unset)"
+                }
+                .to_string(),
+            ),
+            (
+                "OTEL_SERVICE_NAME",
+                self.settings.get("OTEL_SERVICE_NAME").unwrap_or_default(),
+            ),
+            (
+                "OTEL_TRACES_SAMPLER_ARG",
+                self.settings
+                    .get("OTEL_TRACES_SAMPLER_ARG")
+                    .unwrap_or_default(),
+            ),
+        ]);
         // Modules' keys as given, secrets masked, after the platform's.
         for module in crate::modules::all() {
             for (key, _) in module.keys {
@@ -360,6 +420,97 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.redacted()).finish()
     }
+}
+
+/// The OTLP settings, checked whether or not an endpoint is set (a typo stops the start).
+fn otlp(settings: &Settings) -> Result<Option<Otlp>, ConfigError> {
+    let url = |key: &str| -> Result<Option<String>, ConfigError> {
+        let Some(u) = settings.get(key) else {
+            return Ok(None);
+        };
+        let ok = (u.starts_with("http://") || u.starts_with("https://"))
+            && u.parse::<axum::http::Uri>()
+                .is_ok_and(|uri| uri.host().is_some_and(|h| !h.is_empty()));
+        if !ok {
+            return Err(err(
+                key,
+                "must be an http:// or https:// URL, e.g. http://127.0.0.1:4318",
+            ));
+        }
+        Ok(Some(u))
+    };
+    let base = url("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+    let traces = url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?;
+    let headers = match settings.get("OTEL_EXPORTER_OTLP_HEADERS") {
+        Some(h) => parse_otlp_headers(&h).map_err(|m| err("OTEL_EXPORTER_OTLP_HEADERS", m))?,
+        None => Vec::new(),
+    };
+    let service_name = settings.required("OTEL_SERVICE_NAME")?;
+    let raw = settings.required("OTEL_TRACES_SAMPLER_ARG")?;
+    let sample_ratio = raw
+        .parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| {
+            err(
+                "OTEL_TRACES_SAMPLER_ARG",
+                format!("expected a ratio in 0..=1 (1.0 keeps every trace), got {raw:?}"),
+            )
+        })?;
+    // The spec: the traces endpoint is used as given; the base gets the signal's path.
+    let traces_endpoint = match (traces, base) {
+        (Some(t), _) => t,
+        (None, Some(b)) => format!("{}/v1/traces", b.trim_end_matches('/')),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Otlp {
+        traces_endpoint,
+        headers,
+        service_name,
+        sample_ratio,
+    }))
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs separated by commas, values
+/// percent-encoded (`Authorization=Bearer%20abc`). Messages name the pair by position, never
+/// by content: a pasted API key must not end up in the error (and so in a log).
+fn parse_otlp_headers(raw: &str) -> Result<Vec<(String, Secret)>, String> {
+    let mut headers = Vec::new();
+    for (i, item) in raw.split(',').map(str::trim).enumerate() {
+        let n = i + 1;
+        if item.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(format!("pair {n} is not key=value"));
+        };
+        let name = name.trim();
+        if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(format!("pair {n}: the key is not a valid header name"));
+        }
+        let value = percent_decode(value.trim())
+            .filter(|v| axum::http::HeaderValue::from_str(v).is_ok())
+            .ok_or_else(|| {
+                format!("pair {n}: the value is not a valid percent-encoded header value")
+            })?;
+        headers.push((name.to_ascii_lowercase(), Secret(value)));
+    }
+    Ok(headers)
+}
+
+/// `%XX` escapes to bytes; `None` for a broken escape or bytes that are not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn toml_to_string(key: &str, v: toml::Value) -> Result<String, ConfigError> {
@@ -473,6 +624,92 @@ mod tests {
     }
 
     #[test]
+    fn otlp_export_follows_the_otel_variables() {
+        let otlp =
+            |pairs: &[(&str, &str)]| Config::from_sources(None, &env(pairs)).expect("valid").otlp;
+        assert_eq!(otlp(&[]), None);
+        // Other OTEL_ settings alone switch nothing on.
+        assert_eq!(otlp(&[("OTEL_SERVICE_NAME", "x")]), None);
+        let on = otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")]).expect("on");
+        assert_eq!(on.traces_endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(on.service_name, "faro");
+        assert_eq!(on.sample_ratio, 1.0);
+        assert!(on.headers.is_empty());
+        // The base endpoint gets the signal's path, after a path of its own.
+        let on = otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example/otlp/")]);
+        assert_eq!(
+            on.map(|o| o.traces_endpoint).as_deref(),
+            Some("https://otlp.example/otlp/v1/traces")
+        );
+        // The traces endpoint is used as given, and wins over the base.
+        let on = otlp(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://b:4318/custom"),
+            ("OTEL_SERVICE_NAME", "faro-eu"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "x-honeycomb-team=abc, Authorization=Basic%20dTpw ,",
+            ),
+        ])
+        .expect("on");
+        assert_eq!(on.traces_endpoint, "http://b:4318/custom");
+        assert_eq!(on.service_name, "faro-eu");
+        assert_eq!(on.sample_ratio, 0.25);
+        assert_eq!(
+            on.headers,
+            [
+                ("x-honeycomb-team".to_string(), Secret("abc".into())),
+                ("authorization".to_string(), Secret("Basic dTpw".into())),
+            ]
+        );
+        let file = "otel_exporter_otlp_endpoint = \"http://from-file:4318\"\n";
+        let c = Config::from_sources(Some(file), &BTreeMap::new()).expect("ok");
+        assert_eq!(
+            c.otlp.map(|o| o.traces_endpoint).as_deref(),
+            Some("http://from-file:4318/v1/traces")
+        );
+    }
+
+    #[test]
+    fn bad_otel_values_name_their_variable_without_echoing_headers() {
+        for url in [
+            "collector:4318",
+            "grpc://collector:4317",
+            "http://",
+            "http://a b",
+        ] {
+            fails(
+                &[("OTEL_EXPORTER_OTLP_ENDPOINT", url)],
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            );
+            fails(
+                &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)],
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            );
+        }
+        for ratio in ["1.5", "-0.1", "half", "NaN"] {
+            fails(
+                &[("OTEL_TRACES_SAMPLER_ARG", ratio)],
+                "OTEL_TRACES_SAMPLER_ARG",
+            );
+        }
+        fails(&[("OTEL_SERVICE_NAME", " ")], "OTEL_SERVICE_NAME");
+        for headers in [
+            "sk-live-canary-secret",
+            "=sk-live-canary-secret",
+            "bad name=sk-live-canary-secret",
+            "key=sk-live-canary-secret%zz",
+            "key=sk-live-canary-secret%0A",
+        ] {
+            let e = Config::from_sources(None, &env(&[("OTEL_EXPORTER_OTLP_HEADERS", headers)]))
+                .expect_err(headers);
+            assert_eq!(e.var, "OTEL_EXPORTER_OTLP_HEADERS", "{headers}");
+            assert!(!e.to_string().contains("canary"), "{e}");
+        }
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         let e =
             Config::from_sources(Some("databse_url = \"x\""), &BTreeMap::new()).expect_err("typo");
@@ -489,10 +726,14 @@ mod tests {
                 ("ADMIN_USER", "root"),
                 ("ADMIN_PASSWORD", "hunter2hunter2"),
                 ("DATABASE_URL", "postgres://u:pw@h/db"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=otlp-key-canary"),
             ]),
         )
         .expect("ok");
         let printed = format!("{c:?} {:?}", c.redacted());
+        assert!(!printed.contains("otlp-key-canary"));
+        assert!(printed.contains("https://collector:4318"));
         assert!(!printed.contains("hunter2"));
         assert!(!printed.contains("0123456789abcdef"));
         assert!(!printed.contains(":pw@"));

@@ -579,3 +579,169 @@ async fn every_request_leaves_one_info_line_unless_switched_off() {
         );
     }
 }
+
+/// A real OTLP/HTTP receiver: `tests/otlp_receiver.py`, which decodes what it gets with the
+/// OpenTelemetry project's `opentelemetry-proto` package and appends each span as a JSON line.
+struct OtlpReceiver {
+    child: Child,
+    port: u16,
+    spans: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+impl OtlpReceiver {
+    fn start() -> OtlpReceiver {
+        use std::io::BufRead;
+        let dir = TempDir::new();
+        let spans = dir.0.join("spans.jsonl");
+        let mut child = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/otlp_receiver.py"
+            ))
+            .arg(&spans)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python3 tests/otlp_receiver.py");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("receiver stdout");
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let Some(port) = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|p| p.parse().ok())
+        else {
+            let _ = child.kill();
+            panic!(
+                "the OTLP receiver did not start ({line:?}); pip install -r scripts/test-requirements.txt"
+            );
+        };
+        OtlpReceiver {
+            child,
+            port,
+            spans,
+            _dir: dir,
+        }
+    }
+
+    fn spans(&self) -> Vec<Value> {
+        read(&self.spans)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON span line"))
+            .collect()
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the process runs the OpenTelemetry SDK's batch thread (named
+/// `OpenTelemetry.Traces.BatchProcessor`, cut to 15 bytes by Linux).
+fn has_exporter_thread(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("/proc")
+        .filter_map(Result::ok)
+        .any(|task| read(&task.path().join("comm")).starts_with("OpenTelemetry"))
+}
+
+/// OTLP export: with OTEL_EXPORTER_OTLP_ENDPOINT, the `request` span of every request reaches
+/// a collector, with the fields every log line carries and `service.name` in the resource, and
+/// the API key header arrives while the start-up line masks it; the last spans are sent at
+/// SIGTERM. Without the endpoint, no exporter thread runs and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_reach_an_otlp_collector_only_when_configured() {
+    let receiver = OtlpReceiver::start();
+    let endpoint = format!("http://127.0.0.1:{}", receiver.port);
+    let otel = [
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-collector-key=otlp-canary%20key",
+        ),
+        ("FARO_LOG", "info"),
+    ];
+    let mut server = spawn_server_with(
+        &[
+            otel.as_slice(),
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+        ]
+        .concat(),
+    )
+    .await;
+    assert!(has_exporter_thread(server.child.id()));
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{}/api/v1/tests", server.base))
+        .header("x-request-id", "otlp-trace-check")
+        .send()
+        .await
+        .expect("catalog");
+    assert_eq!(r.status(), 200);
+    let r = client
+        .get(format!("{}/api/v1/does-not-exist", server.base))
+        .send()
+        .await
+        .expect("unknown route");
+    assert_eq!(r.status(), 404);
+    // Batches leave every 5 s; these are still queued at the stop, which must send them.
+    server.stop();
+    let stdout = read(&server.stdout);
+    assert!(
+        stdout.contains(r#"\"OTEL_EXPORTER_OTLP_HEADERS\":\"***\""#) && !stdout.contains("canary"),
+        "the start-up line must mask OTEL_EXPORTER_OTLP_HEADERS:\n{stdout}"
+    );
+
+    let spans = receiver.spans();
+    let requests: Vec<&Value> = spans.iter().filter(|s| s["name"] == "request").collect();
+    let Some(span) = requests
+        .iter()
+        .find(|s| s["attributes"]["request_id"] == "otlp-trace-check")
+    else {
+        panic!("no `request` span with the request id among {spans:#?}");
+    };
+    let attrs = &span["attributes"];
+    assert_eq!(attrs["route"], "/api/v1/tests", "{span}");
+    assert_eq!(attrs["method"], "GET", "{span}");
+    assert_eq!(attrs["tenant"], "default", "{span}");
+    assert_eq!(span["resource"]["service.name"], "faro", "{span}");
+    assert_eq!(span["headers"]["x-collector-key"], "otlp-canary key");
+    assert!(
+        span["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["name"] == "request served")),
+        "the request's log line is a span event: {span}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|s| s["attributes"]["route"] == "unmatched"),
+        "the 404's span is exported too: {requests:#?}"
+    );
+
+    // Without the endpoint (the other OTEL_ settings set): no exporter, nothing sent.
+    let sent = spans.len();
+    let mut server = spawn_server_with(&otel).await;
+    assert!(!has_exporter_thread(server.child.id()));
+    let r = client
+        .get(format!("{}/api/v1/tests", server.base))
+        .send()
+        .await
+        .expect("catalog");
+    assert_eq!(r.status(), 200);
+    server.stop();
+    assert_eq!(
+        receiver.spans().len(),
+        sent,
+        "spans sent without an endpoint"
+    );
+    let stdout = read(&server.stdout);
+    assert!(
+        stdout.contains(r#"\"OTEL_EXPORTER_OTLP_ENDPOINT\":\"(unset)\""#),
+        "{stdout}"
+    );
+}
