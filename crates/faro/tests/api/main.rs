@@ -11,6 +11,7 @@ mod auth;
 mod authoring;
 mod catalog;
 mod cli;
+mod files;
 mod instances;
 mod platform;
 mod privacy;
