@@ -134,6 +134,13 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/questions", &["get", "post"]),
     ("/api/v1/admin/questions/{key}", &["get", "put", "delete"]),
     ("/api/v1/admin/analytics", &["get"]),
+    ("/api/v1/admin/webhooks", &["get", "post"]),
+    ("/api/v1/admin/webhooks/{id}", &["get", "patch", "delete"]),
+    ("/api/v1/admin/webhooks/{id}/deliveries", &["get"]),
+    ("/api/v1/admin/webhook-deliveries/{id}/replay", &["post"]),
+    ("/api/v1/admin/files", &["get", "post"]),
+    ("/api/v1/admin/files/{id}", &["get", "delete"]),
+    ("/files/{id}", &["get"]),
 ];
 
 async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {
@@ -192,6 +199,9 @@ async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {
         ("/api/v1/admin/tests/{id}/versions/{version}", "put"),
         ("/api/v1/admin/questions", "post"),
         ("/api/v1/admin/questions/{key}", "put"),
+        ("/api/v1/admin/webhooks", "post"),
+        ("/api/v1/admin/webhooks/{id}", "patch"),
+        ("/api/v1/admin/files", "post"),
     ] {
         let op = &paths[path][method];
         assert!(
