@@ -331,7 +331,18 @@ fn build_router(
             // A response that fits in one TCP segment (1,460 bytes on a 1,500-byte MTU) arrives
             // no sooner compressed; gzip would only cost CPU (a finish's 1.2 KB result was
             // compressed on every finish).
-            SizeAbove::new(COMPRESS_ABOVE).and(NotForContentType::IMAGES),
+            SizeAbove::new(COMPRESS_ABOVE)
+                .and(NotForContentType::IMAGES)
+                .and(
+                    |_: StatusCode,
+                     _: axum::http::Version,
+                     _: &axum::http::HeaderMap,
+                     extensions: &axum::http::Extensions| {
+                        extensions
+                            .get::<faro_http::respond::Uncompressed>()
+                            .is_none()
+                    },
+                ),
         );
     let security = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -385,10 +396,11 @@ fn build_router(
     let router = router
         .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
         .layer(axum::middleware::from_fn_with_state(
-            faro_http::request_id::RequestLog {
+            // Cloned for every request: one Arc, not the pools inside.
+            Arc::new(faro_http::request_id::RequestLog {
                 enabled: config.request_log,
                 errors: Some(faro_http::request_id::ErrorSink::new(core.db.clone())),
-            },
+            }),
             faro_http::request_id::middleware,
         ));
     (router, background)

@@ -338,5 +338,9 @@ pub async fn download(
             ),
         );
     }
-    Ok((StatusCode::OK, h, Body::from_stream(stream)).into_response())
+    let mut response = (StatusCode::OK, h, Body::from_stream(stream)).into_response();
+    response
+        .extensions_mut()
+        .insert(faro_http::respond::Uncompressed);
+    Ok(response)
 }

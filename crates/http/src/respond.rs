@@ -110,6 +110,12 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> A
     })
 }
 
+/// Marks a response the compression layer must leave as it is: a stored file is sent with its
+/// own length and an ETag of its exact bytes, and is often compressed already (images, PDFs,
+/// archives), so gzip would only cost CPU and change the representation its ETag names.
+#[derive(Clone, Copy, Debug)]
+pub struct Uncompressed;
+
 #[cfg(test)]
 mod tests {
     use super::*;
