@@ -83,7 +83,7 @@ impl ErrorSink {
 }
 
 pub async fn middleware(
-    axum::extract::State(log): axum::extract::State<RequestLog>,
+    axum::extract::State(log): axum::extract::State<std::sync::Arc<RequestLog>>,
     mut req: Request,
     next: Next,
 ) -> Response {

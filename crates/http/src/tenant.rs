@@ -74,6 +74,10 @@ impl TenantHosts {
                 Err(e) => tracing::debug!(error = %e, "host map not refreshed"),
             }
         }
+        // One tenant (no claimed hosts): nothing to look up, nothing to allocate.
+        if map.hosts.is_empty() {
+            return TenantId::default_tenant();
+        }
         host.map(normalize_host)
             .and_then(|h| map.hosts.get(&h).cloned())
             .unwrap_or_else(TenantId::default_tenant)
