@@ -127,6 +127,21 @@ impl Settings {
         Settings { values }
     }
 
+    /// `keys`' defaults with `overrides` on top: what a module's configuration tests parse.
+    pub fn with_defaults(
+        keys: &[(&'static str, Option<&'static str>)],
+        overrides: &[(&'static str, &str)],
+    ) -> Self {
+        let mut values: BTreeMap<&'static str, String> = keys
+            .iter()
+            .filter_map(|(k, d)| d.map(|d| (*k, d.to_string())))
+            .collect();
+        for (k, v) in overrides {
+            values.insert(k, v.to_string());
+        }
+        Settings { values }
+    }
+
     /// The trimmed value, `None` when unset or empty.
     pub fn get(&self, key: &str) -> Option<String> {
         self.values

@@ -46,14 +46,7 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&'static str, &str)]) -> Settings {
-        let mut values: std::collections::BTreeMap<&'static str, String> = KEYS
-            .iter()
-            .filter_map(|(k, d)| d.map(|d| (*k, d.to_string())))
-            .collect();
-        for (k, v) in pairs {
-            values.insert(k, v.to_string());
-        }
-        Settings::new(values)
+        Settings::with_defaults(KEYS, pairs)
     }
 
     #[test]

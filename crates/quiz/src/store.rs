@@ -3,7 +3,7 @@
 
 use faro_quiz_domain::{Definition, Mode};
 use faro_store::TenantId;
-use faro_store::{Db, StoreError, new_id, unix_now};
+use faro_store::{Db, StoreError, new_id, placeholders, unix_now};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -790,27 +790,6 @@ fn multi_row(
     sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows <= CACHED_ROWS)
 }
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters, numbered in order of appearance
-/// (SQLite reads `$N` by first appearance, PostgreSQL by number: in order, both agree).
-fn placeholders(rows: usize, cols: usize) -> String {
-    let mut out = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * cols + c + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
-
 fn returned_ids(rows: Vec<AnyRow>) -> Result<std::collections::HashSet<String>, StoreError> {
     rows.iter()
         .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
@@ -914,15 +893,4 @@ pub fn definition_from_storage(text: &str) -> Result<Definition, StoreError> {
                 .join("; ")
         ))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_number_rows_in_order() {
-        assert_eq!(placeholders(1, 2), "($1, $2)");
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-    }
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Backend, Db, StoreError};
+use crate::{Backend, Db, StoreError, placeholders};
 
 /// A boxed, sendable future: what handlers and jobs return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -323,26 +323,6 @@ pub async fn purge_delivered_all_tenants(db: &Db, older_than_days: i64) -> Resul
     }
 }
 
-/// `($1, …, $cols), (…)` for `rows` rows, numbered in order.
-fn placeholders(rows: usize, cols: usize) -> String {
-    let mut out = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * cols + c + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,10 +341,5 @@ mod tests {
         ] {
             assert!(check_kind(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn placeholders_number_rows_in_order() {
-        assert_eq!(placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }
