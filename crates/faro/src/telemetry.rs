@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::config::Otlp;
 
 /// Where log lines go: the server logs to standard output (what log collectors read); other
-/// commands log to standard error, so their output (`faro quiz export`) stays clean data.
+/// commands log to standard error, so their output (an export command) stays clean data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
     Stdout,
