@@ -65,6 +65,10 @@ pub struct Consumer {
     /// First back-off after a failed batch; doubles up to `retry_max`.
     pub retry_min: Duration,
     pub retry_max: Duration,
+    /// After a wake-up, how long to let more commits arrive before reading: under load, one
+    /// consumer transaction then takes the events of many producer commits instead of
+    /// competing with each of them for the writer (SQLite's is single).
+    pub gather: Duration,
     pub handler: Handler,
 }
 
@@ -80,7 +84,7 @@ impl std::fmt::Debug for Consumer {
 
 impl Consumer {
     /// A consumer of every event with default settings (batches of 100, polling every second,
-    /// 30 s lease, back-off from 1 s doubling to 30 s).
+    /// gathering wake-ups for 100 ms, 30 s lease, back-off from 1 s doubling to 30 s).
     ///
     /// ```ignore
     /// Consumer::new("gamification", |tx, events| Box::pin(async move {
@@ -104,8 +108,14 @@ impl Consumer {
             lease: Duration::from_secs(30),
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(30),
+            gather: Duration::from_millis(100),
             handler: Arc::new(handler),
         }
+    }
+
+    pub fn gather(mut self, window: Duration) -> Consumer {
+        self.gather = window;
+        self
     }
 
     pub fn kinds(mut self, kinds: &[&str]) -> Consumer {
@@ -311,9 +321,19 @@ pub async fn run_consumer(
         // Mark wake-ups seen *before* looking, so one arriving while we look is not lost.
         woken.mark_unchanged();
         let wait = match consume_batch(&db, &consumer, &owner).await {
-            Ok(Batch::Done { .. } | Batch::Lost) => {
+            // A full batch: more may be waiting, read on at once.
+            Ok(Batch::Done { events, .. }) if events >= consumer.batch => {
                 backoff = consumer.retry_min;
                 continue;
+            }
+            Ok(Batch::Lost) => {
+                backoff = consumer.retry_min;
+                continue;
+            }
+            // Caught up: wait for the next commit (or the poll).
+            Ok(Batch::Done { .. }) => {
+                backoff = consumer.retry_min;
+                None
             }
             Ok(Batch::Idle | Batch::Leased) => {
                 backoff = consumer.retry_min;
@@ -343,10 +363,16 @@ pub async fn run_consumer(
                 }
             }
             None => {
-                tokio::select! {
-                    _ = tokio::time::sleep(consumer.poll) => {}
-                    _ = woken.changed() => {}
+                let woke = tokio::select! {
+                    _ = tokio::time::sleep(consumer.poll) => false,
+                    _ = woken.changed() => true,
                     _ = stopped(&mut stop) => break,
+                };
+                if woke && !consumer.gather.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(consumer.gather) => {}
+                        _ = stopped(&mut stop) => break,
+                    }
                 }
             }
         }
