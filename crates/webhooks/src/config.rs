@@ -22,6 +22,7 @@ pub const KEYS: &[(&str, Option<&str>)] = &[
     ("WEBHOOK_TIMEOUT_SECS", Some("10")),
     ("WEBHOOK_RETRY_SCHEDULE_SECS", Some("5,20,60")),
     ("WEBHOOK_RETENTION_DAYS", Some("30")),
+    ("WEBHOOK_DELIVERY", Some("on")),
 ];
 
 #[derive(Clone, Debug)]
@@ -30,6 +31,9 @@ pub struct WebhooksConfig {
     pub timeout: Duration,
     pub schedule: RetrySchedule,
     pub retention_days: i64,
+    /// `paused`: deliveries are queued as usual but this instance sends nothing (maintenance,
+    /// or a fuzzing run whose endpoints point at made-up hosts).
+    pub paused: bool,
 }
 
 impl WebhooksConfig {
@@ -42,6 +46,16 @@ impl WebhooksConfig {
             timeout: Duration::from_secs(s.number("WEBHOOK_TIMEOUT_SECS", 1, 120)?),
             schedule,
             retention_days: s.number("WEBHOOK_RETENTION_DAYS", 1, 3650)? as i64,
+            paused: match s.required("WEBHOOK_DELIVERY")?.as_str() {
+                "on" => false,
+                "paused" => true,
+                other => {
+                    return Err(ConfigError::new(
+                        "WEBHOOK_DELIVERY",
+                        format!("expected on or paused, got {other:?}"),
+                    ));
+                }
+            },
         })
     }
 }
@@ -61,6 +75,10 @@ mod tests {
         assert_eq!(c.timeout, Duration::from_secs(10));
         assert_eq!(c.schedule, RetrySchedule::standard());
         assert_eq!(c.retention_days, 30);
+        assert!(!c.paused);
+        let c = WebhooksConfig::from_settings(&settings(&[("WEBHOOK_DELIVERY", "paused")]))
+            .expect("paused");
+        assert!(c.paused);
     }
 
     #[test]
@@ -70,6 +88,7 @@ mod tests {
             ("WEBHOOK_TIMEOUT_SECS", "0"),
             ("WEBHOOK_RETRY_SCHEDULE_SECS", "soon"),
             ("WEBHOOK_RETENTION_DAYS", "0"),
+            ("WEBHOOK_DELIVERY", "off"),
         ] {
             let e = WebhooksConfig::from_settings(&settings(&[(key, value)])).expect_err(key);
             assert_eq!(e.var, key);

@@ -53,11 +53,16 @@ pub fn module() -> Module {
         mount: |core, settings| {
             let cfg = WebhooksConfig::from_settings(settings)?;
             let retention_days = cfg.retention_days;
+            let paused = cfg.paused;
             let wh = Webhooks::new(core.clone(), cfg);
             let mut mounted = Mounted::new(api::router(wh.clone()), panel::router(wh.clone()));
             mounted.consumers.push(fanout::consumer(wh.kick.clone()));
             mounted.jobs.push(jobs::purge_job(retention_days));
-            mounted.tasks.push(sender::task(wh));
+            if paused {
+                tracing::warn!("WEBHOOK_DELIVERY=paused: webhook deliveries are queued, not sent");
+            } else {
+                mounted.tasks.push(sender::task(wh));
+            }
             Ok(mounted)
         },
         demo: None,
