@@ -7,7 +7,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use faro_http::auth::{AdminUser, Viewer};
-use faro_http::respond::{decode_cursor, encode_cursor, page_limit, rfc3339};
+use faro_http::respond::{PageQuery, next_page, rfc3339};
 use faro_http::{ApiError, ApiResult, Json, Query};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -80,16 +80,6 @@ pub struct FileList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// Page size, 1..=200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// The upload form.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Documentation only: the body is read as a stream.
@@ -109,16 +99,11 @@ pub async fn list_files(
     Viewer(user): Viewer,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<FileList>> {
-    let limit = page_limit(q.limit)?;
-    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let (limit, before) = q.page()?;
     let mut rows = files
         .list(&user.tenant, before.as_deref(), limit + 1)
         .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|f| encode_cursor(&f.id)))
-        .flatten();
+    let next_cursor = next_page(&mut rows, limit, |f| &f.id);
     let mut items = Vec::with_capacity(rows.len());
     for f in rows {
         items.push(FileView::of(&files, f).await?);

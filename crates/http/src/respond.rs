@@ -110,6 +110,36 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> A
     })
 }
 
+/// `?limit=&cursor=`: the query of every list (the list convention of the API).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The checked page size and the key the cursor carries.
+    pub fn page(&self) -> ApiResult<(usize, Option<String>)> {
+        let limit = page_limit(self.limit)?;
+        let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
+        Ok((limit, after))
+    }
+}
+
+/// For rows read as `limit + 1`: keeps the first `limit` and returns the cursor of the next
+/// page (the last kept row's key), or `None` when there is no more.
+pub fn next_page<T>(rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> &str) -> Option<String> {
+    if rows.len() <= limit {
+        return None;
+    }
+    rows.truncate(limit);
+    rows.last().map(|r| encode_cursor(key(r)))
+}
+
 /// Marks a response the compression layer must leave as it is: a stored file is sent with its
 /// own length and an ETag of its exact bytes, and is often compressed already (images, PDFs,
 /// archives), so gzip would only cost CPU and change the representation its ETag names.
@@ -119,6 +149,16 @@ pub struct Uncompressed;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_keeps_limit_rows_and_names_the_next() {
+        let mut rows = vec!["a", "b", "c"];
+        assert_eq!(next_page(&mut rows, 2, |r| r), Some(encode_cursor("b")));
+        assert_eq!(rows, ["a", "b"]);
+        let mut rows = vec!["a", "b"];
+        assert_eq!(next_page(&mut rows, 2, |r| r), None);
+        assert_eq!(rows, ["a", "b"]);
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

@@ -7,23 +7,13 @@ use std::time::Duration;
 use askama::Template;
 use axum::extract::State;
 use faro_http::auth::AdminUser;
-use faro_http::respond::{decode_cursor, encode_cursor, page_limit, rfc3339};
+use faro_http::respond::{PageQuery as ApiPageQuery, next_page, rfc3339};
 use faro_http::{ApiResult, Core, Json, Query};
 use faro_store::Job;
 use faro_store::request_errors::{self, KEEP_PER_TENANT, RequestErrorRow};
 use faro_web::panel::{PageAdmin, PageResult, Shell, ok};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorsQuery {
-    /// Page size, 1..=200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct KeptError {
@@ -58,24 +48,18 @@ fn view(r: RequestErrorRow) -> KeptError {
 
 /// This tenant's kept server errors, newest first.
 #[utoipa::path(get, path = "/api/v1/admin/errors", tag = "platform", security(("bearer" = [])),
-    params(ErrorsQuery),
+    params(ApiPageQuery),
     responses((status = 200, body = KeptErrorList), (status = 400, body = faro_http::ErrorBody),
         (status = 401, body = faro_http::ErrorBody), (status = 403, body = faro_http::ErrorBody)))]
 pub async fn list_errors(
     State(core): State<Core>,
     AdminUser(staff): AdminUser,
-    Query(q): Query<ErrorsQuery>,
+    Query(q): Query<ApiPageQuery>,
 ) -> ApiResult<Json<KeptErrorList>> {
-    let limit = page_limit(q.limit)?;
-    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let (limit, before) = q.page()?;
     let mut rows =
         request_errors::list(&core.db, &staff.tenant, before.as_deref(), limit as i64 + 1).await?;
-    let next_cursor = (rows.len() > limit)
-        .then(|| {
-            rows.truncate(limit);
-            rows.last().map(|r| encode_cursor(&r.id))
-        })
-        .flatten();
+    let next_cursor = next_page(&mut rows, limit, |r| &r.id);
     Ok(Json(KeptErrorList {
         items: rows.into_iter().map(view).collect(),
         next_cursor,

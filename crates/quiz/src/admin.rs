@@ -12,7 +12,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::service::{self, to_field};
-use faro_http::respond::rfc3339;
+use faro_http::respond::{PageQuery, next_page, rfc3339};
 
 use crate::{Quiz, store};
 
@@ -58,16 +58,6 @@ pub struct AdminTestList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// Page size, 1..=200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 #[utoipa::path(get, path = "/api/v1/admin/tests", tag = "quiz-admin", params(PageQuery),
     security(("bearer" = [])),
     responses((status = 200, body = AdminTestList), (status = 401, body = faro_http::ErrorBody)))]
@@ -76,12 +66,7 @@ pub async fn list_tests(
     Viewer(user): Viewer,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<AdminTestList>> {
-    let limit = faro_http::respond::page_limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(faro_http::respond::decode_cursor)
-        .transpose()?;
+    let (limit, after) = q.page()?;
     let mut rows = store::list_tests(
         &quiz.core.db,
         &user.tenant,
@@ -89,14 +74,7 @@ pub async fn list_tests(
         limit as i64 + 1,
     )
     .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|t| faro_http::respond::encode_cursor(&t.slug))
-        })
-        .flatten();
+    let next_cursor = next_page(&mut rows, limit, |t| &t.slug);
     Ok(Json(AdminTestList {
         items: rows.into_iter().map(AdminTest::from).collect(),
         next_cursor,

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use faro_http::auth::{AdminUser, Viewer};
-use faro_http::respond::{decode_cursor, encode_cursor, page_limit};
+use faro_http::respond::{PageQuery, decode_cursor, next_page, page_limit};
 use faro_http::{ApiResult, Json, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -115,16 +115,6 @@ pub struct WebhookChange {
     pub enabled: Option<bool>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// Page size, 1..=200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 #[utoipa::path(get, path = "/api/v1/admin/webhooks", tag = "webhooks", params(PageQuery),
     security(("bearer" = [])),
     responses((status = 200, body = WebhookList)))]
@@ -133,8 +123,7 @@ pub async fn list_webhooks(
     Viewer(user): Viewer,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<WebhookList>> {
-    let limit = page_limit(q.limit)?;
-    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let (limit, after) = q.page()?;
     let mut rows = store::list_endpoints(
         &wh.core.db,
         &user.tenant,
@@ -142,11 +131,7 @@ pub async fn list_webhooks(
         limit as i64 + 1,
     )
     .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|e| encode_cursor(&e.id)))
-        .flatten();
+    let next_cursor = next_page(&mut rows, limit, |e| &e.id);
     Ok(Json(WebhookList {
         items: rows.into_iter().map(Webhook::from).collect(),
         next_cursor,
@@ -344,11 +329,7 @@ pub async fn list_deliveries(
         limit as i64 + 1,
     )
     .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|d| encode_cursor(&d.id)))
-        .flatten();
+    let next_cursor = next_page(&mut rows, limit, |d| &d.id);
     let max = wh.cfg.schedule.max_attempts();
     Ok(Json(DeliveryList {
         items: rows.into_iter().map(|d| Delivery::of(d, max)).collect(),
