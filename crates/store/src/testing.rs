@@ -80,13 +80,33 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("migrate: {e}"));
         TestDb { db, url, backend }
     }
+
+    /// `n` handles on this database (its own first), as `n` instances would hold.
+    pub async fn handles(&self, n: usize) -> Vec<Db> {
+        let mut out = vec![self.db.clone()];
+        while out.len() < n {
+            out.push(
+                Db::connect(&self.url, &DbOptions::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("another handle on {}: {e}", self.url)),
+            );
+        }
+        out
+    }
 }
 
 /// Declares one `#[tokio::test]` per backend for an `async fn(Db)` test body:
 /// `both_backends!(counters_add_up);` makes `counters_add_up_sqlite` and `counters_add_up_postgres`.
 /// A module's tests add its migrations: `both_backends!(with [&faro_quiz::MIGRATIONS]; name);`.
+/// Tests that open more handles on the same database take the `TestDb` instead:
+/// `both_backends!(test_db; name);` for an `async fn(&TestDb)`.
 #[macro_export]
 macro_rules! both_backends {
+    (test_db; $($name:ident),+ $(,)?) => {
+        $(
+            $crate::__paste_test_db_tests!($name);
+        )+
+    };
     (with $migrations:tt; $($name:ident),+ $(,)?) => {
         $(
             $crate::__paste_backend_tests!($name, $migrations);
@@ -114,6 +134,27 @@ macro_rules! __paste_backend_tests {
             async fn postgres() {
                 let t = $crate::testing::TestDb::with($crate::Backend::Postgres, &[$($m),*]).await;
                 super::$name(t.db.clone()).await;
+                t.db.close().await;
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __paste_test_db_tests {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::testing::TestDb::new($crate::Backend::Sqlite).await;
+                super::$name(&t).await;
+                t.db.close().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let t = $crate::testing::TestDb::new($crate::Backend::Postgres).await;
+                super::$name(&t).await;
                 t.db.close().await;
             }
         }

@@ -11,31 +11,9 @@ use faro_store::outbox::{
     run_consumer,
 };
 use faro_store::testing::TestDb;
-use faro_store::{Db, DbOptions, StoreError, both_backends};
+use faro_store::{Db, StoreError, both_backends};
 use sqlx::Row;
 use tokio::sync::watch;
-
-/// Like `both_backends!`, for tests that open more handles on the same database.
-macro_rules! with_test_db {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let t = faro_store::testing::TestDb::new(faro_store::Backend::Sqlite).await;
-                    super::$name(&t).await;
-                    t.db.close().await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let t = faro_store::testing::TestDb::new(faro_store::Backend::Postgres).await;
-                    super::$name(&t).await;
-                    t.db.close().await;
-                }
-            }
-        )+
-    };
-}
 
 fn ev(kind: &str, subject: &str, n: i64) -> NewEvent {
     NewEvent::new("default", kind, subject, &serde_json::json!({ "n": n })).expect("event")
@@ -49,12 +27,6 @@ async fn publish(db: &Db, events: &[NewEvent]) -> Vec<Event> {
         .expect("append");
     tx.commit().await.expect("commit");
     stored
-}
-
-async fn second_handle(t: &TestDb) -> Db {
-    Db::connect(&t.url, &DbOptions::default())
-        .await
-        .expect("second handle")
 }
 
 /// The table recording handlers write to, in their transaction.
@@ -461,7 +433,7 @@ async fn idle_consumers_wake_on_commit(t: &TestDb) {
     tokio::time::sleep(Duration::from_millis(200)).await; // the consumer is idle now
     for round in 1..=3 {
         let started = Instant::now();
-        let other = second_handle(t).await;
+        let other = t.handles(2).await.remove(1);
         publish(&other, &[ev("quiz.finished", "s", round)]).await;
         if t.backend == faro_store::Backend::Sqlite {
             wake.notify();
@@ -492,7 +464,7 @@ async fn two_instances_handle_each_event_once(t: &TestDb) {
             .collect();
         publish(db, &batch).await;
     }
-    let other = second_handle(t).await;
+    let other = t.handles(2).await.remove(1);
     let c = Consumer::new("racing", |tx, events| {
         Box::pin(async move {
             // Widen the window between the compare-and-set and the commit.
@@ -542,7 +514,7 @@ async fn concurrent_producers_and_three_consumers(t: &TestDb) {
     let mut consumers = Vec::new();
     let mut handles = Vec::new();
     for _ in 0..3 {
-        let h = second_handle(t).await;
+        let h = t.handles(2).await.remove(1);
         consumers.push(tokio::spawn(run_consumer(
             h.clone(),
             c.clone(),
@@ -637,7 +609,7 @@ async fn a_killed_consumer_loses_nothing(t: &TestDb) {
         "the dead instance's lease is left behind"
     );
 
-    let other = second_handle(t).await;
+    let other = t.handles(2).await.remove(1);
     let (stop_tx, stop) = watch::channel(false);
     let heir = tokio::spawn(run_consumer(
         other.clone(),
@@ -667,7 +639,8 @@ both_backends!(
     purge_keeps_undelivered_events_and_the_newest,
 );
 
-with_test_db!(
+both_backends!(
+    test_db;
     idle_consumers_wake_on_commit,
     two_instances_handle_each_event_once,
     concurrent_producers_and_three_consumers,

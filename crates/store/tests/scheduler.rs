@@ -10,42 +10,9 @@ use std::time::{Duration, Instant};
 
 use faro_store::scheduler::{Job, JobStatus, Scheduler, list_jobs, schedule_once};
 use faro_store::testing::TestDb;
-use faro_store::{Db, DbOptions, both_backends, new_id, unix_now_ms};
+use faro_store::{Db, both_backends, new_id, unix_now_ms};
 use sqlx::Row;
 use tokio::sync::watch;
-
-macro_rules! with_test_db {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let t = faro_store::testing::TestDb::new(faro_store::Backend::Sqlite).await;
-                    super::$name(&t).await;
-                    t.db.close().await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let t = faro_store::testing::TestDb::new(faro_store::Backend::Postgres).await;
-                    super::$name(&t).await;
-                    t.db.close().await;
-                }
-            }
-        )+
-    };
-}
-
-async fn handles(t: &TestDb, n: usize) -> Vec<Db> {
-    let mut out = vec![t.db.clone()];
-    while out.len() < n {
-        out.push(
-            Db::connect(&t.url, &DbOptions::default())
-                .await
-                .expect("another handle"),
-        );
-    }
-    out
-}
 
 async fn status(db: &Db, name: &str) -> JobStatus {
     list_jobs(db)
@@ -106,7 +73,7 @@ async fn runs_of(db: &Db, job: &str) -> Vec<(String, i64, i64)> {
 }
 
 async fn claims_are_exclusive(t: &TestDb) {
-    let dbs = handles(t, 3).await;
+    let dbs = t.handles(3).await;
     let noop = Job::new("exclusive", Duration::from_secs(60), |_db| async {
         Ok::<(), String>(())
     });
@@ -152,7 +119,7 @@ async fn three_instances_share_each_slot(t: &TestDb) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
     create_runs_table(&t.db).await;
-    let dbs = handles(t, 3).await;
+    let dbs = t.handles(3).await;
     let (stop_tx, stop) = watch::channel(false);
     let first_slot = unix_now_ms();
     let tasks: Vec<_> = dbs
@@ -281,7 +248,7 @@ async fn a_dead_runners_job_is_taken_over(t: &TestDb) {
     assert!(left.running, "the dead instance's lease is left behind");
     let lease_until = left.lease_until.expect("lease");
 
-    let other = handles(t, 2).await.pop().expect("handle");
+    let other = t.handles(2).await.pop().expect("handle");
     let (stop_tx, stop) = watch::channel(false);
     let heir = Scheduler::new(other.clone(), "heir").tick(Duration::from_millis(50));
     let job = recording_job("takeover", Duration::from_secs(1), "heir");
@@ -386,7 +353,8 @@ both_backends!(
     registering_again_keeps_the_schedule,
 );
 
-with_test_db!(
+both_backends!(
+    test_db;
     claims_are_exclusive,
     three_instances_share_each_slot,
     a_dead_runners_job_is_taken_over,
