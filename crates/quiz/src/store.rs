@@ -3,7 +3,7 @@
 
 use faro_quiz_domain::{Definition, Mode};
 use faro_store::TenantId;
-use faro_store::{Db, StoreError, new_id, placeholders, unix_now};
+use faro_store::{Db, StoreError, multi_row, new_id, placeholders, unix_now};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -774,20 +774,6 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
     }
     tx.commit().await?;
     Ok(ids)
-}
-
-/// Batches of up to this many rows keep their prepared statement per connection; larger ones
-/// are prepared for each use. Every batch size is a different statement text, and a 30-row
-/// statement's compiled program is large: caching every size made the SQLite writer's memory
-/// creep up for minutes as rarer sizes appeared (the soak run), for a prepare that costs less
-/// than the batch's own work.
-const CACHED_ROWS: usize = 4;
-
-fn multi_row(
-    sql: String,
-    rows: usize,
-) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
-    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows <= CACHED_ROWS)
 }
 
 fn returned_ids(rows: Vec<AnyRow>) -> Result<std::collections::HashSet<String>, StoreError> {

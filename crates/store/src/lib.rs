@@ -27,7 +27,7 @@ pub use error::StoreError;
 pub use outbox::{BoxFuture, Consumer, Event, NewEvent, Wake};
 pub use scheduler::{Job, Scheduler, unix_now_ms};
 pub use settings::{get_or_create_setting, get_setting, put_setting};
-pub use sql::placeholders;
+pub use sql::{multi_row, placeholders};
 /// Migration sets: each module owns one, and the binary runs them together.
 pub use sqlx::migrate::Migrator;
 pub use tenant::{DEFAULT_TENANT, TenantId, tenant_hosts_all_tenants};

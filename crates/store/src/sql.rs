@@ -22,6 +22,22 @@ pub fn placeholders(rows: usize, cols: usize) -> String {
     out
 }
 
+/// Batches of up to this many rows keep their prepared statement per connection; larger ones
+/// are prepared for each use. Every batch size is a different statement text, and a 30-row
+/// statement's compiled program is large: caching every size made the SQLite writer's memory
+/// creep up for minutes as rarer sizes appeared (the soak run), for a prepare that costs less
+/// than the batch's own work.
+pub const CACHED_ROWS: usize = 4;
+
+/// A statement whose text depends on how many rows it carries (a multi-row `VALUES`, an
+/// `IN (...)` list): kept prepared only for small row counts ([`CACHED_ROWS`]).
+pub fn multi_row(
+    sql: String,
+    rows: usize,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(rows <= CACHED_ROWS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::placeholders;

@@ -4,7 +4,7 @@
 //! Times are unix milliseconds throughout (see the migration).
 
 use faro_store::outbox::ConsumerTx;
-use faro_store::{Db, Event, StoreError, TenantId};
+use faro_store::{Db, Event, StoreError, TenantId, multi_row};
 use faro_webhooks_domain::{Envelope, matches_any};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -13,8 +13,6 @@ pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 pub const FAILED: &str = "failed";
 
-/// Statements of up to this many rows keep their prepared statement (as the outbox does).
-const CACHED_ROWS: usize = 4;
 /// Delivery rows per `INSERT`: 7 parameters each.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -316,11 +314,13 @@ pub async fn fan_out_all_tenants(
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, tenant_id, event_kinds FROM webhook_endpoints \
-         WHERE enabled = 1 AND tenant_id IN ({list}) ORDER BY id"
-    )))
-    .persistent(tenants.len() <= CACHED_ROWS);
+    let mut q = multi_row(
+        format!(
+            "SELECT id, tenant_id, event_kinds FROM webhook_endpoints \
+             WHERE enabled = 1 AND tenant_id IN ({list}) ORDER BY id"
+        ),
+        tenants.len(),
+    );
     for t in &tenants {
         q = q.bind(*t);
     }
@@ -391,7 +391,7 @@ pub async fn fan_out_all_tenants(
              body, status, attempts, next_attempt_at, created_at, updated_at) VALUES {values} \
              ON CONFLICT (endpoint_id, event_id) DO NOTHING"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() <= CACHED_ROWS);
+        let mut q = multi_row(sql, chunk.len());
         for row in chunk {
             for v in row {
                 q = q.bind(v.as_str());

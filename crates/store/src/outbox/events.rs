@@ -8,7 +8,7 @@ use std::pin::Pin;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Backend, Db, StoreError, placeholders};
+use crate::{Backend, Db, StoreError, multi_row, placeholders};
 
 /// A boxed, sendable future: what handlers and jobs return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -21,11 +21,6 @@ const EVENTS_LOCK_KEY: i64 = 0x6661_726f_6576_7473;
 
 /// Rows per `INSERT`: 7 parameters each, far below both engines' parameter limits.
 const ROWS_PER_STATEMENT: usize = 500;
-
-/// Statements of up to this many rows keep their prepared statement per connection; each batch
-/// size is a different statement text, and caching every size grows the SQLite writer's memory
-/// (the same reasoning as the quiz's session writes).
-const CACHED_ROWS: usize = 4;
 
 /// An event to append. `kind` is `"module.action"` (`"quiz.finished"`); `subject` is what it is
 /// about (a session id, a user id); `payload` is JSON text.
@@ -144,7 +139,7 @@ pub async fn append(
                  (SELECT pg_notify('{NOTIFY_CHANNEL}', '')) AS n"
             ),
         };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() <= CACHED_ROWS);
+        let mut q = multi_row(sql, chunk.len());
         let ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
         for (i, (e, id)) in chunk.iter().zip(&ids).enumerate() {
             q = q
