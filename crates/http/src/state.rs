@@ -39,8 +39,8 @@ pub struct CoreParts {
     pub panel_nav: Arc<[NavLink]>,
     /// Host name → tenant, for visitors' requests.
     pub tenants: crate::tenant::TenantHosts,
-    /// Wakes this instance's event consumers; producers call `notify` after committing events
-    /// (other instances hear PostgreSQL's NOTIFY, or poll).
+    /// Wakes event consumers; producers call `notify` after committing events (this instance's
+    /// at once, other instances' through PostgreSQL's NOTIFY, or they poll).
     pub wake: faro_store::Wake,
 }
 

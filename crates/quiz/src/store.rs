@@ -700,6 +700,12 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
     if rows.is_empty() {
         return Ok(Default::default());
     }
+    // Built before the transaction, so it holds its locks (SQLite: the one writer) no longer
+    // than the statements take.
+    let mut events: Vec<(&str, faro_store::NewEvent)> = rows
+        .iter()
+        .map(|f| Ok((f.session_id.as_str(), finished_event(f)?)))
+        .collect::<Result<_, StoreError>>()?;
     let mut tx = db.begin_write().await?;
     let sql = format!(
         "UPDATE quiz_sessions SET status = '{SESSION_FINISHED}', finished_at = v.column3, \
@@ -764,12 +770,10 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
         q.execute(&mut *tx).await?;
     }
     // A result exists exactly when its event does: the event is written in the same
-    // transaction, last (the outbox holds its ordering lock from here to the commit).
-    if !winners.is_empty() {
-        let events = winners
-            .iter()
-            .map(|f| finished_event(f))
-            .collect::<Result<Vec<_>, _>>()?;
+    // transaction.
+    events.retain(|(session, _)| ids.contains(*session));
+    if !events.is_empty() {
+        let events: Vec<faro_store::NewEvent> = events.into_iter().map(|(_, e)| e).collect();
         faro_store::outbox::append(&mut tx, db.backend(), &events).await?;
     }
     tx.commit().await?;

@@ -237,6 +237,8 @@ async fn a_won_finish_writes_one_finished_event(db: Db) {
     let won = run(&db, &[with_ids(finish("e1", 1, "tok-e1b", None))]).await;
     assert_eq!(won, [false]);
 
+    // PostgreSQL numbers committed events after the fact, as a consumer would before reading.
+    faro_store::outbox::sequence(&db).await.expect("sequence");
     let events = faro_store::outbox::events_after(&db, 0, 100)
         .await
         .expect("events");

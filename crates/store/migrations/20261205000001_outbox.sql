@@ -2,21 +2,24 @@
 -- other. Same portable subset as the other migrations (TEXT, BIGINT, no SERIAL/AUTOINCREMENT).
 --
 -- A producer inserts its events in the same transaction as the state change they describe, so an
--- event exists exactly when the change does. `seq` is allocated inside that transaction as
--- MAX(seq) + n while event-writing transactions are serialised (SQLite: the one write lock;
--- PostgreSQL: an advisory transaction lock), so seq order is commit order and a consumer reading
--- `seq > last_seq` never skips an event that commits late. See `faro_store::outbox`.
+-- event exists exactly when the change does. `seq` is the delivery order, and it must be commit
+-- order so that a consumer reading `seq > last_seq` never skips an event that commits late:
+-- - SQLite numbers events at insert, as MAX(seq) + n, under the one write lock that also orders
+--   commits;
+-- - PostgreSQL inserts them unnumbered (seq NULL), so producers never wait on each other, and a
+--   sequencer numbers committed events later, one sequencer at a time (an advisory lock).
+-- See `faro_store::outbox`.
 CREATE TABLE events (
-    seq          BIGINT PRIMARY KEY,       -- delivery order; internal, never shown
-    id           TEXT NOT NULL UNIQUE,     -- public id (UUIDv7)
+    id           TEXT PRIMARY KEY,         -- public id (UUIDv7)
+    seq          BIGINT UNIQUE,            -- delivery order; internal, never shown; NULL = not yet
     tenant_id    TEXT NOT NULL,
     kind         TEXT NOT NULL,            -- "module.action"
     subject      TEXT NOT NULL,            -- what the event is about (a session id, a user id)
     payload      TEXT NOT NULL,            -- JSON
     occurred_at  BIGINT NOT NULL           -- unix seconds
 );
--- Per-tenant browsing and replays of one kind, in delivery order.
-CREATE INDEX events_tenant_kind ON events (tenant_id, kind, seq);
+-- What the sequencer has still to number: small, and empty most of the time.
+CREATE INDEX events_unnumbered ON events (id) WHERE seq IS NULL;
 
 -- One row per consumer ("webhooks", "gamification"): how far it has handled the events. The
 -- handler's writes and the move of `last_seq` commit in one transaction, and the move is a

@@ -19,14 +19,34 @@ fn ev(kind: &str, subject: &str, n: i64) -> NewEvent {
     NewEvent::new("default", kind, subject, &serde_json::json!({ "n": n })).expect("event")
 }
 
-/// Appends `events` in a transaction of their own.
-async fn publish(db: &Db, events: &[NewEvent]) -> Vec<Event> {
+/// Appends `events` in a transaction of their own; returns their ids.
+async fn publish(db: &Db, events: &[NewEvent]) -> Vec<String> {
     let mut tx = db.begin_write().await.expect("begin");
-    let stored = outbox::append(&mut tx, db.backend(), events)
+    let ids = outbox::append(&mut tx, db.backend(), events)
         .await
         .expect("append");
     tx.commit().await.expect("commit");
-    stored
+    ids
+}
+
+/// The events `ids` as stored, in the given order, once numbered (as a consumer would).
+async fn numbered(db: &Db, ids: &[String]) -> Vec<Event> {
+    outbox::sequence(db).await.expect("sequence");
+    let all = outbox::events_after(db, 0, 100_000).await.expect("read");
+    ids.iter()
+        .map(|id| {
+            all.iter()
+                .find(|e| &e.id == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("event {id} is not numbered"))
+        })
+        .collect()
+}
+
+/// Appends `events` in a transaction of their own; returns them as stored, numbered.
+async fn publish_numbered(db: &Db, events: &[NewEvent]) -> Vec<Event> {
+    let ids = publish(db, events).await;
+    numbered(db, &ids).await
 }
 
 /// The table recording handlers write to, in their transaction.
@@ -118,11 +138,11 @@ async fn rolled_back_appends_leave_no_event(db: Db) {
         .execute(&mut *tx)
         .await
         .expect("state change");
-    let stored = outbox::append(&mut tx, db.backend(), &[ev("quiz.finished", "s1", 1)])
+    outbox::append(&mut tx, db.backend(), &[ev("quiz.finished", "s1", 1)])
         .await
         .expect("append");
-    assert_eq!(stored[0].seq, 1);
     tx.rollback().await.expect("rollback");
+    assert_eq!(outbox::sequence(&db).await.expect("sequence"), 0);
     assert_eq!(outbox::latest_seq(&db).await.expect("latest"), 0);
     assert!(
         outbox::events_after(&db, 0, 10)
@@ -130,8 +150,8 @@ async fn rolled_back_appends_leave_no_event(db: Db) {
             .expect("read")
             .is_empty()
     );
-    // The rolled back seq is reused: seqs stay contiguous.
-    let stored = publish(&db, &[ev("quiz.finished", "s2", 2)]).await;
+    // Seqs stay contiguous: the next event is the first.
+    let stored = publish_numbered(&db, &[ev("quiz.finished", "s2", 2)]).await;
     assert_eq!(stored[0].seq, 1);
 }
 
@@ -144,7 +164,7 @@ async fn seqs_are_contiguous_and_in_append_order(db: Db) {
                 ev("quiz.finished", &format!("b{size}"), i as i64).at(1_800_000_000 + i as i64)
             })
             .collect();
-        let stored = publish(&db, &batch).await;
+        let stored = publish_numbered(&db, &batch).await;
         assert_eq!(stored.len(), size);
         for (s, n) in stored.iter().zip(&batch) {
             assert_eq!(
@@ -182,36 +202,57 @@ async fn malformed_kinds_are_refused(db: Db) {
     assert!(outbox::append(&mut tx, db.backend(), &[bad]).await.is_err());
 }
 
-/// A transaction that appended but has not committed holds back the next appender, so a later
-/// commit can never carry a smaller seq than one a consumer already passed.
+/// Seqs become visible in increasing order, so a consumer never passes one still to come. On
+/// SQLite an appending transaction holds back the next one until it commits; on PostgreSQL the
+/// next one commits at once, and the late commit is numbered after it.
 async fn seq_order_is_commit_order(db: Db) {
     let mut first = db.begin_write().await.expect("begin first");
-    let a = outbox::append(&mut first, db.backend(), &[ev("quiz.finished", "a", 1)])
+    outbox::append(&mut first, db.backend(), &[ev("quiz.finished", "a", 1)])
         .await
         .expect("append first");
     let second = tokio::spawn({
         let db = db.clone();
         async move { publish(&db, &[ev("quiz.finished", "b", 2)]).await }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !second.is_finished(),
-        "the second producer waits for the first to commit"
-    );
-    assert!(
-        outbox::events_after(&db, 0, 10)
-            .await
-            .expect("read")
-            .is_empty()
-    );
-    first.commit().await.expect("commit first");
-    let b = second.await.expect("second producer");
-    assert!(b[0].seq > a[0].seq);
-    let seen = outbox::events_after(&db, 0, 10).await.expect("read");
-    assert_eq!(
-        seen.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(),
-        ["a", "b"]
-    );
+    let subjects = |events: Vec<Event>| {
+        events
+            .iter()
+            .map(|e| format!("{}{}", e.subject, e.seq))
+            .collect::<Vec<_>>()
+    };
+    match db.backend() {
+        faro_store::Backend::Sqlite => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(
+                !second.is_finished(),
+                "the second producer waits for the first to commit"
+            );
+            assert!(
+                outbox::events_after(&db, 0, 10)
+                    .await
+                    .expect("read")
+                    .is_empty()
+            );
+            first.commit().await.expect("commit first");
+            second.await.expect("second producer");
+            let seen = outbox::events_after(&db, 0, 10).await.expect("read");
+            assert_eq!(subjects(seen), ["a1", "b2"]);
+        }
+        faro_store::Backend::Postgres => {
+            second.await.expect("the second producer does not wait");
+            assert_eq!(outbox::sequence(&db).await.expect("sequence"), 1);
+            let seen = outbox::events_after(&db, 0, 10).await.expect("read");
+            assert_eq!(
+                subjects(seen),
+                ["b1"],
+                "the uncommitted event is not numbered"
+            );
+            first.commit().await.expect("commit first");
+            assert_eq!(outbox::sequence(&db).await.expect("sequence"), 1);
+            let seen = outbox::events_after(&db, 0, 10).await.expect("read");
+            assert_eq!(subjects(seen), ["b1", "a2"], "numbered in commit order");
+        }
+    }
 }
 
 async fn kind_filters_skip_but_advance(db: Db) {
@@ -406,27 +447,30 @@ async fn purge_keeps_undelivered_events_and_the_newest(db: Db) {
     let left = outbox::events_after(&db, 0, 100).await.expect("read");
     assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [10]);
     assert_eq!(
-        publish(&db, &[ev("quiz.finished", "s", 11)]).await[0].seq,
+        publish_numbered(&db, &[ev("quiz.finished", "s", 11)]).await[0].seq,
         11
     );
 }
 
 /// An idle consumer polling only once a minute still reacts at once: on SQLite to the
-/// producer's in-process wake-up, on PostgreSQL to NOTIFY from another handle that never
-/// calls `notify` (another instance).
+/// producer's in-process wake-up, on PostgreSQL to the `NOTIFY` another instance (another
+/// handle with its own `Wake`) sends after its commit.
 async fn idle_consumers_wake_on_commit(t: &TestDb) {
     let db = &t.db;
     create_handled_table(db).await;
     let wake = Wake::new();
+    let other_wake = Wake::new();
     let (stop_tx, stop) = watch::channel(false);
-    let listener = match t.backend {
-        faro_store::Backend::Postgres => Some(
-            wake.listen_postgres(&t.url, stop.clone())
-                .await
-                .expect("listen"),
-        ),
-        faro_store::Backend::Sqlite => None,
-    };
+    let mut listeners = Vec::new();
+    if t.backend == faro_store::Backend::Postgres {
+        for w in [&wake, &other_wake] {
+            listeners.push(
+                w.listen_postgres(&t.url, stop.clone())
+                    .await
+                    .expect("listen"),
+            );
+        }
+    }
     let c = recording("woken").poll(Duration::from_secs(60));
     let task = tokio::spawn(run_consumer(db.clone(), c, wake.clone(), stop));
     wait_for_cursor(db, "woken", 0, 5).await;
@@ -435,8 +479,9 @@ async fn idle_consumers_wake_on_commit(t: &TestDb) {
         let started = Instant::now();
         let other = t.handles(2).await.remove(1);
         publish(&other, &[ev("quiz.finished", "s", round)]).await;
-        if t.backend == faro_store::Backend::Sqlite {
-            wake.notify();
+        match t.backend {
+            faro_store::Backend::Sqlite => wake.notify(),
+            faro_store::Backend::Postgres => other_wake.notify(),
         }
         wait_for_cursor(db, "woken", round, 5).await;
         assert!(
@@ -447,7 +492,7 @@ async fn idle_consumers_wake_on_commit(t: &TestDb) {
     }
     stop_tx.send(true).expect("stop");
     task.await.expect("consumer");
-    if let Some(l) = listener {
+    for l in listeners {
         l.await.expect("listener");
     }
 }

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::events::{BoxFuture, Cursor, Event, cursor_of, events_after, latest_seq};
+use super::events::{BoxFuture, Cursor, Event, cursor_of, events_after, latest_seq, sequence};
 use super::wake::Wake;
 use crate::shutdown::stopped;
 use crate::{Db, StoreError, unix_now_ms};
@@ -189,6 +189,8 @@ pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<
         set_lag(db, consumer.name, cursor.last_seq).await;
         return Ok(Batch::Leased);
     }
+    // Number what producers committed since (PostgreSQL), so the read below sees it.
+    sequence(db).await?;
     let events = events_after(db, cursor.last_seq, consumer.batch as i64).await?;
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         metrics::gauge!("faro_outbox_lag", "consumer" => consumer.name).set(0.0);

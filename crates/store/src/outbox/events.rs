@@ -13,13 +13,13 @@ use crate::{Backend, Db, StoreError, multi_row, placeholders};
 /// A boxed, sendable future: what handlers and jobs return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The `LISTEN`/`NOTIFY` channel [`append`] notifies on PostgreSQL.
+/// The `LISTEN`/`NOTIFY` channel that wakes other instances' consumers on PostgreSQL.
 pub const NOTIFY_CHANNEL: &str = "faro_events";
 
-/// The advisory lock that serialises event-writing transactions on PostgreSQL ("faroevts").
+/// The advisory lock that serialises [`sequence`] on PostgreSQL ("faroevts").
 const EVENTS_LOCK_KEY: i64 = 0x6661_726f_6576_7473;
 
-/// Rows per `INSERT`: 7 parameters each, far below both engines' parameter limits.
+/// Rows per `INSERT`: at most 7 parameters each, far below both engines' parameter limits.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// An event to append. `kind` is `"module.action"` (`"quiz.finished"`); `subject` is what it is
@@ -95,55 +95,49 @@ pub struct Cursor {
     pub updated_at: i64,
 }
 
-/// Appends `events` in the caller's write transaction and returns them as stored, in seq order.
+/// Appends `events` in the caller's write transaction (from [`Db::begin_write`]) and returns
+/// their ids, in append order; consumers receive them in that order.
 ///
-/// Call it **last, just before `commit`** (see the module documentation: on PostgreSQL it
-/// takes a lock that serialises event-writing transactions until they end), in a transaction
-/// from [`Db::begin_write`] at the default isolation level. After the commit, call
-/// [`Wake::notify`]; on PostgreSQL other instances are woken by `NOTIFY`, sent at commit.
+/// On SQLite they are numbered here (the transaction holds the one write lock until it ends,
+/// so call it late, as any write); on PostgreSQL they are inserted unnumbered and take no lock,
+/// and [`sequence`] numbers them once committed. After the commit, call [`Wake::notify`]: it
+/// wakes this process's consumers and, through [`Wake::listen_postgres`], other instances'.
+///
+/// [`Wake::notify`]: super::Wake::notify
+/// [`Wake::listen_postgres`]: super::Wake::listen_postgres
 pub async fn append(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     events: &[NewEvent],
-) -> Result<Vec<Event>, StoreError> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<Vec<String>, StoreError> {
     for e in events {
         check_kind(&e.kind)?;
     }
-    if backend == Backend::Postgres {
-        // Held until COMMIT/ROLLBACK: the next producer allocates only after our rows are visible.
-        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
-            .bind(EVENTS_LOCK_KEY)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let mut stored = Vec::with_capacity(events.len());
+    let mut ids = Vec::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        // The uncorrelated MAX is evaluated once per statement; column1 numbers the rows 1..=n.
-        let insert = format!(
-            "INSERT INTO events (seq, id, tenant_id, kind, subject, payload, occurred_at) \
-             SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) + v.column1, v.column2, \
-             v.column3, v.column4, v.column5, v.column6, v.column7 FROM (VALUES {}) AS v \
-             RETURNING seq, id",
-            placeholders(chunk.len(), 7)
-        );
+        // UUIDv7s from one process sort in creation order: the sequencer numbers by id, so a
+        // transaction's events keep their append order on PostgreSQL too.
+        let chunk_ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
         let sql = match backend {
-            Backend::Sqlite => insert,
-            // The NOTIFY rides in the same statement (one round trip fewer inside the
-            // producer's transaction, which holds the ordering lock); it is delivered at COMMIT
-            // and dropped on ROLLBACK, to every instance's listener.
+            // The uncorrelated MAX is evaluated once per statement; column1 numbers the rows.
+            Backend::Sqlite => format!(
+                "INSERT INTO events (seq, id, tenant_id, kind, subject, payload, occurred_at) \
+                 SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) + v.column1, v.column2, \
+                 v.column3, v.column4, v.column5, v.column6, v.column7 FROM (VALUES {}) AS v",
+                placeholders(chunk.len(), 7)
+            ),
             Backend::Postgres => format!(
-                "WITH ins AS ({insert}) SELECT ins.seq, ins.id FROM ins, \
-                 (SELECT pg_notify('{NOTIFY_CHANNEL}', '')) AS n"
+                "INSERT INTO events (id, tenant_id, kind, subject, payload, occurred_at) \
+                 VALUES {}",
+                placeholders(chunk.len(), 6)
             ),
         };
         let mut q = multi_row(sql, chunk.len());
-        let ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
-        for (i, (e, id)) in chunk.iter().zip(&ids).enumerate() {
+        for (i, (e, id)) in chunk.iter().zip(&chunk_ids).enumerate() {
+            if backend == Backend::Sqlite {
+                q = q.bind(i as i64 + 1);
+            }
             q = q
-                .bind(i as i64 + 1)
                 .bind(id)
                 .bind(&e.tenant)
                 .bind(&e.kind)
@@ -151,28 +145,61 @@ pub async fn append(
                 .bind(&e.payload)
                 .bind(e.occurred_at);
         }
-        let rows = q.fetch_all(&mut **tx).await?;
-        let mut seq_of = std::collections::HashMap::with_capacity(rows.len());
-        for r in &rows {
-            seq_of.insert(r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?);
+        q.execute(&mut **tx).await?;
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
+/// Events numbered per [`sequence`] transaction: bounds its locks and its WAL.
+const SEQUENCE_CHUNK: i64 = 5_000;
+
+/// Numbers committed, unnumbered events (PostgreSQL; a no-op on SQLite, which numbers at
+/// append) and returns how many. Consumers call it before each read, so nobody else needs to.
+///
+/// Why this keeps `seq` order equal to commit order: numbering transactions are serialised by
+/// `pg_advisory_xact_lock(EVENTS_LOCK_KEY)`; each `UPDATE` takes its snapshot after the lock
+/// is granted, so it sees every earlier numbering (PostgreSQL makes a commit visible before it
+/// releases its locks) and numbers from `MAX(seq) + 1`. Seqs therefore become visible in
+/// increasing order, one numbering at a time, and a consumer that passed seq `n` can never
+/// later meet a smaller one. A producer still in flight is simply numbered by a later call.
+pub async fn sequence(db: &Db) -> Result<u64, StoreError> {
+    if db.backend() != Backend::Postgres {
+        return Ok(0);
+    }
+    let mut total = 0;
+    loop {
+        // The probe reads the small partial index and takes no lock: the usual answer is "none".
+        let waiting = sqlx::query("SELECT 1 FROM events WHERE seq IS NULL LIMIT 1")
+            .fetch_optional(db.writer())
+            .await?;
+        if waiting.is_none() {
+            return Ok(total);
         }
-        for (e, id) in chunk.iter().zip(ids) {
-            let seq = *seq_of
-                .get(&id)
-                .ok_or_else(|| StoreError::corrupt(format!("event {id} was not inserted")))?;
-            stored.push(Event {
-                seq,
-                id,
-                tenant: e.tenant.clone(),
-                kind: e.kind.clone(),
-                subject: e.subject.clone(),
-                payload: e.payload.clone(),
-                occurred_at: e.occurred_at,
-            });
+        let mut tx = db.writer().begin().await?;
+        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+            .bind(EVENTS_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        // `COLLATE "C"`: byte order, which is UUIDv7 creation order whatever the database's
+        // collation.
+        let n = sqlx::query(
+            "UPDATE events SET seq = m.top + n.rn \
+             FROM (SELECT id, row_number() OVER (ORDER BY id COLLATE \"C\") AS rn \
+                   FROM events WHERE seq IS NULL ORDER BY id COLLATE \"C\" LIMIT $1) AS n, \
+                  (SELECT COALESCE(MAX(seq), 0) AS top FROM events) AS m \
+             WHERE events.id = n.id",
+        )
+        .bind(SEQUENCE_CHUNK)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        total += n;
+        if n < SEQUENCE_CHUNK as u64 {
+            return Ok(total);
         }
     }
-    stored.sort_by_key(|e| e.seq);
-    Ok(stored)
 }
 
 /// `"module.action"`: two non-empty parts of lowercase letters, digits and `_`.
@@ -299,6 +326,9 @@ const PURGE_CHUNK: i64 = 5_000;
 /// with [`remove_cursor`].
 pub async fn purge_delivered_all_tenants(db: &Db, older_than_days: i64) -> Result<u64, StoreError> {
     let cutoff = crate::unix_now() - older_than_days.max(0) * 86_400;
+    // Unnumbered events are never purged; numbering them here keeps an installation without
+    // any consumer from growing them forever.
+    sequence(db).await?;
     let mut total = 0;
     loop {
         let n = sqlx::query(

@@ -10,15 +10,23 @@ use crate::shutdown::stopped;
 use crate::{Backend, StoreError, redact_url};
 
 /// Wakes every consumer of this process; cheap to clone. Producers call [`Wake::notify`] after
-/// committing events; on PostgreSQL [`Wake::listen_postgres`] also turns other instances'
-/// commits (`NOTIFY faro_events`) into wake-ups.
+/// committing events. On PostgreSQL, [`Wake::listen_postgres`] carries wake-ups between
+/// instances: it sends `NOTIFY faro_events` for this process's commits and turns other
+/// instances' notifications into local wake-ups.
 ///
 /// A counter in a `watch` channel rather than a bare `Notify`: every consumer sees every bump
 /// (broadcast), bumps coalesce, and a consumer marks the counter seen *before* it looks for
 /// events, so a wake-up that arrives while it looks is kept for its next wait instead of lost.
+///
+/// The `NOTIFY` is sent by a task of its own, never inside a producer's transaction: PostgreSQL
+/// takes a database-wide lock when a notifying transaction commits, which would serialise every
+/// producer. Bumps that arrive while one is being sent coalesce into the next.
 #[derive(Clone, Debug)]
 pub struct Wake {
+    /// Consumers of this process.
     tx: Arc<watch::Sender<u64>>,
+    /// Commits of this process, for the `NOTIFY` sender.
+    outgoing: Arc<watch::Sender<u64>>,
 }
 
 impl Default for Wake {
@@ -31,11 +39,19 @@ impl Wake {
     pub fn new() -> Wake {
         Wake {
             tx: Arc::new(watch::Sender::new(0)),
+            outgoing: Arc::new(watch::Sender::new(0)),
         }
     }
 
-    /// Wakes every consumer waiting on this handle (and the next look of any that are busy).
+    /// Says events were committed: wakes every consumer waiting on this handle (and the next
+    /// look of any that are busy), and other instances' through [`Wake::listen_postgres`].
     pub fn notify(&self) {
+        self.wake_local();
+        self.outgoing.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Wakes this process's consumers only (another instance's commit: no echo).
+    fn wake_local(&self) {
         self.tx.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -43,15 +59,16 @@ impl Wake {
         self.tx.subscribe()
     }
 
-    /// Listens on PostgreSQL's `faro_events` channel until `stop`, waking this handle on every
-    /// notification, so consumers here see other instances' events within milliseconds. The
-    /// first connection is made before returning (a wrong URL fails at start-up); later losses
-    /// are reconnected in the background, with a wake-up after each (notifications sent while
-    /// disconnected are lost; the consumers' look finds their events).
+    /// Until `stop`: listens on PostgreSQL's `faro_events` channel, waking this process's
+    /// consumers on every notification, and notifies it after this process's commits, so every
+    /// instance's consumers see every instance's events within milliseconds. The first
+    /// connections are made before returning (a wrong URL fails at start-up); later losses are
+    /// reconnected in the background, with a wake-up after each (notifications sent while
+    /// disconnected are lost; the consumers' poll finds their events).
     pub async fn listen_postgres(
         &self,
         url: &str,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
     ) -> Result<tokio::task::JoinHandle<()>, StoreError> {
         if Backend::from_url(url) != Some(Backend::Postgres) {
             return Err(StoreError::Other(format!(
@@ -59,41 +76,111 @@ impl Wake {
                 redact_url(url)
             )));
         }
-        let mut listener = connect(url).await?;
-        let url = url.to_string();
-        let wake = self.clone();
+        let listener = connect(url).await?;
+        let sender = connect_sender(url).await?;
+        let sending = self
+            .clone()
+            .send_notifications(sender, url.to_string(), stop.clone());
+        let listening = self
+            .clone()
+            .receive_notifications(listener, url.to_string(), stop);
         Ok(tokio::spawn(async move {
-            loop {
-                let got = tokio::select! {
-                    got = listener.try_recv() => got,
-                    _ = stopped(&mut stop) => return,
-                };
-                match got {
-                    Ok(Some(_)) => wake.notify(),
-                    // The connection dropped and was re-established: look, in case we missed one.
-                    Ok(None) => wake.notify(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "event listener lost PostgreSQL; reconnecting");
-                        let mut delay = Duration::from_millis(500);
-                        listener = loop {
-                            tokio::select! {
-                                _ = tokio::time::sleep(delay) => {}
-                                _ = stopped(&mut stop) => return,
-                            }
-                            match connect(&url).await {
-                                Ok(l) => break l,
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "event listener cannot reconnect yet");
-                                    delay = (delay * 2).min(Duration::from_secs(30));
-                                }
-                            }
-                        };
-                        wake.notify();
-                    }
-                }
-            }
+            tokio::join!(listening, sending);
         }))
     }
+
+    /// Turns other instances' notifications into local wake-ups.
+    async fn receive_notifications(
+        self,
+        mut listener: sqlx::postgres::PgListener,
+        url: String,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let wake = self;
+        loop {
+            let got = tokio::select! {
+                got = listener.try_recv() => got,
+                _ = stopped(&mut stop) => return,
+            };
+            match got {
+                Ok(Some(_)) => wake.wake_local(),
+                // The connection dropped and was re-established: look, in case we missed one.
+                Ok(None) => wake.wake_local(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "event listener lost PostgreSQL; reconnecting");
+                    let mut delay = Duration::from_millis(500);
+                    listener = loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = stopped(&mut stop) => return,
+                        }
+                        match connect(&url).await {
+                            Ok(l) => break l,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "event listener cannot reconnect yet");
+                                delay = (delay * 2).min(Duration::from_secs(30));
+                            }
+                        }
+                    };
+                    wake.wake_local();
+                }
+            }
+        }
+    }
+
+    /// Sends one `NOTIFY` per burst of local commits, on a connection of its own.
+    async fn send_notifications(
+        self,
+        mut conn: sqlx::PgConnection,
+        url: String,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut commits = self.outgoing.subscribe();
+        commits.mark_unchanged();
+        loop {
+            tokio::select! {
+                changed = commits.changed() => if changed.is_err() { return },
+                _ = stopped(&mut stop) => return,
+            }
+            // Seen before sending: a commit during the send is notified by the next round.
+            commits.mark_unchanged();
+            // Until it is sent (or we stop): a lost connection is re-made and the send retried.
+            let mut delay = Duration::from_millis(500);
+            loop {
+                let sent = sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(NOTIFY_CHANNEL)
+                    .execute(&mut conn)
+                    .await;
+                let Err(e) = sent else { break };
+                tracing::warn!(error = %e, "event notifier lost PostgreSQL; reconnecting");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stopped(&mut stop) => return,
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+                match connect_sender(&url).await {
+                    Ok(c) => conn = c,
+                    Err(e) => tracing::warn!(error = %e, "event notifier cannot reconnect yet"),
+                }
+            }
+            // A short pause coalesces a burst of commits into one notification; consumers
+            // gather for longer than this anyway.
+            tokio::select! {
+                _ = tokio::time::sleep(NOTIFY_COALESCE) => {}
+                _ = stopped(&mut stop) => return,
+            }
+        }
+    }
+}
+
+/// Least time between two `NOTIFY`s from one instance.
+const NOTIFY_COALESCE: Duration = Duration::from_millis(5);
+
+async fn connect_sender(url: &str) -> Result<sqlx::PgConnection, StoreError> {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("event notifier: {e}")))
 }
 
 async fn connect(url: &str) -> Result<sqlx::postgres::PgListener, StoreError> {
