@@ -2,10 +2,13 @@
 //! how far each event consumer is behind. Jobs and consumers are installation-wide (one purge
 //! serves every tenant), so any staff member may read them; nothing tenant-specific is shown.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use faro_http::auth::Viewer;
 use faro_http::respond::rfc3339;
 use faro_http::{ApiResult, Core, Json};
+use faro_store::scheduler::Job;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -78,4 +81,31 @@ pub async fn list_jobs(State(core): State<Core>, _staff: Viewer) -> ApiResult<Js
             })
             .collect(),
     }))
+}
+
+/// `EVENT_RETENTION_DAYS`: events every consumer has handled are deleted once older than this
+/// (the newest is always kept). A consumer's cursor can be reset this far back to replay.
+pub const KEYS: &[(&str, Option<&str>)] = &[("EVENT_RETENTION_DAYS", Some("7"))];
+
+/// The retention, checked at start.
+pub fn retention_days(
+    s: &faro_http::module::Settings,
+) -> Result<i64, faro_http::module::ConfigError> {
+    Ok(s.number("EVENT_RETENTION_DAYS", 1, 3650)? as i64)
+}
+
+/// Hourly: handled events older than the retention go (see [`KEYS`]). A consumer that never
+/// runs again holds them back until it is retired.
+pub fn purge_events_job(days: i64) -> Job {
+    Job::new(
+        "platform.purge_events",
+        Duration::from_secs(3600),
+        move |db| async move {
+            let n = faro_store::outbox::purge_delivered_all_tenants(&db, days).await?;
+            if n > 0 {
+                tracing::info!(purged = n, "handled events purged");
+            }
+            Ok::<(), faro_store::StoreError>(())
+        },
+    )
 }

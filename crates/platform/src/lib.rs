@@ -1,7 +1,8 @@
 //! The platform module: staff accounts and signing in (the JSON login and the panel's sign-in
 //! pages), the scheduler's and event consumers' status (`GET /api/v1/admin/jobs`), and the
-//! kept causes of server errors (`/api/v1/admin/errors`, `/admin/errors`). It is always mounted, whichever modules are switched on, and it is where tenants,
-//! end users and API keys grow. Its tables are the storage layer's foundation migration
+//! kept causes of server errors (`/api/v1/admin/errors`, `/admin/errors`), and the hourly purge
+//! of handled events. It is always mounted, whichever modules are switched on, and it is where
+//! tenants, end users and API keys grow. Its tables are the storage layer's foundation migration
 //! (`tenants`, `users`), which every module's tables refer to.
 
 pub mod accounts;
@@ -30,12 +31,13 @@ pub fn module() -> Module {
     Module {
         name: "platform",
         optional: false,
-        keys: &[],
+        keys: jobs::KEYS,
         secret_keys: &[],
-        check: |_| Ok(()),
+        check: |settings| jobs::retention_days(settings).map(drop),
         migrations: &MIGRATIONS,
         nav: NAV,
-        mount: |core, _settings| {
+        mount: |core, settings| {
+            let retention_days = jobs::retention_days(settings)?;
             let api = OpenApiRouter::new()
                 .routes(routes!(accounts::login))
                 .routes(routes!(accounts::logout))
@@ -50,6 +52,7 @@ pub fn module() -> Module {
             );
             let mut mounted = Mounted::new(api, pages);
             mounted.jobs.push(errors::trim_job());
+            mounted.jobs.push(jobs::purge_events_job(retention_days));
             Ok(mounted)
         },
         demo: None,
