@@ -15,7 +15,9 @@
 //! `nobody` users through `runuser` when the tests run as root, because `initdb` refuses root
 //! and file permissions do not stop root's writes.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod outbox;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,6 +87,8 @@ struct Launch {
     public_base: Option<String>,
     /// Run as this OS user (through `runuser`) when the tests run as root.
     user: Option<&'static str>,
+    /// More settings, after (and over) the defaults below.
+    env: Vec<(&'static str, String)>,
 }
 
 impl Launch {
@@ -93,6 +97,7 @@ impl Launch {
             db_url: db_url.to_string(),
             public_base: None,
             user: None,
+            env: Vec::new(),
         }
     }
 
@@ -127,6 +132,7 @@ impl Launch {
             .env("ANTIBOT_MIN_SECONDS", "0")
             .env("COUNTER_FLUSH_MS", FLUSH_MS.to_string())
             .env("FARO_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(std::env::temp_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
