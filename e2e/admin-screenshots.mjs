@@ -1,5 +1,6 @@
-// Screenshots of the admin panel for docs/: the dashboard at a phone (390×844) and a desktop
-// (1280×800) size, plus the tests list and a draft's editor on a desktop.
+// Screenshots of the admin panel for docs/: the dashboard and the webhooks page at a phone
+// (390×844) and a desktop (1280×800) size, plus the tests list, a draft's editor and the
+// errors page on a desktop.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... \
 //     OUT_DIR=docs/screenshots node e2e/admin-screenshots.mjs
@@ -75,6 +76,12 @@ const { access_token: token } = await api('POST', '/api/v1/admin/login', { usern
 const tests = await api('GET', '/api/v1/admin/tests?limit=200', null, token);
 const demo = tests.items.find((t) => t.slug === DEMO_SLUG);
 if (!demo) fail(`no test ${DEMO_SLUG}: start the server with FARO_DEMO=true`);
+// A webhook first, so the visits' finishes are queued for it (its host does not resolve here:
+// the page shows attempts failing and waiting for their retry).
+const hooks = await api('GET', '/api/v1/admin/webhooks', null, token);
+if (!hooks.items.length) {
+  await api('POST', '/api/v1/admin/webhooks', { url: 'https://crm.example.com/hooks/faro', event_kinds: ['quiz.finished'] }, token);
+}
 for (let i = 0; i < VISITS; i++) await visit(DEMO_SLUG);
 await new Promise((r) => setTimeout(r, 2000));
 
@@ -99,7 +106,11 @@ for (const device of devices) {
     await Promise.all([page.waitForURL(/\/dashboard/), page.locator('button[type=submit]').click()]);
     await shot(page, `admin-dashboard-${device.name}.png`);
     await shot(page, `admin-dashboard-${device.name}-full.png`, true);
+    await page.goto(`${BASE_URL}/admin/webhooks`);
+    await shot(page, `admin-webhooks-${device.name}.png`);
     if (device.name === 'desktop') {
+      await page.goto(`${BASE_URL}/admin/errors`);
+      await shot(page, 'admin-errors-desktop.png');
       await page.goto(`${BASE_URL}/admin/tests`);
       await shot(page, 'admin-tests-desktop.png');
       // A draft copy of the demo with a question's jump broken, to show problems in place.

@@ -1,7 +1,9 @@
 // The admin panel in a real browser (issue 3): an admin signs in, creates a test from a
 // document, publishes it; a visitor takes it through the JSON API (fetch from node); the
 // admin then sees the visit on the dashboard and in its CSV. Also: a bad document's problems
-// link to the question cards they concern, and the dashboard fits a phone's width.
+// link to the question cards they concern, and the dashboard fits a phone's width. The
+// platform's pages too: a webhook added (its secret shown once) gets the visit's
+// quiz.finished delivery, and the errors page; both fit a phone.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... node e2e/admin.mjs
 //
@@ -122,6 +124,28 @@ await test('an admin creates a test from a document and publishes it', async () 
   eq(detail.version, 1, 'the public API serves v1');
 });
 
+let webhookId = null;
+
+await test('an admin adds a webhook and sees its secret once', async () => {
+  await page.goto(`${BASE_URL}/admin/webhooks`);
+  eq(await page.locator('h1').innerText(), 'Webhooks', 'the webhooks page');
+  await page.locator('#url').fill('not a url');
+  await page.locator('#event_kinds').fill('quiz.finished');
+  await Promise.all([page.waitForLoadState('load'), page.locator('form[action="/admin/webhooks"] button[type=submit]').click()]);
+  assert(await page.locator('#problems').isVisible(), 'a bad URL is refused with the problem shown');
+  // Port 9 (discard) refuses connections: deliveries fail and wait for their retry.
+  await page.locator('#url').fill('http://127.0.0.1:9/e2e-hook');
+  await page.locator('#event_kinds').fill('quiz.finished');
+  await Promise.all([page.waitForLoadState('load'), page.locator('form[action="/admin/webhooks"] button[type=submit]').click()]);
+  const secret = await page.locator('#secret').inputValue();
+  assert(secret.startsWith('whsec_'), `the signing secret is shown: ${secret}`);
+  webhookId = await page.locator('section[data-webhook]').first().getAttribute('data-webhook');
+  assert(webhookId, 'the webhook is listed');
+  await page.goto(`${BASE_URL}/admin/webhooks`);
+  eq(await page.locator('#secret').count(), 0, 'the secret is not shown again');
+  assert((await page.content()).indexOf(secret) < 0, 'nor anywhere in the page');
+});
+
 await test('a visit through the API shows up on the dashboard and in its CSV', async () => {
   const result = await visit(SLUG, 'utm_source=e2e-browser&utm_campaign=panel');
   assert(result.profile_code, 'the visitor got a result');
@@ -152,6 +176,36 @@ await test('the dashboard fits a phone without sideways scrolling', async () => 
   assert(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   assert(await page.locator('.chart-narrow svg.chart').isVisible(), 'the phone-sized chart shows');
   assert(!(await page.locator('.chart-wide svg.chart').isVisible()), 'the wide chart is hidden');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+await test('the finished visit was queued for the webhook, and delivery was attempted', async () => {
+  // Fanned out within a second or so of the finish; the first attempt follows at once.
+  const row = page.locator(`section[data-webhook="${webhookId}"] tr[data-delivery]`).first();
+  for (let i = 0; i < 50; i++) {
+    await page.goto(`${BASE_URL}/admin/webhooks`);
+    if ((await row.count()) > 0 && !(await row.locator('td.num').innerText()).startsWith('0/')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert((await row.count()) > 0, 'a delivery is listed');
+  assert((await row.innerText()).includes('quiz.finished'), 'for the quiz.finished event');
+  assert(['pending', 'failed'].includes(await row.getAttribute('data-status')), 'not delivered: the receiver refuses');
+  assert(/1\/\d/.test(await row.locator('td.num').innerText()), 'one attempt made so far');
+});
+
+await test('the errors page lists server errors (none here)', async () => {
+  await page.goto(`${BASE_URL}/admin/errors`);
+  eq(await page.locator('h1').innerText(), 'Errors', 'the errors page');
+  assert(await page.locator('.empty').isVisible(), 'says there are none');
+});
+
+await test('the webhooks and errors pages fit a phone', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ['/admin/webhooks', '/admin/errors']) {
+    await page.goto(`${BASE_URL}${path}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, `${path} is ${overflow}px wider than the phone`);
+  }
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 

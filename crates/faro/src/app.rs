@@ -302,6 +302,15 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         .context("cannot migrate the database")
 }
 
+/// Where `/admin` leads when no module serves it (the quiz switched off): the first panel link
+/// every staff member may see, else the first link.
+fn panel_home(nav: &[faro_http::NavLink]) -> Option<&'static str> {
+    nav.iter()
+        .find(|l| !l.admins_only)
+        .or_else(|| nav.first())
+        .map(|l| l.href)
+}
+
 fn build_router(
     config: &Config,
     core: &Core,
@@ -311,12 +320,21 @@ fn build_router(
         OpenApiRouter::with_openapi(platform::api_doc()).merge(platform::router(core.clone()));
     let mut pages = Router::new();
     let mut background = Background::default();
+    let mut has_home = false;
     for (_, m) in mounted {
+        has_home |= m.panel_home;
         api = api.merge(m.api);
         pages = pages.merge(m.pages);
         background.jobs.extend(m.jobs);
         background.consumers.extend(m.consumers);
         background.tasks.extend(m.tasks);
+    }
+    if !has_home && let Some(first) = panel_home(&core.panel_nav) {
+        // The page itself sends a signed-out visitor to the sign-in page.
+        pages = pages.route(
+            "/admin",
+            axum::routing::get(move || async move { axum::response::Redirect::to(first) }),
+        );
     }
     let (router, mut openapi) = api.split_for_parts();
     platform::document_shared_errors(&mut openapi);

@@ -1,6 +1,7 @@
 //! The admin panel in a real headless Chromium (Debian's `chromium`, driven by `e2e/admin.mjs`
 //! on playwright-core): sign in, create and publish a test from a document, a visitor session
-//! through the JSON API, and the dashboard (and its CSV) showing it once the counters flush.
+//! through the JSON API, and the dashboard (and its CSV) showing it once the counters flush;
+//! a webhook added in the panel getting the visit's delivery, and the errors page.
 //!
 //! Faro runs in-process on port 0 over a fresh SQLite file, flushing its counters every 100 ms.
 //! The test needs `node`, `npm ci --prefix e2e` and `apt-get install -y chromium`: without them
@@ -49,7 +50,11 @@ async fn run_admin_e2e(app: TestApp) {
 async fn in_a_browser_an_admin_publishes_a_test_and_sees_a_visit_on_the_dashboard() {
     common::run(
         Backend::Sqlite,
-        &[("COUNTER_FLUSH_MS", "100")],
+        // The webhook the script adds points at 127.0.0.1 (port 9, which refuses).
+        &[
+            ("COUNTER_FLUSH_MS", "100"),
+            ("ALLOW_PRIVATE_NETWORK_TARGETS", "true"),
+        ],
         run_admin_e2e,
     )
     .await;

@@ -60,6 +60,9 @@ pub struct Mounted {
     /// Other background tasks (per instance); each runs until the receiver says stop, and
     /// `serve` waits for them before closing the database.
     pub tasks: Vec<Task>,
+    /// Whether `pages` serves the panel's home, `/admin` (the quiz's tests list). When no
+    /// mounted module does, the binary sends `/admin` to the first panel link.
+    pub panel_home: bool,
 }
 
 impl Mounted {
@@ -70,6 +73,7 @@ impl Mounted {
             jobs: Vec::new(),
             consumers: Vec::new(),
             tasks: Vec::new(),
+            panel_home: false,
         }
     }
 }

@@ -48,6 +48,8 @@ pub fn module() -> Module {
             let pages = pages::router(quiz.clone()).merge(panel::router(quiz.clone()));
             let mut mounted = Mounted::new(api::router(quiz), pages);
             mounted.jobs.push(jobs::purge_job());
+            // Its tests list is the panel's home.
+            mounted.panel_home = true;
             Ok(mounted)
         },
         demo: Some(|db| {

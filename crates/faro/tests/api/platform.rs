@@ -493,3 +493,22 @@ async fn server_errors_are_kept_for_the_tenants_admins_with_their_request_id(app
     assert_eq!(app.get("/api/v1/admin/errors").await.status, 401);
 }
 both!(server_errors_are_kept_for_the_tenants_admins_with_their_request_id);
+
+/// With every switchable module off, only the platform serves: the quiz's routes are gone,
+/// and the panel's home (the quiz's tests list otherwise) leads to the first remaining link.
+async fn with_the_quiz_off_its_routes_are_gone_and_the_panel_home_moves(app: TestApp) {
+    assert_eq!(app.get(&format!("/api/v1/tests/{DEMO}")).await.status, 404);
+    assert_eq!(app.get("/admin/tests").await.status, 404);
+    let home = app.get("/admin").await;
+    assert_eq!(home.status, 303, "{home}");
+    assert_eq!(home.header("location"), Some("/admin/webhooks"));
+    let page = app
+        .send(app.admin(Method::GET, "/admin/webhooks").await)
+        .await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(
+        !page.text.contains("href=\"/admin/tests\""),
+        "no link to the quiz"
+    );
+}
+both!(with_the_quiz_off_its_routes_are_gone_and_the_panel_home_moves, "FARO_MODULES" => "");
