@@ -16,7 +16,9 @@ CREATE TABLE events (
     kind         TEXT NOT NULL,            -- "module.action"
     subject      TEXT NOT NULL,            -- what the event is about (a session id, a user id)
     payload      TEXT NOT NULL,            -- JSON
-    occurred_at  BIGINT NOT NULL           -- unix seconds
+    occurred_at  BIGINT NOT NULL,          -- unix seconds
+    tx           BIGINT                    -- PostgreSQL: the producer's transaction id, which
+                                           -- orders causally related producers; SQLite: NULL
 );
 -- What the sequencer has still to number: small, and empty most of the time.
 CREATE INDEX events_unnumbered ON events (id) WHERE seq IS NULL;

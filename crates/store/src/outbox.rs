@@ -29,9 +29,11 @@
 //!   events in one `UPDATE` per batch under `pg_advisory_xact_lock(EVENTS_LOCK_KEY)`: numbering
 //!   transactions run one at a time, each sees the previous one's seqs (its snapshot is taken
 //!   after the lock is granted, and PostgreSQL makes a commit visible before releasing locks),
-//!   so seqs appear in increasing order and a consumer never passes one still to come. Within
-//!   a producer's transaction, events are numbered in append order (UUIDv7 ids, sorted
-//!   bytewise).
+//!   so seqs appear in increasing order and a consumer never passes one still to come. Among
+//!   events committed by the time of a numbering, the order is the producers' transaction ids
+//!   (assigned at a transaction's first write, from one counter: a transaction that began
+//!   after another committed comes after it, on any instance), then append order within a
+//!   transaction (UUIDv7 ids from one process, sorted bytewise).
 //!
 //! Producers use the default READ COMMITTED isolation and may batch many events into one
 //! transaction (group commit): that is how to go fast. Seqs stay contiguous, and

@@ -115,8 +115,9 @@ pub async fn append(
     }
     let mut ids = Vec::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        // UUIDv7s from one process sort in creation order: the sequencer numbers by id, so a
-        // transaction's events keep their append order on PostgreSQL too.
+        // The sequencer numbers by (transaction id, id): a transaction that started after
+        // another committed has a larger id, whichever instance ran it, and UUIDv7s from one
+        // process sort in creation order, so a transaction's events keep their append order.
         let chunk_ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
         let sql = match backend {
             // The uncorrelated MAX is evaluated once per statement; column1 numbers the rows.
@@ -127,8 +128,9 @@ pub async fn append(
                 placeholders(chunk.len(), 7)
             ),
             Backend::Postgres => format!(
-                "INSERT INTO events (id, tenant_id, kind, subject, payload, occurred_at) \
-                 VALUES {}",
+                "INSERT INTO events (id, tenant_id, kind, subject, payload, occurred_at, tx) \
+                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, \
+                 pg_current_xact_id()::text::bigint FROM (VALUES {}) AS v",
                 placeholders(chunk.len(), 6)
             ),
         };
@@ -181,12 +183,12 @@ pub async fn sequence(db: &Db) -> Result<u64, StoreError> {
             .bind(EVENTS_LOCK_KEY)
             .execute(&mut *tx)
             .await?;
-        // `COLLATE "C"`: byte order, which is UUIDv7 creation order whatever the database's
-        // collation.
+        // Transaction order first (see `append`), then creation order within a transaction;
+        // `COLLATE "C"`: byte order, which is UUIDv7 creation order whatever the collation.
         let n = sqlx::query(
             "UPDATE events SET seq = m.top + n.rn \
-             FROM (SELECT id, row_number() OVER (ORDER BY id COLLATE \"C\") AS rn \
-                   FROM events WHERE seq IS NULL ORDER BY id COLLATE \"C\" LIMIT $1) AS n, \
+             FROM (SELECT id, row_number() OVER (ORDER BY tx, id COLLATE \"C\") AS rn \
+                   FROM events WHERE seq IS NULL ORDER BY tx, id COLLATE \"C\" LIMIT $1) AS n, \
                   (SELECT COALESCE(MAX(seq), 0) AS top FROM events) AS m \
              WHERE events.id = n.id",
         )
