@@ -61,7 +61,7 @@ impl Wake {
 
     /// Until `stop`: listens on PostgreSQL's `faro_events` channel, waking this process's
     /// consumers on every notification, and notifies it after this process's commits, so every
-    /// instance's consumers see every instance's events within milliseconds. The first
+    /// instance's consumers hear of every instance's events within about 50 ms. The first
     /// connections are made before returning (a wrong URL fails at start-up); later losses are
     /// reconnected in the background, with a wake-up after each (notifications sent while
     /// disconnected are lost; the consumers' poll finds their events).
