@@ -621,6 +621,11 @@ mod tests {
         );
         fails(&[("FARO_MODULES", "quiz,chess")], "FARO_MODULES");
         fails(&[("FARO_LOG", "info,[[[")], "FARO_LOG");
+        fails(&[("EVENT_RETENTION_DAYS", "0")], "EVENT_RETENTION_DAYS");
+        fails(
+            &[("EVENT_RETENTION_DAYS", "a week")],
+            "EVENT_RETENTION_DAYS",
+        );
     }
 
     #[test]
