@@ -953,8 +953,8 @@ fn assert_clean_503(e: &Exchange, codes: &[&str]) {
 }
 
 /// PostgreSQL stopped (fast, then immediate) and started again under load: while it is down
-/// every request is a 503 `database_unavailable` within 7 s (two pool waits at most) and /ready says not ready; once it
-/// is back, sessions finish again without restarting faro.
+/// every request is a 503 `database_unavailable` within 7 s (two pool waits at most) and
+/// /ready says not ready; once it is back, sessions finish again without restarting faro.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_gives_bounded_503s_and_recovers_by_itself() {
     let pg = Arc::new(PgCluster::init());
