@@ -96,33 +96,23 @@ impl Wake {
         url: String,
         mut stop: watch::Receiver<bool>,
     ) {
-        let wake = self;
         loop {
             let got = tokio::select! {
                 got = listener.try_recv() => got,
                 _ = stopped(&mut stop) => return,
             };
             match got {
-                Ok(Some(_)) => wake.wake_local(),
+                Ok(Some(_)) => self.wake_local(),
                 // The connection dropped and was re-established: look, in case we missed one.
-                Ok(None) => wake.wake_local(),
+                Ok(None) => self.wake_local(),
                 Err(e) => {
                     tracing::warn!(error = %e, "event listener lost PostgreSQL; reconnecting");
-                    let mut delay = Duration::from_millis(500);
-                    listener = loop {
-                        tokio::select! {
-                            _ = tokio::time::sleep(delay) => {}
-                            _ = stopped(&mut stop) => return,
-                        }
-                        match connect(&url).await {
-                            Ok(l) => break l,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "event listener cannot reconnect yet");
-                                delay = (delay * 2).min(Duration::from_secs(30));
-                            }
-                        }
+                    listener = match reconnect("event listener", &mut stop, || connect(&url)).await
+                    {
+                        Some(l) => l,
+                        None => return,
                     };
-                    wake.wake_local();
+                    self.wake_local();
                 }
             }
         }
@@ -145,7 +135,6 @@ impl Wake {
             // Seen before sending: a commit during the send is notified by the next round.
             commits.mark_unchanged();
             // Until it is sent (or we stop): a lost connection is re-made and the send retried.
-            let mut delay = Duration::from_millis(500);
             loop {
                 let sent = sqlx::query("SELECT pg_notify($1, '')")
                     .bind(NOTIFY_CHANNEL)
@@ -153,15 +142,10 @@ impl Wake {
                     .await;
                 let Err(e) = sent else { break };
                 tracing::warn!(error = %e, "event notifier lost PostgreSQL; reconnecting");
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = stopped(&mut stop) => return,
-                }
-                delay = (delay * 2).min(Duration::from_secs(30));
-                match connect_sender(&url).await {
-                    Ok(c) => conn = c,
-                    Err(e) => tracing::warn!(error = %e, "event notifier cannot reconnect yet"),
-                }
+                conn = match reconnect("event notifier", &mut stop, || connect_sender(&url)).await {
+                    Some(c) => c,
+                    None => return,
+                };
             }
             // A short pause coalesces a burst of commits into one notification; consumers
             // gather for longer than this anyway.
@@ -178,6 +162,32 @@ impl Wake {
 /// (hundreds a second) cost PostgreSQL CPU the sessions needed. Consumers gather wake-ups for
 /// 100 ms anyway, so waking them at most every 50 ms loses them nothing.
 const NOTIFY_COALESCE: Duration = Duration::from_millis(50);
+
+/// Connects again after a lost connection, waiting 500 ms, doubling up to 30 s, before each
+/// try; `None` when told to stop first.
+async fn reconnect<T, Fut>(
+    what: &str,
+    stop: &mut watch::Receiver<bool>,
+    connect: impl Fn() -> Fut,
+) -> Option<T>
+where
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut delay = Duration::from_millis(500);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stopped(stop) => return None,
+        }
+        match connect().await {
+            Ok(c) => return Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "{what} cannot reconnect yet");
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
 
 async fn connect_sender(url: &str) -> Result<sqlx::PgConnection, StoreError> {
     use sqlx::Connection;
