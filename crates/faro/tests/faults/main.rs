@@ -470,6 +470,15 @@ struct Visits {
     exchanges: Vec<Exchange>,
 }
 
+impl Visits {
+    /// Adds another visitor's record to this one.
+    fn absorb(&mut self, other: Visits) {
+        self.finished.extend(other.finished);
+        self.finish_no_response += other.finish_no_response;
+        self.exchanges.extend(other.exchanges);
+    }
+}
+
 /// Starts a session on the demo; returns its id and first question. A failed exchange is
 /// recorded and gives `None`.
 async fn start_session(
@@ -602,10 +611,7 @@ fn spawn_visitors(
 async fn join_all(handles: Vec<tokio::task::JoinHandle<Visits>>) -> Visits {
     let mut all = Visits::default();
     for h in handles {
-        let v = h.await.expect("a visitor task");
-        all.finished.extend(v.finished);
-        all.finish_no_response += v.finish_no_response;
-        all.exchanges.extend(v.exchanges);
+        all.absorb(h.await.expect("a visitor task"));
     }
     all
 }

@@ -151,11 +151,8 @@ async fn three_instances_kill_9_the_consumer_and_lose_no_event(backend: Backend)
 
     let mut per_instance: Vec<Visits> = (0..3).map(|_| Visits::default()).collect();
     for v in visitors {
-        for (k, visits) in v.await.expect("visitor").into_iter().enumerate() {
-            let all = &mut per_instance[k];
-            all.finished.extend(visits.finished);
-            all.finish_no_response += visits.finish_no_response;
-            all.exchanges.extend(visits.exchanges);
+        for (all, visits) in per_instance.iter_mut().zip(v.await.expect("visitor")) {
+            all.absorb(visits);
         }
     }
     let load_took = started.elapsed();
