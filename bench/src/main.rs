@@ -6,6 +6,7 @@
 //! `smoke` runs each briefly and fails on any error (for CI); `soak` runs full sessions for
 //! ten minutes and checks that memory stays flat.
 
+mod auth;
 mod report;
 mod scenarios;
 mod server;
@@ -46,6 +47,12 @@ enum Cmd {
     Soak {
         #[arg(long, default_value_t = 10)]
         minutes: u64,
+    },
+    /// What authenticating costs a request (staff JWT, API key) over an anonymous one, timed
+    /// in process on the auth extractors (prints the figures, writes nothing).
+    Auth {
+        #[arg(long, default_value_t = 200_000)]
+        iterations: u32,
     },
     /// Only the named scenarios (prints the table, writes nothing).
     Run {
@@ -183,6 +190,21 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let rows = run_matrix(&bin, &opts, &backends, &scenarios, &load).await?;
             println!("\n{}", report::table(&rows));
             Ok(rows.iter().all(|r| r.errors == 0))
+        }
+        Cmd::Auth { iterations } => {
+            let costs = auth::measure(iterations).await?;
+            let base = costs[0].per_request;
+            println!("| extractor | per request | over anonymous |\n|---|---|---|");
+            for c in &costs {
+                let over = c.per_request.saturating_sub(base);
+                println!(
+                    "| {} | {:.2} µs | {:.2} µs |",
+                    c.what,
+                    c.per_request.as_secs_f64() * 1e6,
+                    over.as_secs_f64() * 1e6
+                );
+            }
+            Ok(true)
         }
         Cmd::Smoke => smoke(&opts).await,
         Cmd::Soak { minutes } => soak(&opts, minutes, &output).await,

@@ -40,6 +40,10 @@ pub enum Scenario {
     Share,
     /// 5. admin analytics reads while scenario 3 runs.
     Analytics,
+    /// 6. POST /api/v1/admin/login back to back (argon2id bound).
+    Login,
+    /// 7. POST /api/v1/auth/refresh back to back, each with the token the last one gave.
+    Refresh,
 }
 
 pub const ALL: &[Scenario] = &[
@@ -49,6 +53,8 @@ pub const ALL: &[Scenario] = &[
     Scenario::Session,
     Scenario::Share,
     Scenario::Analytics,
+    Scenario::Login,
+    Scenario::Refresh,
 ];
 
 const R_CATALOG: &str = "GET /api/v1/tests";
@@ -59,6 +65,8 @@ const R_ANSWER: &str = "POST /api/v1/sessions/{id}/answer";
 const R_FINISH: &str = "POST /api/v1/sessions/{id}/finish";
 const R_SHARE: &str = "GET /r/{token}";
 const R_LOGIN: &str = "POST /api/v1/admin/login";
+const R_REGISTER: &str = "POST /api/v1/auth/register";
+const R_REFRESH: &str = "POST /api/v1/auth/refresh";
 const R_ADMIN_TESTS: &str = "GET /api/v1/admin/tests";
 const R_ANALYTICS: &str = "GET /api/v1/admin/analytics?test_id=";
 const T_SESSION: &str = "full session";
@@ -74,6 +82,8 @@ impl Scenario {
             Scenario::Session => "session",
             Scenario::Share => "share",
             Scenario::Analytics => "analytics",
+            Scenario::Login => "login",
+            Scenario::Refresh => "refresh",
         }
     }
 
@@ -107,6 +117,18 @@ impl Scenario {
                 key: "share",
                 label: "4. share page `GET /r/{token}` (HTML)",
                 requests: &[R_SHARE],
+                transaction: None,
+            }],
+            Scenario::Login => vec![Group {
+                key: "login",
+                label: "6. staff login `POST /api/v1/admin/login` (argon2id)",
+                requests: &[R_LOGIN],
+                transaction: None,
+            }],
+            Scenario::Refresh => vec![Group {
+                key: "refresh",
+                label: "7. end user's token refresh `POST /api/v1/auth/refresh`",
+                requests: &[R_REFRESH],
                 transaction: None,
             }],
             Scenario::Analytics => vec![
@@ -265,6 +287,7 @@ struct UserState {
     share_token: String,
     admin_token: String,
     test_id: String,
+    refresh_token: String,
     /// Alternates the answers (first / last option, scale min / max) from one session to the next.
     sessions: u64,
 }
@@ -599,6 +622,68 @@ async fn admin_setup(user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
+async fn login(user: &mut GooseUser) -> TransactionResult {
+    let g = "login";
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/admin/login",
+        R_LOGIN,
+        200,
+        |b| b.json(&json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD})),
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    if v["access_token"].as_str().is_none() {
+        return Err(reject(user, g, &mut reply, "no access_token"));
+    }
+    Ok(())
+}
+
+/// Registers an end user of its own (the address is unique per goose user).
+async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
+    let g = "refresh";
+    let email = format!("bench-{}@example.com", user.weighted_users_index);
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/auth/register",
+        R_REGISTER,
+        201,
+        |b| b.json(&json!({"email": email, "password": "Bench-Password-2026"})),
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    let Some(token) = v["refresh_token"].as_str().map(str::to_string) else {
+        return Err(reject(user, g, &mut reply, "no refresh_token"));
+    };
+    state(user).refresh_token = token;
+    Ok(())
+}
+
+async fn refresh(user: &mut GooseUser) -> TransactionResult {
+    let g = "refresh";
+    let token = state(user).refresh_token.clone();
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/auth/refresh",
+        R_REFRESH,
+        200,
+        |b| b.json(&json!({"refresh_token": token})),
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    let Some(next) = v["refresh_token"].as_str().map(str::to_string) else {
+        return Err(reject(user, g, &mut reply, "no refresh_token"));
+    };
+    state(user).refresh_token = next;
+    Ok(())
+}
+
 async fn analytics(user: &mut GooseUser) -> TransactionResult {
     let g = "analytics";
     let (token, id) = {
@@ -649,6 +734,14 @@ fn scenarios_for(s: Scenario, users: usize) -> anyhow::Result<Vec<GooseScenario>
             GooseScenario::new("share")
                 .register_transaction(transaction!(share_setup).set_on_start())
                 .register_transaction(transaction!(share)),
+        ],
+        Scenario::Login => {
+            vec![GooseScenario::new("login").register_transaction(transaction!(login))]
+        }
+        Scenario::Refresh => vec![
+            GooseScenario::new("refresh")
+                .register_transaction(transaction!(refresh_setup).set_on_start())
+                .register_transaction(transaction!(refresh)),
         ],
         Scenario::Analytics => {
             // One analytics reader for every eleven visitors, at least one.

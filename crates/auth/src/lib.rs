@@ -4,30 +4,40 @@
 //! reviewed and tested in isolation; callers wire them to requests and rows.
 
 pub mod password;
+pub mod policy;
+pub mod secret;
 pub mod token;
 
 use std::fmt;
 
-/// What a signed-in user may do.
+/// What a signed-in staff member may do in their tenant, from most to least trusted.
 ///
-/// Only two roles exist because the product has exactly two kinds of staff:
-/// people who change engagements and people who only look at results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// `owner` runs the tenant (staff, keys, settings, deleting data); `admin` changes
+/// engagements and their content; `agent` works the leads and bookings it is given; `viewer`
+/// only looks. The super-admin is not a role but a flag on an account of the `default` tenant
+/// (see [`token::Claims::sa`]), so a super-admin is also an ordinary owner of that tenant.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    Admin,
     Viewer,
+    Agent,
+    Admin,
+    Owner,
 }
 
 impl Role {
-    /// Every role, so configuration errors and API docs can list the accepted values.
-    pub const ALL: [Role; 2] = [Role::Admin, Role::Viewer];
+    /// Every role, most trusted first, so configuration errors and API docs can list them.
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Agent, Role::Viewer];
 
     /// Exact, case-sensitive match on the wire spelling, so that the value
     /// stored in the database, in tokens and in config has one canonical form.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
+            "owner" => Some(Role::Owner),
             "admin" => Some(Role::Admin),
+            "agent" => Some(Role::Agent),
             "viewer" => Some(Role::Viewer),
             _ => None,
         }
@@ -36,15 +46,23 @@ impl Role {
     /// The same spelling serde uses, so database columns and tokens agree.
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Owner => "owner",
             Role::Admin => "admin",
+            Role::Agent => "agent",
             Role::Viewer => "viewer",
         }
     }
 
-    /// Single place that decides who may mutate data, so handlers do not
-    /// each grow their own notion of "privileged".
+    /// Single place that decides who may change engagements (tests, rules, content), so
+    /// handlers do not each grow their own notion of "privileged".
     pub fn can_write(self) -> bool {
-        matches!(self, Role::Admin)
+        self >= Role::Admin
+    }
+
+    /// Whether this role may give `other` to someone (create, promote or demote to it): never
+    /// above one's own, and only owners and admins manage staff at all.
+    pub fn can_grant(self, other: Role) -> bool {
+        self.can_write() && other <= self
     }
 }
 
@@ -64,7 +82,7 @@ impl std::str::FromStr for Role {
 
 /// Returned by `Role::from_str`, so `clap` and config parsing can report a readable error.
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[error("unknown role (expected \"admin\" or \"viewer\")")]
+#[error("unknown role (expected \"owner\", \"admin\", \"agent\" or \"viewer\")")]
 pub struct UnknownRole;
 
 /// Everything that can go wrong in this crate.
@@ -103,15 +121,40 @@ mod tests {
         }
         assert_eq!(Role::parse("admin"), Some(Role::Admin));
         assert_eq!(Role::parse("viewer"), Some(Role::Viewer));
-        for bad in ["", "Admin", "ADMIN", " admin", "root", "editor"] {
+        assert_eq!(Role::parse("owner"), Some(Role::Owner));
+        assert_eq!(Role::parse("agent"), Some(Role::Agent));
+        for bad in [
+            "",
+            "Admin",
+            "ADMIN",
+            " admin",
+            "root",
+            "editor",
+            "super_admin",
+        ] {
             assert_eq!(Role::parse(bad), None, "{bad:?}");
         }
     }
 
     #[test]
-    fn only_admin_can_write() {
+    fn owners_and_admins_write() {
+        assert!(Role::Owner.can_write());
         assert!(Role::Admin.can_write());
+        assert!(!Role::Agent.can_write());
         assert!(!Role::Viewer.can_write());
+    }
+
+    #[test]
+    fn nobody_grants_above_their_own_role() {
+        for a in Role::ALL {
+            for b in Role::ALL {
+                assert_eq!(a.can_grant(b), a.can_write() && b <= a, "{a} grants {b}");
+            }
+        }
+        assert!(Role::Owner.can_grant(Role::Owner));
+        assert!(!Role::Admin.can_grant(Role::Owner));
+        assert!(Role::Admin.can_grant(Role::Agent));
+        assert!(!Role::Agent.can_grant(Role::Viewer));
     }
 
     #[test]

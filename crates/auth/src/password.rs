@@ -5,10 +5,10 @@
 //! the work off the runtime threads and cap how many run at once.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::Rng;
 use tokio::sync::Semaphore;
 
@@ -49,15 +49,58 @@ static DUMMY: LazyLock<Option<PasswordHash>> = LazyLock::new(|| PasswordHash::ne
 /// One permit per core: argon2 with p=1 is single-threaded, so more parallel
 /// hashes only add memory pressure (≈19 MiB each) without adding throughput,
 /// and a login flood must not exhaust RAM through tokio's 512 blocking threads.
-static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
-    let n = std::thread::available_parallelism().map_or(2, NonZeroUsize::get);
-    Arc::new(Semaphore::new(n))
-});
+static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(permits())));
 
-fn hasher() -> Result<Argon2<'static>, AuthError> {
-    let params = Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN))
-        .map_err(|e| AuthError::Hash(e.to_string()))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+fn permits() -> usize {
+    std::thread::available_parallelism().map_or(2, NonZeroUsize::get)
+}
+
+/// Working memory kept between hashes while they come back to back: one buffer per hash
+/// running at once (at most one per core, see [`PERMITS`]). Allocating 19 MiB afresh for each
+/// hash cost page faults on every login and, worse, left glibc's per-thread arenas holding
+/// freed buffers: a login flood grew the process to 464 MB (BENCHMARKS.md, scenario 6).
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Buffers larger than this (a stored hash with unusual, costlier parameters) are not kept.
+const KEEP_BLOCKS: usize = M_COST_KIB as usize;
+
+/// Runs argon2id with `params` into `out`, in a reused buffer. The buffer needs no clearing:
+/// argon2 writes every block in its first pass before any block is read.
+fn argon2id_into(
+    params: &Params,
+    pwd: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), AuthError> {
+    let blocks = params.block_count();
+    let mut buf = MEMORY
+        .lock()
+        .ok()
+        .and_then(|mut kept| kept.pop())
+        .unwrap_or_default();
+    if buf.len() < blocks {
+        buf.resize(blocks, Block::default());
+    }
+    let result = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(pwd, salt, out, &mut buf[..blocks])
+        .map_err(|e| AuthError::Hash(e.to_string()));
+    // Kept only while another hash holds a permit (a login flood): an idle server gives the
+    // memory back instead of holding 19 MiB per core for the next sign-in.
+    let busy = PERMITS.available_permits() + 1 < permits();
+    if busy
+        && buf.len() <= KEEP_BLOCKS
+        && let Ok(mut kept) = MEMORY.lock()
+    {
+        kept.push(buf);
+    } else if let Ok(mut kept) = MEMORY.lock() {
+        kept.clear();
+    }
+    result
+}
+
+fn our_params() -> Result<Params, AuthError> {
+    Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN))
+        .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
 /// Hash a password for storage, as an argon2id PHC string with a fresh random salt.
@@ -67,10 +110,39 @@ pub fn hash(password: &str) -> Result<String, AuthError> {
     if password.len() > MAX_PASSWORD_LEN {
         return Err(AuthError::PasswordTooLong);
     }
-    let phc = hasher()?
-        .hash_password(password.as_bytes())
-        .map_err(|e| AuthError::Hash(e.to_string()))?;
+    let params = our_params()?;
+    let mut salt = [0u8; 16];
+    rand::rng().fill(&mut salt[..]);
+    let mut out = [0u8; OUTPUT_LEN];
+    argon2id_into(&params, password.as_bytes(), &salt, &mut out)?;
+    let hash_err = |e: argon2::password_hash::phc::Error| AuthError::Hash(e.to_string());
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| AuthError::Hash(e.to_string()))?,
+        salt: Some(Salt::new(&salt).map_err(hash_err)?),
+        hash: Some(Output::new(&out).map_err(hash_err)?),
+    };
     Ok(phc.to_string())
+}
+
+/// Whether `password` hashes to `parsed`'s output under `parsed`'s own parameters (a
+/// constant-time comparison of the outputs).
+fn matches(password: &[u8], parsed: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(parsed) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.as_bytes().len()];
+    if argon2id_into(&params, password, salt, &mut out).is_err() {
+        return false;
+    }
+    out.iter()
+        .zip(expected.as_bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 /// Parse a PHC string and accept it only if it is argon2id with parameters we
@@ -112,10 +184,8 @@ pub fn verify(password: &str, phc: &str) -> bool {
             return false;
         }
     };
-    // Params come from the PHC string itself, so the context's defaults are irrelevant here.
-    Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
+    // Params come from the PHC string itself.
+    matches(password.as_bytes(), &parsed)
 }
 
 /// Spend the same time as [`verify`] on a real hash, and discard the result.
@@ -128,13 +198,11 @@ pub fn verify_dummy(password: &str) {
     let pw = pw.get(..MAX_PASSWORD_LEN).unwrap_or(pw);
     match DUMMY.as_ref() {
         Some(dummy) => {
-            let _ = Argon2::default().verify_password(pw, dummy);
+            let _ = matches(pw, dummy);
         }
         // Unreachable while the unit test on DUMMY_PHC passes; still burn the time.
         None => {
-            if let Ok(h) = hasher() {
-                let _ = h.hash_password(pw);
-            }
+            let _ = hash(&String::from_utf8_lossy(pw));
         }
     }
 }
@@ -222,6 +290,29 @@ mod tests {
             phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "unexpected PHC prefix: {phc}"
         );
+    }
+
+    #[test]
+    fn reused_memory_and_the_argon2_crate_agree_both_ways() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        // Ours, checked by the crate's own verifier (fresh memory).
+        let ours = hash("correct horse").expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("a PHC string");
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        // The crate's, checked by ours, in a buffer a different password just used.
+        assert!(!verify("wrong horse", &ours));
+        let params = our_params().expect("params");
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"battery staple")
+            .expect("hash")
+            .to_string();
+        assert!(verify("battery staple", &theirs));
+        assert!(!verify("battery stapler", &theirs));
+        assert!(verify("correct horse", &ours));
     }
 
     #[test]

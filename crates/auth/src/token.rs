@@ -45,6 +45,30 @@ pub struct Claims {
     pub aud: String,
     /// Unique per token, so a denylist can revoke one session without rotating the secret.
     pub jti: String,
+    /// Super-admin: may use `/api/v1/platform/*` and `/platform`. Absent (false) on every
+    /// other token, so a tenant's credentials can never reach the console.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sa: bool,
+    /// On an impersonation token: the super-admin's user id, for the audit log. Such a token
+    /// never carries `sa`, so impersonating cannot be chained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imp: Option<String>,
+    /// When it was issued, in unix milliseconds: `iat` is whole seconds, too coarse to tell a
+    /// token issued just before an account change from one issued just after. 0 on tokens
+    /// from before this claim (their `iat` is used).
+    #[serde(default)]
+    pub iat_ms: i64,
+}
+
+/// What a token is issued for; [`Keys::issue`] is the common case of a plain staff token.
+#[derive(Clone, Debug)]
+pub struct Grant<'a> {
+    pub user_id: &'a str,
+    pub username: &'a str,
+    pub tenant_id: &'a str,
+    pub role: Role,
+    pub super_admin: bool,
+    pub impersonator: Option<&'a str>,
 }
 
 /// Wire form accepted on verify: `Claims` plus the optional `nbf`, which we
@@ -61,6 +85,12 @@ struct WireClaims {
     aud: String,
     jti: String,
     nbf: Option<i64>,
+    #[serde(default)]
+    sa: bool,
+    #[serde(default)]
+    imp: Option<String>,
+    #[serde(default)]
+    iat_ms: i64,
 }
 
 /// Signing and verification state, built once at start-up so configuration
@@ -70,8 +100,28 @@ pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// End users' tokens carry their own audience (`<audience>:user`), so a staff check can
+    /// never accept one and an end-user check never accepts a staff token.
+    user_validation: Validation,
     issuer: String,
     audience: String,
+}
+
+/// An end user's access token: who (`sub`), in which tenant (`tid`), and nothing else: no
+/// role, never the console.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserClaims {
+    pub sub: String,
+    pub tid: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// Unique per token: logging out puts it on the deny list until it expires.
+    pub jti: String,
+    /// The sign-in this token descends from (its refresh tokens' family): logging out with
+    /// the access token alone ends the whole sign-in.
+    pub sid: String,
 }
 
 impl fmt::Debug for Keys {
@@ -81,6 +131,31 @@ impl fmt::Debug for Keys {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
+    }
+}
+
+/// The current time in milliseconds when `now_unix` is the current second (the usual case),
+/// else `now_unix`'s start: a caller's clock (tests) wins over the system's.
+fn now_ms(now_unix: i64) -> i64 {
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    if system / 1000 == now_unix {
+        system
+    } else {
+        now_unix.saturating_mul(1000)
+    }
+}
+
+impl Claims {
+    /// When it was issued, in unix milliseconds (from `iat` on older tokens).
+    pub fn issued_ms(&self) -> i64 {
+        if self.iat_ms > 0 {
+            self.iat_ms
+        } else {
+            self.iat.saturating_mul(1000)
+        }
     }
 }
 
@@ -109,18 +184,21 @@ impl Keys {
         validation.validate_nbf = false;
         validation.leeway = 0;
         validation.set_issuer(&[issuer]);
+        let mut user_validation = validation.clone();
         validation.set_audience(&[audience]);
+        user_validation.set_audience(&[format!("{audience}:user")]);
 
         Ok(Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            user_validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
         })
     }
 
-    /// Sign a token valid from `now_unix` for `ttl` (whole seconds; at least one).
+    /// Sign a plain staff token valid from `now_unix` for `ttl` (whole seconds; at least one).
     pub fn issue(
         &self,
         user_id: &str,
@@ -130,21 +208,42 @@ impl Keys {
         ttl: Duration,
         now_unix: i64,
     ) -> Result<String, AuthError> {
+        let grant = Grant {
+            user_id,
+            username,
+            tenant_id,
+            role,
+            super_admin: false,
+            impersonator: None,
+        };
+        self.issue_grant(&grant, ttl, now_unix)
+    }
+
+    /// Sign a token for `grant`, valid from `now_unix` for `ttl` (whole seconds; at least one).
+    pub fn issue_grant(
+        &self,
+        grant: &Grant<'_>,
+        ttl: Duration,
+        now_unix: i64,
+    ) -> Result<String, AuthError> {
         let ttl = i64::try_from(ttl.as_secs()).map_err(|_| AuthError::InvalidTtl)?;
         if ttl < 1 {
             return Err(AuthError::InvalidTtl);
         }
         let exp = now_unix.checked_add(ttl).ok_or(AuthError::InvalidTtl)?;
         let claims = Claims {
-            sub: user_id.to_owned(),
-            name: username.to_owned(),
-            tid: tenant_id.to_owned(),
-            role,
+            sub: grant.user_id.to_owned(),
+            name: grant.username.to_owned(),
+            tid: grant.tenant_id.to_owned(),
+            role: grant.role,
             iat: now_unix,
             exp,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sa: grant.super_admin && grant.impersonator.is_none(),
+            imp: grant.impersonator.map(str::to_owned),
+            iat_ms: now_ms(now_unix),
         };
         jsonwebtoken::encode(&Header::new(ALG), &claims, &self.encoding)
             .map_err(|e| AuthError::Sign(e.to_string()))
@@ -185,7 +284,63 @@ impl Keys {
             iss: c.iss,
             aud: c.aud,
             jti: c.jti,
+            sa: c.sa && c.imp.is_none(),
+            imp: c.imp,
+            iat_ms: c.iat_ms,
         })
+    }
+
+    /// Sign an end user's access token, valid from `now_unix` for `ttl`.
+    pub fn issue_user(
+        &self,
+        user_id: &str,
+        tenant_id: &str,
+        session_id: &str,
+        ttl: Duration,
+        now_unix: i64,
+    ) -> Result<(String, UserClaims), AuthError> {
+        let ttl = i64::try_from(ttl.as_secs()).map_err(|_| AuthError::InvalidTtl)?;
+        if ttl < 1 {
+            return Err(AuthError::InvalidTtl);
+        }
+        let claims = UserClaims {
+            sub: user_id.to_owned(),
+            tid: tenant_id.to_owned(),
+            iat: now_unix,
+            exp: now_unix.checked_add(ttl).ok_or(AuthError::InvalidTtl)?,
+            iss: self.issuer.clone(),
+            aud: self.user_audience(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            sid: session_id.to_owned(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(ALG), &claims, &self.encoding)
+            .map_err(|e| AuthError::Sign(e.to_string()))?;
+        Ok((token, claims))
+    }
+
+    /// [`Keys::verify`] for end users' tokens (their own audience).
+    pub fn verify_user(&self, token: &str, now_unix: i64) -> Result<UserClaims, AuthError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthError::InvalidToken);
+        }
+        let data = jsonwebtoken::decode::<UserClaims>(token, &self.decoding, &self.user_validation)
+            .map_err(|_| AuthError::InvalidToken)?;
+        if data.header.alg != ALG || data.header.crit.is_some() {
+            return Err(AuthError::InvalidToken);
+        }
+        let c = data.claims;
+        if c.iss != self.issuer || c.aud != self.user_audience() {
+            return Err(AuthError::InvalidToken);
+        }
+        let expired = now_unix >= c.exp.saturating_add(LEEWAY_SECS);
+        if expired || c.iat > now_unix.saturating_add(LEEWAY_SECS) {
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(c)
+    }
+
+    fn user_audience(&self) -> String {
+        format!("{}:user", self.audience)
     }
 
     pub fn issuer(&self) -> &str {

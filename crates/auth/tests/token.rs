@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use faro_auth::token::{Claims, Keys, LEEWAY_SECS, MAX_TOKEN_LEN};
+use faro_auth::token::{Claims, Grant, Keys, LEEWAY_SECS, MAX_TOKEN_LEN};
 use faro_auth::{AuthError, Role};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -70,6 +70,55 @@ fn viewer_role_round_trips() {
         .issue("u-2", "bob", "t-9", Role::Viewer, TTL, NOW)
         .expect("issue");
     assert_eq!(k.verify(&t, NOW).expect("verify").role, Role::Viewer);
+}
+
+#[test]
+fn every_role_round_trips() {
+    let k = keys();
+    for role in Role::ALL {
+        let t = k.issue("u-2", "bob", "t-9", role, TTL, NOW).expect("issue");
+        let c = k.verify(&t, NOW).expect("verify");
+        assert_eq!(c.role, role);
+        assert!(!c.sa && c.imp.is_none(), "plain tokens are plain");
+    }
+}
+
+fn grant<'a>(super_admin: bool, impersonator: Option<&'a str>) -> Grant<'a> {
+    Grant {
+        user_id: "u-1",
+        username: "root",
+        tenant_id: "default",
+        role: Role::Owner,
+        super_admin,
+        impersonator,
+    }
+}
+
+#[test]
+fn super_admin_flag_round_trips() {
+    let k = keys();
+    let t = k.issue_grant(&grant(true, None), TTL, NOW).expect("issue");
+    let c = k.verify(&t, NOW).expect("verify");
+    assert!(c.sa);
+    assert_eq!(c.imp, None);
+}
+
+#[test]
+fn impersonation_tokens_never_carry_the_super_admin_flag() {
+    let k = keys();
+    let t = k
+        .issue_grant(&grant(true, Some("sa-1")), TTL, NOW)
+        .expect("issue");
+    let c = k.verify(&t, NOW).expect("verify");
+    assert!(!c.sa, "an impersonation token cannot reach the console");
+    assert_eq!(c.imp.as_deref(), Some("sa-1"));
+    // A hand-made token claiming both is read without the flag too.
+    let mut claims = good_claims();
+    claims["sa"] = json!(true);
+    claims["imp"] = json!("sa-1");
+    let t = hmac_token(jsonwebtoken::Algorithm::HS256, &claims, SECRET);
+    let c = k.verify(&t, NOW).expect("verify");
+    assert!(!c.sa);
 }
 
 #[test]
@@ -447,4 +496,33 @@ proptest! {
             prop_assert!(refused(k.verify(&s, NOW)));
         }
     }
+}
+
+#[test]
+fn end_user_and_staff_tokens_never_pass_for_each_other() {
+    let keys = keys();
+    let (user, claims) = keys
+        .issue_user("eu-1", "t-1", "s-1", TTL, NOW)
+        .expect("user token");
+    assert_eq!(keys.verify_user(&user, NOW).expect("verifies"), claims);
+    assert_eq!(claims.aud, format!("{AUD}:user"));
+    assert!(
+        keys.verify(&user, NOW).is_err(),
+        "a user token is no staff token"
+    );
+    let staff = issue(&keys);
+    assert!(
+        keys.verify_user(&staff, NOW).is_err(),
+        "a staff token is no user token"
+    );
+    // Expired, and signed with another secret.
+    let late = NOW + TTL.as_secs() as i64 + 60;
+    assert!(keys.verify_user(&user, late).is_err());
+    let other = Keys::new(&[7u8; 40], ISS, AUD).expect("keys");
+    assert!(other.verify_user(&user, NOW).is_err());
+    // Each token has its own id (what logging out revokes).
+    let (_, again) = keys
+        .issue_user("eu-1", "t-1", "s-1", TTL, NOW)
+        .expect("again");
+    assert_ne!(again.jti, claims.jti);
 }

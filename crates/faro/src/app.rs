@@ -122,7 +122,21 @@ impl App {
                     .flat_map(|m| m.nav.iter().copied())
                     .collect()
             },
+            modules: enabled(&config)
+                .iter()
+                .filter(|m| m.optional)
+                .map(|m| m.name)
+                .collect(),
+            key_modules: enabled(&config)
+                .iter()
+                .filter(|m| m.api_keys)
+                .map(|m| m.name)
+                .collect(),
             tenants: Default::default(),
+            api_keys: Default::default(),
+            revoked_tokens: Default::default(),
+            recent_visitors: Default::default(),
+            staff_tokens: Default::default(),
             wake: faro_store::Wake::new(),
         });
         let bootstrap = accounts::bootstrap_admin(
@@ -321,10 +335,27 @@ fn build_router(
     let mut pages = Router::new();
     let mut background = Background::default();
     let mut has_home = false;
-    for (_, m) in mounted {
+    let optional: Vec<&str> = core.modules.to_vec();
+    for (name, mut m) in mounted {
         has_home |= m.panel_home;
-        api = api.merge(m.api);
-        pages = pages.merge(m.pages);
+        if core.key_modules.contains(&name) {
+            // Tells the extractors which scope an API key needs here.
+            m.api = m
+                .api
+                .layer(axum::Extension(faro_http::apikey::RouteModule(name)));
+        }
+        if optional.contains(&name) {
+            // A tenant that switched the module off gets 404 for all of it.
+            let gate = axum::middleware::from_fn_with_state(
+                (core.clone(), name),
+                faro_http::tenant::module_gate,
+            );
+            api = api.merge(m.api.layer(gate.clone()));
+            pages = pages.merge(m.pages.layer(gate));
+        } else {
+            api = api.merge(m.api);
+            pages = pages.merge(m.pages);
+        }
         background.jobs.extend(m.jobs);
         background.consumers.extend(m.consumers);
         background.tasks.extend(m.tasks);

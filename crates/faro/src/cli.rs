@@ -75,7 +75,8 @@ pub async fn main_with(
     if let Some((name, sub)) = matches.subcommand() {
         for module in modules::all() {
             let Some(cli) = &module.cli else { continue };
-            let matches = if name == module.name {
+            // A module's command is usually named after it; the platform's is `tenant`.
+            let matches = if name == module.name || name == (cli.command)().get_name() {
                 sub.clone()
             } else if cli.aliases.contains(&name) {
                 matches.clone()
@@ -99,14 +100,18 @@ pub async fn main_with(
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RoleArg {
+    Owner,
     Admin,
+    Agent,
     Viewer,
 }
 
 impl From<RoleArg> for Role {
     fn from(r: RoleArg) -> Role {
         match r {
+            RoleArg::Owner => Role::Owner,
             RoleArg::Admin => Role::Admin,
+            RoleArg::Agent => Role::Agent,
             RoleArg::Viewer => Role::Viewer,
         }
     }
@@ -147,8 +152,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
                 let p = s.trim_end_matches(['\n', '\r']).to_string();
-                if p.len() < 8 {
-                    bail!("the password must be at least 8 characters");
+                if let Err(why) = faro_auth::policy::check(&p) {
+                    bail!("the password is refused: {why}");
                 }
                 (p, false)
             } else {
@@ -161,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &username,
                 &hash,
                 role.into(),
+                false,
             )
             .await?;
             println!(

@@ -248,6 +248,7 @@ async fn create_viewer(app: &TestApp) {
         "viewer",
         &hash,
         faro_auth::Role::Viewer,
+        false,
     )
     .await
     .expect("viewer");

@@ -45,6 +45,7 @@ pub fn module() -> Module {
     Module {
         name: "files",
         optional: false,
+        api_keys: true,
         keys: config::KEYS,
         secret_keys: config::SECRET_KEYS,
         check: |settings| FilesConfig::from_settings(settings).map(drop),

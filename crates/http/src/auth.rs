@@ -1,12 +1,15 @@
 //! Authentication and roles as extractors: a handler that takes `AdminUser` cannot run for a
-//! viewer, and one that takes `Viewer` cannot run anonymously.
+//! viewer, and one that takes `Viewer` cannot run anonymously. Both also take an integration's
+//! API key (see [`crate::apikey`]) on a module's routes, within the key's scopes.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use faro_auth::Role;
 use faro_auth::token::Claims;
+use faro_store::TenantId;
 
+use crate::apikey::{Access, KEY_PREFIX, KeyRefusal, RouteModule, allows};
 use crate::error::ApiError;
 use crate::state::Core;
 use crate::tenant::Staff;
@@ -20,8 +23,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Any signed-in user (admin or viewer): reads and analytics.
 pub struct Viewer(pub Staff);
 
-/// A signed-in admin: everything.
+/// A signed-in admin or owner: everything in their tenant.
 pub struct AdminUser(pub Staff);
+
+/// The installation's super-admin: the console (`/api/v1/platform/*`, `/platform`). A
+/// tenant's credentials, including an impersonation token, never pass.
+pub struct SuperAdmin(pub Staff);
 
 /// How the request proved who it is; cookie-authenticated writes must also pass CSRF.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -63,6 +70,13 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The claims of a valid bearer token or session cookie, if the request has one; no CSRF
+/// check and no error, for deciding things (which tenant?) before the handler authenticates.
+pub fn authenticate_quietly(core: &Core, parts: &Parts) -> Option<Claims> {
+    let (token, _) = token_of(&parts.headers)?;
+    core.keys.verify(token, faro_store::unix_now()).ok()
+}
+
 pub fn authenticate(core: &Core, parts: &Parts) -> Result<(Claims, Via), ApiError> {
     let (token, via) = token_of(&parts.headers)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send a bearer token"))?;
@@ -86,6 +100,167 @@ pub fn authenticate(core: &Core, parts: &Parts) -> Result<(Claims, Via), ApiErro
     Ok((claims, via))
 }
 
+/// The staff member behind verified claims, refused while their tenant is paused (an
+/// impersonating super-admin still gets in, to look at what is wrong) and when their account
+/// changed after the token was issued.
+async fn staff(core: &Core, claims: Claims) -> Result<Staff, ApiError> {
+    refuse_outdated(core, &claims).await?;
+    let staff = Staff::from_claims(claims);
+    refuse_paused(core, &staff).await?;
+    Ok(staff)
+}
+
+/// Refuses a staff token issued before its account last changed (role, password, disabled):
+/// the token's role may no longer be true.
+pub async fn refuse_outdated(core: &Core, claims: &Claims) -> Result<(), ApiError> {
+    if claims.issued_ms()
+        < core
+            .staff_tokens
+            .tokens_after(&core.db, &claims.sub)
+            .await?
+    {
+        return Err(ApiError::unauthorized(
+            "your account changed since you signed in (role, password or status): sign in again",
+        ));
+    }
+    Ok(())
+}
+
+/// Per account, since when (unix milliseconds) its staff tokens count, as last read (for
+/// [`STAFF_TOKENS_TTL`]).
+pub struct StaffTokens {
+    map: crate::ttl::TtlMap<String, i64>,
+}
+
+impl Default for StaffTokens {
+    fn default() -> Self {
+        StaffTokens {
+            map: crate::ttl::TtlMap::new(10_000),
+        }
+    }
+}
+
+/// How long an account's "tokens issued after" time is believed on an instance: a change
+/// made elsewhere refuses its old tokens here within this time (on the instance that made it,
+/// at once).
+pub const STAFF_TOKENS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl StaffTokens {
+    pub async fn tokens_after(
+        &self,
+        db: &faro_store::Db,
+        user_id: &str,
+    ) -> Result<i64, faro_store::StoreError> {
+        if let Some(after) = self.map.fresh(user_id, STAFF_TOKENS_TTL) {
+            return Ok(after);
+        }
+        let after = faro_store::staff_tokens_after_any_tenant(db, user_id).await?;
+        self.map.insert(user_id.to_string(), after);
+        Ok(after)
+    }
+
+    /// Forgets what this instance knew of the account (after a change made here).
+    pub fn forget(&self, user_id: &str) {
+        self.map.remove(user_id);
+    }
+}
+
+async fn refuse_paused(core: &Core, staff: &Staff) -> Result<(), ApiError> {
+    if staff.claims.imp.is_none() && core.tenants.state(&core.db, &staff.tenant).await.paused {
+        return Err(ApiError::forbidden(
+            "this tenant is paused: ask the installation's administrator",
+        )
+        .with_code("tenant_paused"));
+    }
+    Ok(())
+}
+
+/// The `Authorization: Bearer` credential, if any (never the session cookie).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    match token_of(headers) {
+        Some((token, Via::Bearer)) => Some(token),
+        _ => None,
+    }
+}
+
+/// The bearer credential when it is an API key.
+fn api_key_of(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers).filter(|t| t.starts_with(KEY_PREFIX))
+}
+
+/// The tenant of the request's credentials (token, session cookie or API key), if it has valid
+/// ones; no error, for deciding things before the handler authenticates.
+pub async fn tenant_quietly(core: &Core, parts: &Parts) -> Option<TenantId> {
+    if let Some(key) = api_key_of(&parts.headers) {
+        let now = faro_store::unix_now();
+        return match core.api_keys.check(&core.db, key, now).await {
+            Ok(Ok(row)) => Some(row.tenant.clone()),
+            _ => None,
+        };
+    }
+    authenticate_quietly(core, parts).map(|c| TenantId::new(c.tid.as_str()))
+}
+
+/// An integration's API key standing in for a staff member on a module's route: the route's
+/// module must be in its scopes (`module:read` to read, `module:write` to write).
+async fn key_staff(
+    core: &Core,
+    parts: &Parts,
+    key: &str,
+    access: Access,
+) -> Result<Staff, ApiError> {
+    let now = faro_store::unix_now();
+    let row = match core.api_keys.check(&core.db, key, now).await? {
+        Ok(row) => row,
+        Err(refusal) => {
+            return Err(ApiError::unauthorized(match refusal {
+                KeyRefusal::Unknown => "this API key is not known",
+                KeyRefusal::Revoked => "this API key was revoked",
+                KeyRefusal::Expired => "this API key has expired",
+            }));
+        }
+    };
+    let Some(RouteModule(module)) = parts.extensions.get::<RouteModule>().copied() else {
+        return Err(ApiError::forbidden(
+            "API keys reach the modules' APIs only: this needs a staff member's sign-in",
+        )
+        .with_code("api_key_not_allowed"));
+    };
+    if !allows(&row.scopes, module, access) {
+        let scope = match access {
+            Access::Read => format!("{module}:read"),
+            Access::Write => format!("{module}:write"),
+        };
+        return Err(
+            ApiError::forbidden(format!("this API key lacks the {scope} scope"))
+                .with_code("insufficient_scope"),
+        );
+    }
+    let role = if allows(&row.scopes, module, Access::Write) {
+        Role::Admin
+    } else {
+        Role::Viewer
+    };
+    let claims = Claims {
+        sub: row.id.clone(),
+        name: format!("key:{}", row.name),
+        tid: row.tenant.as_str().to_string(),
+        role,
+        iat: row.created_at,
+        exp: row.expires_at.unwrap_or(i64::MAX),
+        iss: String::new(),
+        aud: String::new(),
+        jti: row.id.clone(),
+        sa: false,
+        imp: None,
+        iat_ms: row.created_at.saturating_mul(1000),
+    };
+    let mut staff = Staff::from_claims(claims);
+    staff.api_key = Some(row.id.clone());
+    refuse_paused(core, &staff).await?;
+    Ok(staff)
+}
+
 impl<S> FromRequestParts<S> for Viewer
 where
     Core: FromRef<S>,
@@ -95,8 +270,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let core = Core::from_ref(state);
+        if let Some(key) = api_key_of(&parts.headers) {
+            return Ok(Viewer(key_staff(&core, parts, key, Access::Read).await?));
+        }
         let (claims, _) = authenticate(&core, parts)?;
-        Ok(Viewer(Staff::from_claims(claims)))
+        Ok(Viewer(staff(&core, claims).await?))
     }
 }
 
@@ -109,13 +287,45 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let core = Core::from_ref(state);
-        let (claims, _) = authenticate(&core, parts)?;
-        if claims.role != Role::Admin {
-            return Err(ApiError::forbidden(
-                "this needs the admin role; viewers can only read",
+        if let Some(key) = api_key_of(&parts.headers) {
+            return Ok(AdminUser(
+                key_staff(&core, parts, key, Access::Write).await?,
             ));
         }
-        Ok(AdminUser(Staff::from_claims(claims)))
+        let (claims, _) = authenticate(&core, parts)?;
+        if !claims.role.can_write() {
+            return Err(ApiError::forbidden(
+                "this needs the admin or owner role; agents and viewers can only read",
+            ));
+        }
+        Ok(AdminUser(staff(&core, claims).await?))
+    }
+}
+
+impl<S> FromRequestParts<S> for SuperAdmin
+where
+    Core: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let core = Core::from_ref(state);
+        if api_key_of(&parts.headers).is_some() {
+            return Err(ApiError::forbidden(
+                "this is the installation's console: API keys never reach it",
+            )
+            .with_code("super_admin_only"));
+        }
+        let (claims, _) = authenticate(&core, parts)?;
+        refuse_outdated(&core, &claims).await?;
+        if !claims.sa || claims.tid != faro_store::DEFAULT_TENANT {
+            return Err(ApiError::forbidden(
+                "this is the installation's console: it needs a super-admin's credentials",
+            )
+            .with_code("super_admin_only"));
+        }
+        Ok(SuperAdmin(Staff::from_claims(claims)))
     }
 }
 

@@ -126,6 +126,22 @@ impl ClientHasher {
         }
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
+
+    /// The signature of a visitor id in a tenant (128 bits of HMAC-SHA256 under a key derived
+    /// from the same master, hex): a visitor id is only believed with it, and only in the
+    /// tenant it was made for.
+    pub fn visitor_sig(&self, tenant: &str, id: &str) -> String {
+        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(&self.master)
+            .unwrap_or_else(|_| unreachable_hmac());
+        derive.update(b"faro-visitor");
+        let key = derive.finalize().into_bytes();
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable_hmac());
+        mac.update(tenant.as_bytes());
+        mac.update(b"\n");
+        mac.update(id.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
 }
 
 /// HMAC accepts keys of any length; this cannot happen.

@@ -2,8 +2,10 @@
 //! client identity), request ids and logging, metrics, rate-limit responses, and `Core`, the
 //! platform state each module's state embeds. Nothing here knows about any module.
 
+pub mod apikey;
 pub mod auth;
 pub mod client;
+pub mod enduser;
 pub mod error;
 pub mod extract;
 pub mod fallback;
@@ -14,12 +16,14 @@ pub mod request_id;
 pub mod respond;
 pub mod state;
 pub mod tenant;
+pub mod ttl;
+pub mod visitor;
 
 pub use error::{ApiError, ApiResult, ErrorBody, FieldProblem};
 pub use extract::{Json, Query};
 pub use faro_store::TenantId;
 pub use state::{Core, CoreParts, DEFAULT_TENANT, NavLink, WebConfig};
-pub use tenant::{PublicTenant, Staff};
+pub use tenant::{HostTenant, PublicTenant, Staff};
 
 /// Largest request body accepted anywhere (definition documents are the biggest legitimate
 /// bodies, capped at 256 KiB by the quiz validator); larger bodies get 413.
@@ -52,5 +56,31 @@ where
     ) -> Result<Self, Self::Rejection> {
         let core = <Core as axum::extract::FromRef<S>>::from_ref(state);
         Ok(ClientKey(client_key(&core, parts)))
+    }
+}
+
+/// The caller's address as the server sees it (the peer, or the trusted proxy's
+/// `X-Forwarded-For`), in plain text: for the audit log of staff actions, where who changed
+/// something matters more than anonymity. Visitors are only ever identified by [`ClientKey`].
+pub struct ClientAddr(pub Option<String>);
+
+impl<S> axum::extract::FromRequestParts<S> for ClientAddr
+where
+    Core: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let core = <Core as axum::extract::FromRef<S>>::from_ref(state);
+        let ip = client::client_ip(
+            client::peer_of(parts),
+            &parts.headers,
+            &core.web.trusted_proxies,
+        );
+        Ok(ClientAddr(ip.map(|ip| ip.to_string())))
     }
 }

@@ -21,6 +21,9 @@ pub struct Module {
     pub name: &'static str,
     /// Whether `FARO_MODULES` can switch it off (the platform cannot be).
     pub optional: bool,
+    /// Whether integrations' API keys may call its API, with the scopes `<name>:read` and
+    /// `<name>:write` (the platform's own staff routes never take a key).
+    pub api_keys: bool,
     /// Its configuration keys with their defaults (`None`: unset). The environment variable is
     /// the key; the TOML key is the key in lower case.
     pub keys: &'static [(&'static str, Option<&'static str>)],

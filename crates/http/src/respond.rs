@@ -89,6 +89,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// For PATCH fields where `null` means something (switch back to the default): absent is
+/// `None`, `null` is `Some(None)`, a value is `Some(Some(v))`. Use with `#[serde(default)]`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// A JSON body that may be absent: empty means `T::default()`.
 pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
     // No body and a JSON `null` both mean "nothing to say" (the schema declares the body

@@ -37,8 +37,22 @@ pub struct CoreParts {
     pub web: Arc<WebConfig>,
     /// The panel's main navigation: the links of every mounted module, in module order.
     pub panel_nav: Arc<[NavLink]>,
+    /// The optional modules this installation runs (`FARO_MODULES`), in module order: what a
+    /// tenant's module switches choose from.
+    pub modules: Arc<[&'static str]>,
+    /// The modules whose API takes API keys (`Module::api_keys`), in module order: the scopes
+    /// a key may carry are `<module>:read` and `<module>:write` for these.
+    pub key_modules: Arc<[&'static str]>,
     /// Host name → tenant, for visitors' requests.
     pub tenants: crate::tenant::TenantHosts,
+    /// API keys checked lately (see [`crate::apikey`]).
+    pub api_keys: crate::apikey::ApiKeyCache,
+    /// End users' access tokens checked against the deny list lately (see [`crate::enduser`]).
+    pub revoked_tokens: crate::enduser::RevokedCache,
+    /// Staff accounts' "tokens issued after" times, read lately (see [`crate::auth`]).
+    pub staff_tokens: crate::auth::StaffTokens,
+    /// Visitors recorded lately (see [`crate::visitor`]).
+    pub recent_visitors: crate::visitor::RecentVisitors,
     /// Wakes event consumers; producers call `notify` after committing events (this instance's
     /// at once, other instances' through PostgreSQL's NOTIFY, or they poll).
     pub wake: faro_store::Wake,

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse};
 use faro_auth::Role;
 use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, Viewer};
-use faro_http::{ApiError, ApiResult, ClientKey, Core, Json, PublicTenant, Staff};
-use faro_store::{Db, StoreError, new_id, unix_now};
+use faro_http::{ApiError, ApiResult, ClientKey, Core, HostTenant, Json, Staff};
+use faro_store::{DEFAULT_TENANT, Db, StoreError, new_id, unix_now};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -32,6 +32,8 @@ pub struct UserRow {
     pub username: String,
     pub pass_hash: String,
     pub role: Role,
+    pub super_admin: bool,
+    pub disabled: bool,
 }
 
 pub async fn find_user(
@@ -40,7 +42,8 @@ pub async fn find_user(
     username: &str,
 ) -> Result<Option<UserRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, username, pass_hash, role FROM users WHERE tenant_id = $1 AND username = $2",
+        "SELECT id, username, pass_hash, role, super_admin, disabled FROM users \
+         WHERE tenant_id = $1 AND username = $2",
     )
     .bind(tenant.as_str())
     .bind(username)
@@ -54,6 +57,9 @@ pub async fn find_user(
         pass_hash: r.try_get("pass_hash")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::corrupt(format!("unknown role {role:?}")))?,
+        // Only the default tenant's accounts can be the installation's super-admin.
+        super_admin: r.try_get::<i64, _>("super_admin")? != 0 && tenant.as_str() == DEFAULT_TENANT,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
     }))
 }
 
@@ -64,25 +70,28 @@ pub async fn count_users(db: &Db) -> Result<i64, StoreError> {
         .try_get(0)?)
 }
 
-/// Creates the user, or replaces its password hash and role.
+/// Creates the user, or replaces its password hash, role and super-admin flag (and enables it).
 pub async fn upsert_user(
     db: &Db,
     tenant: &TenantId,
     username: &str,
     pass_hash: &str,
     role: Role,
+    super_admin: bool,
 ) -> Result<(), StoreError> {
     let now = unix_now();
     sqlx::query(
-        "INSERT INTO users (id, tenant_id, username, pass_hash, role, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (tenant_id, username) \
-         DO UPDATE SET pass_hash = excluded.pass_hash, role = excluded.role, updated_at = excluded.updated_at",
+        "INSERT INTO users (id, tenant_id, username, pass_hash, role, super_admin, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (tenant_id, username) \
+         DO UPDATE SET pass_hash = excluded.pass_hash, role = excluded.role, \
+         super_admin = excluded.super_admin, disabled = 0, updated_at = excluded.updated_at",
     )
     .bind(new_id())
     .bind(tenant.as_str())
     .bind(username)
     .bind(pass_hash)
     .bind(role.as_str())
+    .bind(i64::from(super_admin))
     .bind(now)
     .execute(db.writer())
     .await?;
@@ -96,17 +105,20 @@ pub async fn create_user_if_absent(
     username: &str,
     pass_hash: &str,
     role: Role,
+    super_admin: bool,
 ) -> Result<bool, StoreError> {
     let now = unix_now();
     let done = sqlx::query(
-        "INSERT INTO users (id, tenant_id, username, pass_hash, role, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (tenant_id, username) DO NOTHING",
+        "INSERT INTO users (id, tenant_id, username, pass_hash, role, super_admin, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         ON CONFLICT (tenant_id, username) DO NOTHING",
     )
     .bind(new_id())
     .bind(tenant.as_str())
     .bind(username)
     .bind(pass_hash)
     .bind(role.as_str())
+    .bind(i64::from(super_admin))
     .bind(now)
     .execute(db.writer())
     .await?;
@@ -185,20 +197,28 @@ pub async fn sign_in(
     )
     .await;
     let user = match (ok, user) {
-        (true, Some(u)) => u,
+        (true, Some(u)) if !u.disabled => u,
         _ => return Err(invalid_credentials()),
     };
+    // After the password check, so a paused tenant's answer tells nothing to a guesser.
+    if core.tenants.state(&core.db, tenant).await.paused {
+        return Err(ApiError::forbidden(
+            "this tenant is paused: ask the installation's administrator",
+        )
+        .with_code("tenant_paused"));
+    }
     let ttl = core.web.token_ttl;
+    let grant = faro_auth::token::Grant {
+        user_id: &user.id,
+        username: &user.username,
+        tenant_id: tenant.as_str(),
+        role: user.role,
+        super_admin: user.super_admin,
+        impersonator: None,
+    };
     let token = core
         .keys
-        .issue(
-            &user.id,
-            &user.username,
-            tenant.as_str(),
-            user.role,
-            ttl,
-            unix_now(),
-        )
+        .issue_grant(&grant, ttl, unix_now())
         .map_err(ApiError::internal)?;
     Ok(SignedIn {
         token,
@@ -241,7 +261,7 @@ pub fn session_cookies(
     ))]
 pub async fn login(
     State(core): State<Core>,
-    PublicTenant(tenant): PublicTenant,
+    HostTenant(tenant): HostTenant,
     ClientKey(client): ClientKey,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
@@ -266,18 +286,22 @@ pub async fn logout(State(core): State<Core>) -> impl IntoResponse {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Me {
+pub struct StaffMe {
     pub username: String,
-    /// `admin` or `viewer`.
+    /// `owner`, `admin`, `agent` or `viewer`.
     pub role: String,
     pub tenant: String,
+    /// The installation's super-admin (may use `/api/v1/platform/*`).
+    pub super_admin: bool,
+    /// Set on an impersonation token: the super-admin's user id.
+    pub impersonated_by: Option<String>,
     /// Token expiry (RFC 3339).
     pub expires_at: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = faro_http::ErrorBody)))]
-pub async fn me(Viewer(Staff { claims, tenant }): Viewer, _headers: HeaderMap) -> Json<Me> {
+    responses((status = 200, body = StaffMe), (status = 401, body = faro_http::ErrorBody)))]
+pub async fn me(Viewer(Staff { claims, tenant, .. }): Viewer, _headers: HeaderMap) -> Json<StaffMe> {
     let expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp)
         .ok()
         .and_then(|t| {
@@ -285,10 +309,12 @@ pub async fn me(Viewer(Staff { claims, tenant }): Viewer, _headers: HeaderMap) -
                 .ok()
         })
         .unwrap_or_default();
-    Json(Me {
+    Json(StaffMe {
         username: claims.name,
         role: claims.role.as_str().to_string(),
         tenant: tenant.to_string(),
+        super_admin: claims.sa,
+        impersonated_by: claims.imp.clone(),
         expires_at,
     })
 }
@@ -309,7 +335,8 @@ pub struct AdminBootstrap {
 }
 
 /// Applies the configured admin (created or updated at every start). Without one, the first
-/// start creates `admin` with a generated password, never a default one.
+/// start creates `admin` with a generated password, never a default one. Either way the
+/// bootstrap admin is an owner of the `default` tenant and the installation's super-admin.
 pub async fn bootstrap_admin(db: &Db, admin: &AdminBootstrap) -> anyhow::Result<Bootstrap> {
     let tenant = &TenantId::default_tenant();
     if let Some(user) = &admin.user {
@@ -318,7 +345,7 @@ pub async fn bootstrap_admin(db: &Db, admin: &AdminBootstrap) -> anyhow::Result<
             (None, Some(p)) => faro_auth::password::hash_blocking(p.clone()).await?,
             (None, None) => anyhow::bail!("ADMIN_USER needs ADMIN_PASSWORD or ADMIN_PASS_HASH"),
         };
-        upsert_user(db, tenant, user, &hash, Role::Admin).await?;
+        upsert_user(db, tenant, user, &hash, Role::Owner, true).await?;
         return Ok(Bootstrap::Configured(user.clone()));
     }
     if count_users(db).await? > 0 {
@@ -327,7 +354,7 @@ pub async fn bootstrap_admin(db: &Db, admin: &AdminBootstrap) -> anyhow::Result<
     let password = faro_auth::password::generate();
     let hash = faro_auth::password::hash_blocking(password.clone()).await?;
     // Several instances starting together: only the one whose insert lands prints.
-    if create_user_if_absent(db, tenant, "admin", &hash, Role::Admin).await? {
+    if create_user_if_absent(db, tenant, "admin", &hash, Role::Owner, true).await? {
         Ok(Bootstrap::Generated {
             username: "admin".into(),
             password,

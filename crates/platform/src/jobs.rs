@@ -109,3 +109,22 @@ pub fn purge_events_job(days: i64) -> Job {
         },
     )
 }
+
+/// Hourly: access tokens on the deny list that have expired anyway, and refresh tokens a day
+/// past their expiry, are forgotten.
+pub fn purge_tokens_job() -> Job {
+    Job::new(
+        "platform.purge_tokens",
+        Duration::from_secs(3600),
+        move |db| async move {
+            let now = faro_store::unix_now();
+            let revoked =
+                faro_store::revoked_tokens::purge_revoked_tokens_all_tenants(&db, now).await?;
+            let refresh = crate::users::store::purge_refresh_all_tenants(&db, now).await?;
+            if revoked + refresh > 0 {
+                tracing::info!(revoked, refresh, "expired tokens purged");
+            }
+            Ok::<(), faro_store::StoreError>(())
+        },
+    )
+}

@@ -6,17 +6,26 @@
 //! (`tenants`, `users`), which every module's tables refer to.
 
 pub mod accounts;
+pub mod api_keys;
+pub mod audit;
+pub mod audit_api;
 pub mod errors;
 pub mod jobs;
+pub mod settings;
 pub mod signin;
+pub mod staff;
+pub mod tenants;
+pub mod users;
+pub mod visitors;
 
 use faro_http::module::{Module, Mounted};
 use faro_store::Migrator;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The platform's own migrations beyond the storage layer's foundation (none yet).
-pub static MIGRATIONS: Migrator = Migrator::DEFAULT;
+/// The platform's own tables beyond the storage layer's foundation: the audit log and the
+/// tenants' settings history.
+pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// The platform's links in the panel's navigation (after the modules' own).
 const NAV: &[faro_http::NavLink] = &[faro_http::NavLink {
@@ -31,6 +40,7 @@ pub fn module() -> Module {
     Module {
         name: "platform",
         optional: false,
+        api_keys: false,
         keys: jobs::KEYS,
         secret_keys: &[],
         check: |settings| jobs::retention_days(settings).map(drop),
@@ -44,6 +54,48 @@ pub fn module() -> Module {
                 .routes(routes!(accounts::me))
                 .routes(routes!(jobs::list_jobs))
                 .routes(routes!(errors::list_errors))
+                .routes(routes!(
+                    tenants::api::create_tenant,
+                    tenants::api::list_tenants
+                ))
+                .routes(routes!(
+                    tenants::api::get_tenant,
+                    tenants::api::update_tenant
+                ))
+                .routes(routes!(tenants::api::impersonate))
+                .routes(routes!(
+                    api_keys::api::create_api_key,
+                    api_keys::api::list_api_keys
+                ))
+                .routes(routes!(
+                    api_keys::api::get_api_key,
+                    api_keys::api::revoke_api_key
+                ))
+                .routes(routes!(users::api::register))
+                .routes(routes!(users::api::login))
+                .routes(routes!(users::api::refresh))
+                .routes(routes!(users::api::logout))
+                .routes(routes!(
+                    users::api::me,
+                    users::api::update_me,
+                    users::api::delete_me
+                ))
+                .routes(routes!(users::api::list_users))
+                .routes(routes!(users::api::delete_user))
+                .routes(routes!(visitors::whoami))
+                .routes(routes!(visitors::list))
+                .routes(routes!(staff::api::list_staff, staff::api::create_staff))
+                .routes(routes!(staff::api::get_staff, staff::api::update_staff))
+                .routes(routes!(
+                    settings::api::get_settings,
+                    settings::api::save_settings
+                ))
+                .routes(routes!(settings::api::list_versions))
+                .routes(routes!(settings::api::rollback))
+                .routes(routes!(audit_api::tenant_audit))
+                .routes(routes!(audit_api::tenant_audit_export))
+                .routes(routes!(audit_api::platform_audit))
+                .routes(routes!(audit_api::platform_audit_export))
                 .with_state(core.clone());
             let pages = signin::router(core.clone()).merge(
                 axum::Router::new()
@@ -53,9 +105,14 @@ pub fn module() -> Module {
             let mut mounted = Mounted::new(api, pages);
             mounted.jobs.push(errors::trim_job());
             mounted.jobs.push(jobs::purge_events_job(retention_days));
+            mounted.jobs.push(jobs::purge_tokens_job());
             Ok(mounted)
         },
         demo: None,
-        cli: None,
+        cli: Some(faro_http::module::ModuleCli {
+            command: tenants::cli::command,
+            aliases: &[],
+            run: tenants::cli::run,
+        }),
     }
 }

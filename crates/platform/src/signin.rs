@@ -13,7 +13,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, cookie, same_secret};
-use faro_http::{ClientKey, Core, PublicTenant};
+use faro_http::{ClientKey, Core, HostTenant};
 use faro_web::panel::{self as ui, LoginView};
 use serde::Deserialize;
 
@@ -128,7 +128,7 @@ fn csrf_refused() -> Response {
 /// like the JSON login), sets the session cookies and goes to `next`.
 async fn login(
     State(core): State<Core>,
-    PublicTenant(tenant): PublicTenant,
+    HostTenant(tenant): HostTenant,
     ClientKey(client): ClientKey,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,

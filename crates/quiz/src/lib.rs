@@ -38,6 +38,7 @@ pub fn module() -> Module {
     Module {
         name: "quiz",
         optional: true,
+        api_keys: true,
         keys: config::KEYS,
         secret_keys: &[],
         check: |settings| QuizConfig::from_settings(settings).map(drop),

@@ -6,12 +6,14 @@
 //! placeholders (SQLite reads `$N` as the N-th parameter), and the migrations use a portable
 //! subset of SQL. See `docs/decisions/0001-data-access.md` for why and for the measurements.
 
+pub mod api_keys;
 mod batch;
 mod counters;
 mod db;
 mod error;
 pub mod outbox;
 pub mod request_errors;
+pub mod revoked_tokens;
 pub mod scheduler;
 mod settings;
 mod shutdown;
@@ -19,6 +21,7 @@ mod sql;
 mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod visitors;
 
 pub use batch::{BatchOptions, BatchWrite, Batcher};
 pub use counters::{CounterKey, Counters};
@@ -30,7 +33,10 @@ pub use settings::{get_or_create_setting, get_setting, put_setting};
 pub use sql::{multi_row, placeholders};
 /// Migration sets: each module owns one, and the binary runs them together.
 pub use sqlx::migrate::Migrator;
-pub use tenant::{DEFAULT_TENANT, TenantId, tenant_hosts_all_tenants};
+pub use tenant::{
+    DEFAULT_TENANT, TenantId, TenantStateRow, staff_tokens_after_any_tenant,
+    tenant_hosts_all_tenants, tenant_states_all_tenants,
+};
 
 /// Current time in unix seconds. Kept in one place so storage code never disagrees on the unit.
 pub fn unix_now() -> i64 {

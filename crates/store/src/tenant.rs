@@ -61,6 +61,64 @@ pub async fn tenant_hosts_all_tenants(
         .collect()
 }
 
+/// A tenant whose switches differ from the usual: paused, in maintenance, or with its own
+/// choice of modules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantStateRow {
+    pub tenant: TenantId,
+    pub paused: bool,
+    pub maintenance: bool,
+    pub modules: Option<Vec<String>>,
+}
+
+/// Every tenant that is paused, in maintenance or has chosen its modules (usually few).
+pub async fn tenant_states_all_tenants(
+    db: &crate::Db,
+) -> Result<Vec<TenantStateRow>, crate::StoreError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT id, status, maintenance, modules FROM tenants \
+         WHERE status <> 'active' OR maintenance <> 0 OR modules IS NOT NULL",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let status: String = r.try_get("status")?;
+            let modules: Option<String> = r.try_get("modules")?;
+            Ok(TenantStateRow {
+                paused: status != "active",
+                maintenance: r.try_get::<i64, _>("maintenance")? != 0,
+                modules: modules
+                    .map(|m| {
+                        serde_json::from_str(&m).map_err(|e| {
+                            crate::StoreError::corrupt(format!("modules of tenant {id}: {e}"))
+                        })
+                    })
+                    .transpose()?,
+                tenant: TenantId::new(id),
+            })
+        })
+        .collect()
+}
+
+/// Staff tokens issued before this (unix milliseconds) are refused; 0 for an unknown account.
+pub async fn staff_tokens_after_any_tenant(
+    db: &crate::Db,
+    user_id: &str,
+) -> Result<i64, crate::StoreError> {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT tokens_after FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.writer())
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("tokens_after")?,
+        None => 0,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

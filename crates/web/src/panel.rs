@@ -32,6 +32,8 @@ pub struct PanelUser {
     pub name: String,
     pub tenant: TenantId,
     pub is_admin: bool,
+    /// Shown in the shell's badge (owner, admin, agent or viewer).
+    pub role: faro_auth::Role,
     /// The `faro_csrf` cookie's value, echoed in every form of the page.
     pub csrf: String,
     /// The main navigation of this installation's mounted modules.
@@ -55,7 +57,7 @@ impl PanelUser {
     pub fn shell(&self, section: &'static str) -> Shell {
         Shell {
             user: self.name.clone(),
-            role: if self.is_admin { "admin" } else { "viewer" },
+            role: self.role.as_str(),
             can_write: self.is_admin,
             csrf: self.csrf.clone(),
             css: css_url(),
@@ -71,11 +73,15 @@ impl PanelUser {
 
     /// Authenticates the request (bearer token or the session cookie) as the API does. A
     /// missing or invalid session is a 401 `PageError` (callers redirect to the sign-in page).
-    fn authenticate(core: &Core, parts: &Parts) -> Result<PanelUser, PageError> {
+    async fn authenticate(core: &Core, parts: &Parts) -> Result<PanelUser, PageError> {
         let (claims, _) = authenticate(core, parts).map_err(PageError::from)?;
-        let Staff { claims, tenant } = Staff::from_claims(claims);
+        faro_http::auth::refuse_outdated(core, &claims)
+            .await
+            .map_err(PageError::from)?;
+        let Staff { claims, tenant, .. } = Staff::from_claims(claims);
         Ok(PanelUser {
-            is_admin: claims.role.as_str() == "admin",
+            is_admin: claims.role.can_write(),
+            role: claims.role,
             name: claims.name,
             tenant,
             csrf: cookie(&parts.headers, CSRF_COOKIE)
@@ -159,7 +165,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let core = Core::from_ref(state);
-        match PanelUser::authenticate(&core, parts) {
+        match PanelUser::authenticate(&core, parts).await {
             Ok(user) => Ok(PageUser(user)),
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                 Err(Redirect::to(&login_url(&here(parts))).into_response())
@@ -317,7 +323,7 @@ where
                 .headers
                 .insert(HeaderName::from_static(CSRF_HEADER), v);
         }
-        let user = match PanelUser::authenticate(&core, &parts) {
+        let user = match PanelUser::authenticate(&core, &parts).await {
             Ok(user) => user,
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                 return Err(Redirect::to("/admin/login").into_response());

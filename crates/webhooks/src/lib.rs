@@ -45,6 +45,7 @@ pub fn module() -> Module {
     Module {
         name: "webhooks",
         optional: false,
+        api_keys: true,
         keys: config::KEYS,
         secret_keys: &[],
         check: |settings| WebhooksConfig::from_settings(settings).map(drop),

@@ -142,11 +142,9 @@ pub async fn replay(
     delivery_id: &str,
 ) -> Result<DeliveryRow, WebhooksError> {
     let db = &wh.core.db;
-    if !store::replay(db, tenant, delivery_id, unix_now_ms()).await? {
-        return Err(WebhooksError::NotFound("no such delivery"));
-    }
-    wh.kick.notify();
-    store::get_delivery(db, tenant, delivery_id)
+    let row = store::replay(db, tenant, delivery_id, unix_now_ms())
         .await?
-        .ok_or(WebhooksError::NotFound("no such delivery"))
+        .ok_or(WebhooksError::NotFound("no such delivery"))?;
+    wh.kick.notify();
+    Ok(row)
 }

@@ -276,21 +276,28 @@ pub async fn get_delivery(
 }
 
 /// Queues a delivery again, whatever its status: pending, due now, attempts counted afresh. An
-/// attempt in flight loses its lease, so its outcome is not recorded over the replay. False
-/// when the tenant has no such delivery.
-pub async fn replay(db: &Db, tenant: &TenantId, id: &str, now: i64) -> Result<bool, StoreError> {
-    let n = sqlx::query(
+/// attempt in flight loses its lease, so its outcome is not recorded over the replay. Returns
+/// the row as the replay left it (RETURNING: a sender may pick it up the next instant, so a
+/// second read could already see the new attempt); None when the tenant has no such delivery.
+pub async fn replay(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    now: i64,
+) -> Result<Option<DeliveryRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, \
          lease_owner = NULL, lease_until = NULL, updated_at = $3 \
-         WHERE tenant_id = $1 AND id = $2",
-    )
+         WHERE tenant_id = $1 AND id = $2 RETURNING {DELIVERY_COLUMNS}"
+    )))
     .bind(tenant.as_str())
     .bind(id)
     .bind(now)
-    .execute(db.writer())
+    .fetch_optional(db.writer())
     .await?
-    .rows_affected();
-    Ok(n > 0)
+    .as_ref()
+    .map(delivery_of)
+    .transpose()
 }
 
 // ---- the fan-out (in the "webhooks" consumer's transaction) -------------------------------

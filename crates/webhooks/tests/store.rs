@@ -204,12 +204,21 @@ async fn claims_are_exclusive_and_outcomes_need_the_lease(db: Db) {
     assert_eq!(store::next_due_all_tenants(&db).await.expect("next"), None);
 
     // A replay by another tenant's staff finds nothing; the owner's makes it due at once.
-    assert!(
-        !store::replay(&db, &t("t2"), &id, now)
+    assert_eq!(
+        store::replay(&db, &t("t2"), &id, now)
             .await
-            .expect("replay t2")
+            .expect("replay t2"),
+        None
     );
-    assert!(store::replay(&db, &tenant, &id, now).await.expect("replay"));
+    let replayed = store::replay(&db, &tenant, &id, now)
+        .await
+        .expect("replay")
+        .expect("the owner's delivery");
+    assert_eq!(
+        (replayed.status.as_str(), replayed.attempts),
+        ("pending", 0),
+        "the row as the replay left it"
+    );
     assert_eq!(
         store::claim(&db, &tenant, &id, "c", now, now + 60_000)
             .await

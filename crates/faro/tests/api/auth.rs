@@ -34,6 +34,7 @@ async fn viewer(app: &TestApp) -> String {
         "vera",
         &hash,
         Role::Viewer,
+        false,
     )
     .await
     .expect("viewer");
@@ -89,7 +90,7 @@ async fn a_login_returns_a_token_and_strict_http_only_cookies(app: TestApp) {
     let me = me.json();
     assert_eq!(
         (me["username"].clone(), me["role"].clone()),
-        (json!("admin"), json!("admin"))
+        (json!("admin"), json!("owner"))
     );
     assert!(
         me["expires_at"].as_str().is_some_and(|t| t.ends_with('Z')),

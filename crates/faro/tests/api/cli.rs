@@ -507,6 +507,108 @@ async fn create_admin_makes_a_viewer_who_can_sign_in_on_postgres() {
     create_admin_makes_a_viewer_who_can_sign_in(Backend::Postgres).await;
 }
 
+async fn tenant_commands_create_list_and_pause(backend: Backend) {
+    let s = Scratch::new(backend).await;
+    let quiet = [("FARO_LOG", "warn")];
+    let o = s
+        .faro(
+            &[
+                "tenant",
+                "create",
+                "acme",
+                "--name",
+                "Acme Kitchens",
+                "--host",
+                "Acme.Test",
+                "--language",
+                "pt",
+                "--owner",
+                "ana",
+            ],
+            &quiet,
+            None,
+        )
+        .await;
+    ok(&o);
+    let printed = out(&o);
+    assert!(printed.starts_with("tenant acme created (id "), "{printed}");
+    let password = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("owner ana, password (shown once): "))
+        .unwrap_or_else(|| panic!("{printed}"))
+        .to_string();
+
+    // Refusals name every problem and change nothing.
+    let o = s
+        .faro(
+            &[
+                "tenant",
+                "create",
+                "Bad!",
+                "--host",
+                "acme.test",
+                "--time-zone",
+                "Mars/Base",
+            ],
+            &quiet,
+            None,
+        )
+        .await;
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("slug:") && err.contains("time_zone:"), "{err}");
+    let o = s.faro(&["tenant", "create", "acme"], &quiet, None).await;
+    assert!(!o.status.success(), "the slug is taken");
+
+    let o = s.faro(&["tenant", "list"], &quiet, None).await;
+    ok(&o);
+    let listing = out(&o);
+    let rows: Vec<&str> = listing.lines().collect();
+    assert_eq!(rows.len(), 3, "{listing}");
+    assert!(
+        rows[1].starts_with("acme ")
+            && rows[1].contains("active")
+            && rows[1].ends_with("acme.test"),
+        "{listing}"
+    );
+    assert!(rows[2].starts_with("default "), "{listing}");
+
+    // The owner signs in on the tenant's host name.
+    let app = s.app().await;
+    let login = |app: &TestApp, password: String| {
+        app.request(reqwest::Method::POST, "/api/v1/admin/login")
+            .header(reqwest::header::HOST, "acme.test")
+            .json(&json!({"username": "ana", "password": password}))
+    };
+    assert_eq!(app.send(login(&app, password.clone())).await.status, 200);
+
+    let o = s.faro(&["tenant", "pause", "acme"], &quiet, None).await;
+    ok(&o);
+    assert_eq!(out(&o).trim(), "tenant acme paused");
+    // Another process changed it: this instance sees it within the host map's lifetime.
+    tokio::time::sleep(faro_http::tenant::HOSTS_TTL + Duration::from_millis(200)).await;
+    app.send(login(&app, password.clone()))
+        .await
+        .assert_error(403, "tenant_paused");
+    let o = s.faro(&["tenant", "resume", "acme"], &quiet, None).await;
+    ok(&o);
+    let o = s.faro(&["tenant", "pause", "nobody"], &quiet, None).await;
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no such tenant"));
+    drop(app);
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_commands_create_list_and_pause_on_sqlite() {
+    tenant_commands_create_list_and_pause(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_commands_create_list_and_pause_on_postgres() {
+    tenant_commands_create_list_and_pause(Backend::Postgres).await;
+}
+
 /// A running `faro serve` with its output collected.
 struct Server {
     child: std::process::Child,

@@ -20,5 +20,8 @@ mod ratelimit;
 mod session;
 mod share;
 mod size;
+mod tenants;
 mod upgrade;
+mod users;
+mod visitors;
 mod webhooks;

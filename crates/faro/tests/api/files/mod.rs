@@ -255,7 +255,7 @@ pub async fn staff_token(
         .await
         .expect("hash");
     let tid = faro_http::TenantId::new(tenant);
-    faro::accounts::upsert_user(&app.core.db, &tid, username, &hash, role)
+    faro::accounts::upsert_user(&app.core.db, &tid, username, &hash, role, false)
         .await
         .expect("staff user");
     let id: String =

@@ -1,0 +1,240 @@
+//! A tenant's settings document: what it may hold and how each part is checked. Pure.
+//!
+//! ```json
+//! {"branding": {"colors": {"primary": "#0a7d5a"}, "logo": "https://…", "texts": {"tagline": "…"}},
+//!  "origins": ["https://www.cocinaslopez.es"],
+//!  "quotas": {"tests": 20}}
+//! ```
+
+use serde_json::{Map, Value};
+
+use crate::tenants::domain::Problem;
+
+/// What a tenant starts with (written by the tenant's creation).
+pub use crate::tenants::INITIAL_SETTINGS as INITIAL;
+pub const MAX_TEXT_CHARS: usize = 500;
+pub const MAX_TEXTS: usize = 100;
+pub const MAX_ORIGINS: usize = 50;
+const COLOR_KEYS: &[&str] = &["primary", "accent", "background", "text"];
+const BRANDING_KEYS: &[&str] = &["colors", "logo", "texts"];
+const TOP_KEYS: &[&str] = &["branding", "origins", "quotas"];
+
+/// Every problem of `doc`, each with its JSON path; empty when the document is valid.
+pub fn check(doc: &Value) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let Some(top) = doc.as_object() else {
+        p.push(Problem::new("doc", "the settings are a JSON object"));
+        return p;
+    };
+    unknown_keys(top, TOP_KEYS, "doc", &mut p);
+    if let Some(b) = top.get("branding") {
+        branding(b, &mut p);
+    }
+    if let Some(o) = top.get("origins") {
+        origins(o, &mut p);
+    }
+    if let Some(q) = top.get("quotas") {
+        match q.as_object() {
+            Some(q) => {
+                for (k, v) in q {
+                    if v.as_u64().is_none_or(|n| n > 1_000_000_000) {
+                        p.push(Problem::new(
+                            format!("doc.quotas.{k}"),
+                            "a whole number from 0 to 1,000,000,000",
+                        ));
+                    }
+                }
+            }
+            None => p.push(Problem::new("doc.quotas", "an object of numbers")),
+        }
+    }
+    p
+}
+
+fn unknown_keys(obj: &Map<String, Value>, known: &[&str], path: &str, p: &mut Vec<Problem>) {
+    for k in obj.keys() {
+        if !known.contains(&k.as_str()) {
+            p.push(Problem::new(
+                format!("{path}.{k}"),
+                format!("not a setting here (known: {})", known.join(", ")),
+            ));
+        }
+    }
+}
+
+fn branding(b: &Value, p: &mut Vec<Problem>) {
+    let Some(b) = b.as_object() else {
+        p.push(Problem::new("doc.branding", "an object"));
+        return;
+    };
+    unknown_keys(b, BRANDING_KEYS, "doc.branding", p);
+    if let Some(colors) = b.get("colors") {
+        match colors.as_object() {
+            Some(c) => {
+                unknown_keys(c, COLOR_KEYS, "doc.branding.colors", p);
+                for (k, v) in c {
+                    if !v.as_str().is_some_and(is_hex_color) {
+                        p.push(Problem::new(
+                            format!("doc.branding.colors.{k}"),
+                            "a colour like #0a7d5a",
+                        ));
+                    }
+                }
+            }
+            None => p.push(Problem::new("doc.branding.colors", "an object of colours")),
+        }
+    }
+    if let Some(logo) = b.get("logo") {
+        let ok = logo
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://") || u.starts_with("/files/"));
+        if !ok
+            || logo
+                .as_str()
+                .is_some_and(|u| u.len() > 2048 || u.contains(char::is_whitespace))
+        {
+            p.push(Problem::new(
+                "doc.branding.logo",
+                "an https:// address, or a /files/ link of an uploaded file",
+            ));
+        }
+    }
+    if let Some(texts) = b.get("texts") {
+        match texts.as_object() {
+            Some(t) if t.len() <= MAX_TEXTS => {
+                for (k, v) in t {
+                    if v.as_str()
+                        .is_none_or(|s| s.chars().count() > MAX_TEXT_CHARS)
+                    {
+                        p.push(Problem::new(
+                            format!("doc.branding.texts.{k}"),
+                            format!("a text of at most {MAX_TEXT_CHARS} characters"),
+                        ));
+                    }
+                }
+            }
+            Some(_) => p.push(Problem::new(
+                "doc.branding.texts",
+                format!("at most {MAX_TEXTS} texts"),
+            )),
+            None => p.push(Problem::new("doc.branding.texts", "an object of texts")),
+        }
+    }
+}
+
+fn origins(o: &Value, p: &mut Vec<Problem>) {
+    let Some(list) = o.as_array() else {
+        p.push(Problem::new("doc.origins", "a list of origins"));
+        return;
+    };
+    if list.len() > MAX_ORIGINS {
+        p.push(Problem::new(
+            "doc.origins",
+            format!("at most {MAX_ORIGINS}"),
+        ));
+    }
+    for (i, v) in list.iter().enumerate() {
+        if !v.as_str().is_some_and(is_origin) {
+            p.push(Problem::new(
+                format!("doc.origins[{i}]"),
+                "an origin like https://www.example.com (scheme and host, no path)",
+            ));
+        }
+    }
+}
+
+pub fn is_hex_color(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `https://host[:port]` or `http://localhost[:port]`, nothing after.
+pub fn is_origin(s: &str) -> bool {
+    let rest = if let Some(r) = s.strip_prefix("https://") {
+        r
+    } else if let Some(r) = s.strip_prefix("http://") {
+        if !(r.starts_with("localhost") || r.starts_with("127.0.0.1")) {
+            return false;
+        }
+        r
+    } else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, port)) => (h, Some(port)),
+        None => (rest, None),
+    };
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn paths(doc: Value) -> Vec<String> {
+        check(&doc).into_iter().map(|p| p.path).collect()
+    }
+
+    #[test]
+    fn the_initial_document_and_a_full_one_are_valid() {
+        assert!(paths(serde_json::from_str(INITIAL).expect("json")).is_empty());
+        let full = json!({
+            "branding": {"colors": {"primary": "#0A7d5a", "accent": "#ffcc00"},
+                         "logo": "https://cdn.example.com/logo.svg",
+                         "texts": {"tagline": "Cocinas a medida"}},
+            "origins": ["https://www.example.com", "http://localhost:5173"],
+            "quotas": {"tests": 20}
+        });
+        assert!(paths(full).is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_path() {
+        let bad = json!({
+            "branding": {"colors": {"primary": "green", "glow": "#000000"}, "logo": "ftp://x",
+                         "texts": {"t": 3}, "font": "x"},
+            "origins": ["https://ok.example.com", "https://x.com/path", "http://example.com"],
+            "quotas": {"tests": -1},
+            "theme": {}
+        });
+        let mut got = paths(bad);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "doc.branding.colors.glow",
+                "doc.branding.colors.primary",
+                "doc.branding.font",
+                "doc.branding.logo",
+                "doc.branding.texts.t",
+                "doc.origins[1]",
+                "doc.origins[2]",
+                "doc.quotas.tests",
+                "doc.theme",
+            ]
+        );
+        assert_eq!(paths(json!([1])), ["doc"]);
+    }
+
+    proptest! {
+        #[test]
+        fn colours_are_exactly_hash_and_six_hex_digits(s in "\\PC{0,9}") {
+            let expected = s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit());
+            prop_assert_eq!(is_hex_color(&s), expected);
+        }
+
+        #[test]
+        fn origins_never_carry_a_path_query_or_space(host in "[a-z]{1,10}\\.[a-z]{2,3}", tail in "[/?# ][a-z]{0,5}") {
+            let origin = format!("https://{host}");
+            prop_assert!(is_origin(&origin));
+            let with_tail = format!("{origin}{tail}");
+            prop_assert!(!is_origin(&with_tail));
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! End users' and refresh tokens' rows. Every query names its tenant, except the refresh
+//! token lookup by hash (the caller checks the row's tenant against the request's).
+
+use faro_store::{Db, StoreError, TenantId};
+use sqlx::Row;
+
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    pub id: String,
+    pub tenant: TenantId,
+    pub email: String,
+    pub pass_hash: String,
+    pub email_verified_at: Option<i64>,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+const USER_COLUMNS: &str =
+    "id, tenant_id, email, pass_hash, email_verified_at, created_at, last_login_at";
+
+fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
+    let tenant: String = r.try_get("tenant_id")?;
+    Ok(UserRow {
+        id: r.try_get("id")?,
+        tenant: TenantId::new(tenant),
+        email: r.try_get("email")?,
+        pass_hash: r.try_get("pass_hash")?,
+        email_verified_at: r.try_get("email_verified_at")?,
+        created_at: r.try_get("created_at")?,
+        last_login_at: r.try_get("last_login_at")?,
+    })
+}
+
+/// Inserts a user in the caller's transaction; `Conflict` when the email is taken there.
+pub async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &UserRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO end_users (id, tenant_id, email, pass_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&user.id)
+    .bind(user.tenant.as_str())
+    .bind(&user.email)
+    .bind(&user.pass_hash)
+    .bind(user.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn user_by_email(
+    db: &Db,
+    tenant: &TenantId,
+    email: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM end_users WHERE tenant_id = $1 AND email = $2"
+    )))
+    .bind(tenant.as_str())
+    .bind(email)
+    .fetch_optional(db.writer())
+    .await?
+    .as_ref()
+    .map(user_of)
+    .transpose()
+}
+
+pub async fn user_by_id(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM end_users WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .as_ref()
+    .map(user_of)
+    .transpose()
+}
+
+pub async fn record_login(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE end_users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(now)
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshRow {
+    pub id: String,
+    pub tenant: TenantId,
+    pub user_id: String,
+    pub family: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A refresh token to store (its hash, never the token).
+pub struct NewRefresh<'a> {
+    pub id: &'a str,
+    pub tenant: &'a TenantId,
+    pub user_id: &'a str,
+    pub family: &'a str,
+    pub token_hash: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_refresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: NewRefresh<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, tenant_id, user_id, family, token_hash, created_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(r.id)
+    .bind(r.tenant.as_str())
+    .bind(r.user_id)
+    .bind(r.family)
+    .bind(r.token_hash)
+    .bind(r.created_at)
+    .bind(r.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The token with this hash, whichever tenant (the caller compares).
+pub async fn refresh_by_hash_any_tenant(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<RefreshRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, user_id, family, expires_at, used_at, revoked_at \
+         FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db.writer())
+    .await?;
+    row.map(|r| {
+        let tenant: String = r.try_get("tenant_id")?;
+        Ok(RefreshRow {
+            id: r.try_get("id")?,
+            tenant: TenantId::new(tenant),
+            user_id: r.try_get("user_id")?,
+            family: r.try_get("family")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+            revoked_at: r.try_get("revoked_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Spends the token, compare-and-set: of two refreshes racing with one token, one wins; the
+/// other sees false (and counts as a reuse).
+pub async fn spend_refresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL \
+         AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Ends a sign-in: every token of the family is revoked. Returns how many were live.
+pub async fn revoke_family(
+    db: &Db,
+    tenant: &TenantId,
+    family: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND family = $2 \
+         AND revoked_at IS NULL",
+    )
+    .bind(tenant.as_str())
+    .bind(family)
+    .bind(now)
+    .execute(db.writer())
+    .await?
+    .rows_affected())
+}
+
+/// Forgets refresh tokens a day past their expiry.
+pub async fn purge_refresh_all_tenants(db: &Db, now: i64) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+            .bind(now - 24 * 3600)
+            .execute(db.writer())
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// The tenant's end users, newest first (ids are time-ordered); `before` is the last page's
+/// last id.
+pub async fn list_users(
+    db: &Db,
+    tenant: &TenantId,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM end_users WHERE tenant_id = $1 AND id < $2 \
+         ORDER BY id DESC LIMIT $3"
+    )))
+    .bind(tenant.as_str())
+    .bind(before.unwrap_or("~"))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(user_of).collect()
+}
+
+pub async fn set_password(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    pass_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE end_users SET pass_hash = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(pass_hash)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// Revokes every live refresh token of the user but those of the sign-in `keep`.
+pub async fn revoke_other_sign_ins(
+    db: &Db,
+    tenant: &TenantId,
+    user_id: &str,
+    keep: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 \
+         AND family <> $4 AND revoked_at IS NULL",
+    )
+    .bind(tenant.as_str())
+    .bind(user_id)
+    .bind(now)
+    .bind(keep)
+    .execute(db.writer())
+    .await?
+    .rows_affected())
+}
+
+/// Deletes the account (its refresh tokens go with it) and unlinks the visitors it was; false
+/// when the tenant has no such user.
+pub async fn delete_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<bool, StoreError> {
+    sqlx::query("DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE visitors SET user_id = NULL, merged_at = NULL WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let n = sqlx::query("DELETE FROM end_users WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
