@@ -113,6 +113,13 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/me", &["get"]),
     ("/api/v1/admin/jobs", &["get"]),
     ("/api/v1/admin/errors", &["get"]),
+    ("/api/v1/admin/audit", &["get"]),
+    ("/api/v1/admin/audit/export", &["get"]),
+    ("/api/v1/platform/tenants", &["get", "post"]),
+    ("/api/v1/platform/tenants/{tenant}", &["get", "patch"]),
+    ("/api/v1/platform/tenants/{tenant}/impersonate", &["post"]),
+    ("/api/v1/platform/audit", &["get"]),
+    ("/api/v1/platform/audit/export", &["get"]),
     ("/api/v1/tests", &["get"]),
     ("/api/v1/tests/{slug}", &["get"]),
     ("/api/v1/tests/{slug}/sessions", &["post"]),
@@ -134,6 +141,25 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/questions", &["get", "post"]),
     ("/api/v1/admin/questions/{key}", &["get", "put", "delete"]),
     ("/api/v1/admin/analytics", &["get"]),
+    ("/api/v1/admin/api-keys", &["get", "post"]),
+    ("/api/v1/auth/register", &["post"]),
+    ("/api/v1/auth/login", &["post"]),
+    ("/api/v1/auth/refresh", &["post"]),
+    ("/api/v1/auth/logout", &["post"]),
+    ("/api/v1/me", &["get", "patch", "delete"]),
+    ("/api/v1/admin/users", &["get"]),
+    ("/api/v1/admin/users/{id}", &["delete"]),
+    ("/api/v1/public/whoami", &["get"]),
+    ("/api/v1/admin/visitors", &["get"]),
+    ("/api/v1/admin/staff", &["get", "post"]),
+    ("/api/v1/admin/staff/{id}", &["get", "patch"]),
+    ("/api/v1/admin/settings", &["get", "put"]),
+    ("/api/v1/admin/settings/versions", &["get"]),
+    (
+        "/api/v1/admin/settings/versions/{version}/rollback",
+        &["post"],
+    ),
+    ("/api/v1/admin/api-keys/{id}", &["get", "delete"]),
     ("/api/v1/admin/webhooks", &["get", "post"]),
     ("/api/v1/admin/webhooks/{id}", &["get", "patch", "delete"]),
     ("/api/v1/admin/webhooks/{id}/deliveries", &["get"]),
@@ -512,3 +538,104 @@ async fn with_the_quiz_off_its_routes_are_gone_and_the_panel_home_moves(app: Tes
     );
 }
 both!(with_the_quiz_off_its_routes_are_gone_and_the_panel_home_moves, "FARO_MODULES" => "");
+
+/// The properties of the schema a `$ref` names in the document's components.
+fn schema_properties(doc: &Value, reference: &Value) -> BTreeSet<String> {
+    let name = reference
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .unwrap_or_else(|| panic!("{reference} is a component reference"));
+    doc["components"]["schemas"][name]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("schema {name} has properties"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// Two response types with one schema name once made `/api/v1/admin/me` document the end
+/// user's profile (Schemathesis found it): each "me" documents the body it really returns.
+async fn each_me_endpoint_documents_its_own_body(app: TestApp) {
+    let doc: Value = app.get("/api/v1/openapi.json").await.json();
+    let staff = &doc["paths"]["/api/v1/admin/me"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    let staff = schema_properties(&doc, staff);
+    let token = app.login().await;
+    let body: Value = app
+        .send(app.request(Method::GET, "/api/v1/admin/me").bearer_auth(&token))
+        .await
+        .json();
+    let returned: BTreeSet<String> = body.as_object().expect("object").keys().cloned().collect();
+    assert_eq!(staff, returned, "GET /api/v1/admin/me documents what it returns");
+
+    let user = &doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    let user = schema_properties(&doc, user);
+    assert!(user.contains("email") && !user.contains("username"), "{user:?}");
+}
+both!(each_me_endpoint_documents_its_own_body);
+
+/// utoipa keys component schemas by type name, so a second `ToSchema` type with the same
+/// name silently replaces the first in openapi.json. Scan the sources for such pairs.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).expect("crates").flatten() {
+        let src = krate.path().join("src");
+        if src.is_dir() {
+            rust_files(&src, &mut files);
+        }
+    }
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut clashes = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.contains("derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            let mut alias = None;
+            for next in lines.iter().skip(i).take(12) {
+                if let Some(rest) = next.split("schema(").nth(1)
+                    && let Some(a) = rest.split(" as = ").nth(1)
+                {
+                    alias = a
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                        .map(str::to_owned);
+                }
+                let item = next.trim_start().trim_start_matches("pub ").trim_start();
+                let item = item.trim_start_matches("pub(crate) ");
+                if let Some(rest) = item
+                    .strip_prefix("struct ")
+                    .or_else(|| item.strip_prefix("enum "))
+                {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let name = alias.take().unwrap_or(name);
+                    let at = format!("{}:{}", file.display(), i + 1);
+                    if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                        clashes.push(format!("{name}: {first} and {at}"));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 50, "the scan finds the schema types ({})", seen.len());
+    assert!(clashes.is_empty(), "schema names used twice: {clashes:#?}");
+}
