@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use base64::Engine;
 use faro_auth::token::Keys;
 use faro_http::client::ClientHasher;
@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
@@ -417,31 +416,10 @@ fn build_router(
             HeaderValue::from_static(value),
         ));
     }
-    if !config.cors_allowed_origins.is_empty() {
-        let origins: Vec<HeaderValue> = config
-            .cors_allowed_origins
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect();
-        router = router.layer(
-            CorsLayer::new()
-                .allow_origin(AllowOrigin::list(origins))
-                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-                .allow_headers([
-                    header::CONTENT_TYPE,
-                    header::AUTHORIZATION,
-                    HeaderName::from_static("x-request-id"),
-                ])
-                .expose_headers([
-                    HeaderName::from_static("x-request-id"),
-                    HeaderName::from_static("ratelimit-limit"),
-                    HeaderName::from_static("ratelimit-remaining"),
-                    HeaderName::from_static("ratelimit-reset"),
-                    header::RETRY_AFTER,
-                ])
-                .max_age(Duration::from_secs(600)),
-        );
-    }
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        faro_http::cors::layer(core.clone(), &config.cors_allowed_origins),
+        faro_http::cors::middleware,
+    ));
     let router = router
         .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
         .layer(axum::middleware::from_fn_with_state(

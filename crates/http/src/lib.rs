@@ -5,6 +5,7 @@
 pub mod apikey;
 pub mod auth;
 pub mod client;
+pub mod cors;
 pub mod enduser;
 pub mod error;
 pub mod extract;

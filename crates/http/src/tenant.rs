@@ -45,7 +45,8 @@ struct HostMap {
     /// invalidated (read before answering).
     fresh_until: Option<Instant>,
     hosts: HashMap<String, TenantId>,
-    /// Only tenants that differ from the usual (paused, in maintenance, modules chosen).
+    /// Only tenants that differ from the usual (paused, in maintenance, modules chosen,
+    /// origins allowed).
     states: HashMap<TenantId, TenantState>,
     /// Whether any tenant chose its modules: when none has, no request needs its tenant
     /// worked out just to check a module switch.
@@ -59,6 +60,8 @@ pub struct TenantState {
     pub maintenance: bool,
     /// The optional modules switched on; `None`: every one the installation runs.
     pub modules: Option<Arc<[String]>>,
+    /// The browser origins its settings allow to call the API (CORS, see [`crate::cors`]).
+    pub origins: Arc<[String]>,
 }
 
 impl TenantState {
@@ -144,6 +147,7 @@ impl Shared {
                         paused: s.paused,
                         maintenance: s.maintenance,
                         modules: s.modules.map(Arc::from),
+                        origins: s.origins.map(Arc::from).unwrap_or_default(),
                     };
                     (s.tenant, state)
                 })

@@ -301,7 +301,10 @@ pub struct StaffMe {
 
 #[utoipa::path(get, path = "/api/v1/admin/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = StaffMe), (status = 401, body = faro_http::ErrorBody)))]
-pub async fn me(Viewer(Staff { claims, tenant, .. }): Viewer, _headers: HeaderMap) -> Json<StaffMe> {
+pub async fn me(
+    Viewer(Staff { claims, tenant, .. }): Viewer,
+    _headers: HeaderMap,
+) -> Json<StaffMe> {
     let expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp)
         .ok()
         .and_then(|t| {

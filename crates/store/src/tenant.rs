@@ -69,16 +69,20 @@ pub struct TenantStateRow {
     pub paused: bool,
     pub maintenance: bool,
     pub modules: Option<Vec<String>>,
+    /// The browser origins its settings allow (CORS); `None` when none.
+    pub origins: Option<Vec<String>>,
 }
 
-/// Every tenant that is paused, in maintenance or has chosen its modules (usually few).
+/// Every tenant that is paused, in maintenance, has chosen its modules or allows browser
+/// origins (usually few).
 pub async fn tenant_states_all_tenants(
     db: &crate::Db,
 ) -> Result<Vec<TenantStateRow>, crate::StoreError> {
     use sqlx::Row;
     let rows = sqlx::query(
-        "SELECT id, status, maintenance, modules FROM tenants \
-         WHERE status <> 'active' OR maintenance <> 0 OR modules IS NOT NULL",
+        "SELECT id, status, maintenance, modules, origins FROM tenants \
+         WHERE status <> 'active' OR maintenance <> 0 OR modules IS NOT NULL \
+         OR origins IS NOT NULL",
     )
     .fetch_all(db.reader())
     .await?;
@@ -87,6 +91,7 @@ pub async fn tenant_states_all_tenants(
             let id: String = r.try_get("id")?;
             let status: String = r.try_get("status")?;
             let modules: Option<String> = r.try_get("modules")?;
+            let origins: Option<String> = r.try_get("origins")?;
             Ok(TenantStateRow {
                 paused: status != "active",
                 maintenance: r.try_get::<i64, _>("maintenance")? != 0,
@@ -94,6 +99,13 @@ pub async fn tenant_states_all_tenants(
                     .map(|m| {
                         serde_json::from_str(&m).map_err(|e| {
                             crate::StoreError::corrupt(format!("modules of tenant {id}: {e}"))
+                        })
+                    })
+                    .transpose()?,
+                origins: origins
+                    .map(|o| {
+                        serde_json::from_str(&o).map_err(|e| {
+                            crate::StoreError::corrupt(format!("origins of tenant {id}: {e}"))
                         })
                     })
                     .transpose()?,

@@ -557,21 +557,30 @@ fn schema_properties(doc: &Value, reference: &Value) -> BTreeSet<String> {
 /// user's profile (Schemathesis found it): each "me" documents the body it really returns.
 async fn each_me_endpoint_documents_its_own_body(app: TestApp) {
     let doc: Value = app.get("/api/v1/openapi.json").await.json();
-    let staff = &doc["paths"]["/api/v1/admin/me"]["get"]["responses"]["200"]["content"]
-        ["application/json"]["schema"]["$ref"];
+    let staff = &doc["paths"]["/api/v1/admin/me"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"]["$ref"];
     let staff = schema_properties(&doc, staff);
     let token = app.login().await;
     let body: Value = app
-        .send(app.request(Method::GET, "/api/v1/admin/me").bearer_auth(&token))
+        .send(
+            app.request(Method::GET, "/api/v1/admin/me")
+                .bearer_auth(&token),
+        )
         .await
         .json();
     let returned: BTreeSet<String> = body.as_object().expect("object").keys().cloned().collect();
-    assert_eq!(staff, returned, "GET /api/v1/admin/me documents what it returns");
+    assert_eq!(
+        staff, returned,
+        "GET /api/v1/admin/me documents what it returns"
+    );
 
-    let user = &doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]
-        ["application/json"]["schema"]["$ref"];
+    let user = &doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"]["$ref"];
     let user = schema_properties(&doc, user);
-    assert!(user.contains("email") && !user.contains("username"), "{user:?}");
+    assert!(
+        user.contains("email") && !user.contains("username"),
+        "{user:?}"
+    );
 }
 both!(each_me_endpoint_documents_its_own_body);
 
@@ -636,6 +645,10 @@ fn no_two_schema_types_share_a_name() {
             }
         }
     }
-    assert!(seen.len() > 50, "the scan finds the schema types ({})", seen.len());
+    assert!(
+        seen.len() > 50,
+        "the scan finds the schema types ({})",
+        seen.len()
+    );
     assert!(clashes.is_empty(), "schema names used twice: {clashes:#?}");
 }

@@ -82,6 +82,8 @@ pub async fn save_settings(
 ) -> ApiResult<Json<SettingsVersion>> {
     let actor = Actor::staff(&staff, client.as_deref());
     let v = super::save(&core.db, &staff.tenant, body.doc, body.base_version, &actor).await?;
+    // The allowed origins (CORS) live in the tenant directory.
+    core.tenants.invalidate();
     Ok(Json(v.into()))
 }
 
@@ -128,9 +130,7 @@ pub async fn rollback(
     Path(version): Path<i64>,
 ) -> ApiResult<Json<SettingsVersion>> {
     let actor = Actor::staff(&staff, client.as_deref());
-    Ok(Json(
-        super::rollback(&core.db, &staff.tenant, version, &actor)
-            .await?
-            .into(),
-    ))
+    let v = super::rollback(&core.db, &staff.tenant, version, &actor).await?;
+    core.tenants.invalidate();
+    Ok(Json(v.into()))
 }

@@ -143,6 +143,32 @@ fn origins(o: &Value, p: &mut Vec<Problem>) {
     }
 }
 
+/// The document's origins as browsers send them in `Origin`: lowercase, without the
+/// scheme's default port. Assumes a checked document (anything else is skipped).
+pub fn origins_of(doc: &Value) -> Vec<String> {
+    let list = doc["origins"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let mut out: Vec<String> = list
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|o| is_origin(o))
+        .map(|o| {
+            let o = o.to_ascii_lowercase();
+            let default_port = if o.starts_with("https://") {
+                ":443"
+            } else {
+                ":80"
+            };
+            match o.strip_suffix(default_port) {
+                Some(bare) => bare.to_owned(),
+                None => o,
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn is_hex_color(s: &str) -> bool {
     s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -179,6 +205,21 @@ mod tests {
 
     fn paths(doc: Value) -> Vec<String> {
         check(&doc).into_iter().map(|p| p.path).collect()
+    }
+
+    #[test]
+    fn origins_are_kept_as_browsers_send_them() {
+        let doc = json!({"origins": ["https://WWW.Example.com:443", "http://localhost:5173",
+                                      "http://localhost:80", "https://www.example.com"]});
+        assert_eq!(
+            origins_of(&doc),
+            [
+                "http://localhost",
+                "http://localhost:5173",
+                "https://www.example.com"
+            ]
+        );
+        assert!(origins_of(&json!({})).is_empty());
     }
 
     #[test]

@@ -203,6 +203,13 @@ async fn write(
         Err(StoreError::Conflict(_)) => return Err(SettingsError::Changed(next.version)),
         other => other?,
     };
+    // The tenant directory's copy, read by every instance's CORS check.
+    let origins = domain::origins_of(&next.doc);
+    sqlx::query("UPDATE tenants SET origins = $1 WHERE id = $2")
+        .bind((!origins.is_empty()).then(|| serde_json::json!(origins).to_string()))
+        .bind(tenant.as_str())
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         Entry {

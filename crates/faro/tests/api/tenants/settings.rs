@@ -144,3 +144,128 @@ async fn each_tenant_has_its_own_settings(app: TestApp) {
     assert_eq!(r.json()["doc"]["branding"], json!({}), "{r}");
 }
 both!(each_tenant_has_its_own_settings);
+
+/// A CORS preflight from `origin` for a `POST` to the visitor API, sent to `host`.
+async fn preflight(app: &TestApp, host: &str, origin: &str) -> Resp {
+    let req = app
+        .request(Method::OPTIONS, "/api/v1/public/whoami")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,x-faro-visitor",
+        );
+    super::on_host(app, host, req).await
+}
+
+async fn a_tenants_origins_may_call_its_own_host_only(app: TestApp) {
+    create_tenant(&app, "cocinas", "cocinas.test").await;
+    let owner = token_on(&app, "cocinas.test", "owner", OWNER_PASSWORD).await;
+    const SITE: &str = "https://www.cocinas.example";
+    let before = preflight(&app, "cocinas.test", SITE).await;
+    assert!(
+        before.header("access-control-allow-origin").is_none(),
+        "{before}"
+    );
+
+    let doc = json!({"doc": {"origins": ["https://WWW.cocinas.example:443"]}});
+    let r = app
+        .send(
+            app.request(Method::PUT, SETTINGS)
+                .bearer_auth(&owner)
+                .json(&doc),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+
+    // Applied at once on this instance, as browsers write the origin.
+    let ok = preflight(&app, "cocinas.test", SITE).await;
+    assert!(ok.status < 300, "{ok}");
+    assert_eq!(ok.header("access-control-allow-origin"), Some(SITE));
+    assert_eq!(ok.header("access-control-allow-credentials"), Some("true"));
+    let allowed = ok
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(allowed.contains("x-faro-visitor"), "{allowed}");
+    // A real call gets the header too, with what a widget may read.
+    let req = app
+        .request(Method::GET, "/api/v1/public/whoami")
+        .header("origin", SITE);
+    let r = super::on_host(&app, "cocinas.test", req).await;
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.header("access-control-allow-origin"), Some(SITE));
+
+    // Another tenant's host (here the default tenant's) does not take the brand's site.
+    let other = preflight(&app, "localhost", SITE).await;
+    assert!(
+        other.header("access-control-allow-origin").is_none(),
+        "{other}"
+    );
+    // Nor does the brand's host take another site.
+    let evil = preflight(&app, "cocinas.test", "https://evil.example").await;
+    assert!(
+        evil.header("access-control-allow-origin").is_none(),
+        "{evil}"
+    );
+
+    // A rollback to the version without origins takes it away again.
+    let r = app
+        .send(
+            app.request(Method::POST, &format!("{SETTINGS}/versions/1/rollback"))
+                .bearer_auth(&owner),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    let gone = preflight(&app, "cocinas.test", SITE).await;
+    assert!(
+        gone.header("access-control-allow-origin").is_none(),
+        "{gone}"
+    );
+
+    // A request with no origin is nobody's preflight: the router answers as before.
+    let r = super::on_host(
+        &app,
+        "cocinas.test",
+        app.request(Method::OPTIONS, "/api/v1/public/whoami"),
+    )
+    .await;
+    r.assert_error(405, "method_not_allowed");
+}
+both!(a_tenants_origins_may_call_its_own_host_only);
+
+async fn another_instance_applies_the_origins_within_seconds(app: TestApp) {
+    create_tenant(&app, "muebles", "muebles.test").await;
+    let other = app.sibling(&[]).await;
+    let owner = token_on(&app, "muebles.test", "owner", OWNER_PASSWORD).await;
+    const SITE: &str = "https://muebles.example";
+    // The other instance has read the directory before the change.
+    assert!(
+        preflight(&other, "muebles.test", SITE)
+            .await
+            .header("access-control-allow-origin")
+            .is_none()
+    );
+    let doc = json!({"doc": {"origins": [SITE]}});
+    let r = app
+        .send(
+            app.request(Method::PUT, SETTINGS)
+                .bearer_auth(&owner)
+                .json(&doc),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    let started = std::time::Instant::now();
+    loop {
+        let r = preflight(&other, "muebles.test", SITE).await;
+        if r.header("access-control-allow-origin") == Some(SITE) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(12),
+            "the other instance never allowed the origin: {r}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+both!(another_instance_applies_the_origins_within_seconds);
