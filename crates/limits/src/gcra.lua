@@ -3,7 +3,9 @@
 -- KEYS[1]  the client's key; its value is the theoretical arrival time (TAT), microseconds
 -- ARGV[1]  emission interval, microseconds (>= 1)
 -- ARGV[2]  burst tolerance = interval * count, microseconds
--- ARGV[3]  optional "now" in microseconds; only tests pass it, to replay exact timelines
+-- ARGV[3]  penalty, microseconds: 0 for none (see `check_boxed` in gcra.rs)
+-- ARGV[4]  optional "now" in microseconds; only tests pass it, to replay exact timelines
+-- KEYS[2]  with a penalty: the key holding the end of the client's box, microseconds
 --
 -- Returns {allowed (0|1), remaining, reset_after_us, retry_after_us}.
 --
@@ -18,13 +20,22 @@ end
 
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local penalty = tonumber(ARGV[3]) or 0
 
 local now
-if ARGV[3] then
-  now = tonumber(ARGV[3])
+if ARGV[4] then
+  now = tonumber(ARGV[4])
 else
   local time = redis.call('TIME')
   now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+end
+
+-- In the box: refused for the rest of it, nothing written.
+if penalty > 0 then
+  local boxed_until = tonumber(redis.call('GET', KEYS[2]))
+  if boxed_until ~= nil and boxed_until > now then
+    return {0, 0, boxed_until - now, boxed_until - now}
+  end
 end
 
 -- A missing, expired or unreadable value all mean a full bucket.
@@ -36,6 +47,11 @@ end
 local new_tat = tat + interval
 local horizon = now + tolerance
 if new_tat > horizon then
+  if penalty > 0 then
+    -- The first refusal closes the box; its key expires when the box opens.
+    redis.call('SET', KEYS[2], string.format('%.0f', now + penalty), 'PX', math.ceil(penalty / 1000))
+    return {0, 0, penalty, penalty}
+  end
   -- Refused: nothing is written, so retrying early does not push the client further out.
   return {0, 0, tat - now, new_tat - horizon}
 end

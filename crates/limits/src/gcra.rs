@@ -89,6 +89,63 @@ fn decide(tat_us: Option<u64>, now_us: u64, limit: u32, p: Params) -> (Option<u6
     (Some(new_tat), decision)
 }
 
+/// What a penalty-box check writes: the TAT (as [`check`]) and the end of a new box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoxWrite {
+    pub tat_us: Option<u64>,
+    pub boxed_until_us: Option<u64>,
+}
+
+/// [`check`] with a penalty box: the first refusal boxes the client for `penalty_us`, and
+/// every request until then is refused (with `Retry-After` the rest of the box) without
+/// writing anything, so hammering the box does not lengthen it. `boxed_until_us` is the
+/// stored end of the client's box, if any. `penalty_us == 0` is plain [`check`].
+///
+/// Mirrored by `gcra.lua` when it is given a second key; change both together.
+pub fn check_boxed(
+    tat_us: Option<u64>,
+    boxed_until_us: Option<u64>,
+    now_us: u64,
+    quota: Quota,
+    penalty_us: u64,
+) -> (BoxWrite, Decision) {
+    let nothing = BoxWrite {
+        tat_us: None,
+        boxed_until_us: None,
+    };
+    if let Some(until) = boxed_until_us.filter(|&u| u > now_us) {
+        let rest = Duration::from_micros(until - now_us);
+        let decision = Decision {
+            allowed: false,
+            limit: quota.count,
+            remaining: 0,
+            reset_after: rest,
+            retry_after: Some(rest),
+        };
+        return (nothing, decision);
+    }
+    let (tat, mut decision) = check(tat_us, now_us, quota);
+    if decision.allowed || penalty_us == 0 || params(quota).is_none() {
+        return (
+            BoxWrite {
+                tat_us: tat,
+                boxed_until_us: None,
+            },
+            decision,
+        );
+    }
+    let penalty = Duration::from_micros(penalty_us);
+    decision.reset_after = penalty;
+    decision.retry_after = Some(penalty);
+    (
+        BoxWrite {
+            tat_us: None,
+            boxed_until_us: Some(now_us.saturating_add(penalty_us)),
+        },
+        decision,
+    )
+}
+
 fn degenerate(quota: Quota) -> (Option<u64>, Decision) {
     let decision = if quota.count == 0 {
         // Nothing is ever allowed; pointing at the period gives well-behaved clients a
@@ -117,6 +174,74 @@ fn degenerate(quota: Quota) -> (Option<u64>, Decision) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Replays `times` through [`check_boxed`], returning each decision.
+    fn replay_boxed(quota: Quota, penalty_us: u64, times: &[u64]) -> Vec<Decision> {
+        let (mut tat, mut boxed) = (None, None);
+        times
+            .iter()
+            .map(|&at| {
+                let (write, d) = check_boxed(tat, boxed, at, quota, penalty_us);
+                tat = write.tat_us.or(tat);
+                boxed = write.boxed_until_us.or(boxed);
+                d
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_box_closes_at_the_first_refusal_for_exactly_the_penalty() {
+        let quota = quota_us(400, 600_000_000);
+        let penalty = 600_000_000;
+        // 401 requests in one instant: the 401st is refused and boxes the client.
+        let mut times = vec![0u64; 401];
+        // Hammering the box changes nothing; the last microsecond is still refused.
+        times.extend([1, 300_000_000, penalty - 1]);
+        // Out of the box: the bucket refilled meanwhile (ten minutes of silence).
+        times.push(penalty);
+        let d = replay_boxed(quota, penalty, &times);
+        assert!(d[..400].iter().all(|d| d.allowed));
+        assert!(!d[400].allowed);
+        assert_eq!(d[400].retry_after, Some(Duration::from_micros(penalty)));
+        assert_eq!(d[401].retry_after, Some(Duration::from_micros(penalty - 1)));
+        assert_eq!(d[403].retry_after, Some(Duration::from_micros(1)));
+        assert!(!d[401].allowed && !d[402].allowed && !d[403].allowed);
+        assert!(d[404].allowed, "{:?}", d[404]);
+    }
+
+    proptest! {
+        /// Without a penalty the box variant is exactly [`check`]; with one, a refusal is
+        /// always followed by `penalty` of refusals and nothing is allowed in the box.
+        #[test]
+        fn a_box_refuses_everything_for_the_penalty_and_nothing_else(
+            count in 1u32..20,
+            period_s in 1u64..120,
+            penalty_s in 0u64..300,
+            gaps in prop::collection::vec(prop_oneof![3 => Just(0u64), 2 => 0u64..2_000_000, 1 => 0u64..400_000_000], 1..80),
+        ) {
+            let quota = quota_us(count, period_s * 1_000_000);
+            let penalty = penalty_s * 1_000_000;
+            let mut now = 0u64;
+            let times: Vec<u64> = gaps.iter().map(|g| { now += g; now }).collect();
+            let boxed = replay_boxed(quota, penalty, &times);
+            if penalty == 0 {
+                let plain: Vec<Decision> = replay(quota, &times).iter().map(|s| s.decision).collect();
+                prop_assert_eq!(boxed, plain);
+                return Ok(());
+            }
+            let mut box_until: Option<u64> = None;
+            for (d, &at) in boxed.iter().zip(&times) {
+                let inside = box_until.is_some_and(|u| at < u);
+                if inside {
+                    prop_assert!(!d.allowed, "allowed in the box at {}", at);
+                    prop_assert_eq!(d.retry_after, box_until.map(|u| Duration::from_micros(u - at)));
+                } else if !d.allowed {
+                    prop_assert_eq!(d.retry_after, Some(Duration::from_micros(penalty)));
+                    box_until = Some(at + penalty);
+                }
+            }
+        }
+    }
 
     fn quota_us(count: u32, period_us: u64) -> Quota {
         Quota {

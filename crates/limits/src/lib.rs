@@ -121,6 +121,23 @@ impl Limiter {
         }
     }
 
+    /// [`Limiter::check`] with a penalty box: the first refusal refuses every request of `key`
+    /// in `bucket` for `penalty`, however the client behaves meanwhile (see
+    /// [`gcra::check_boxed`]). Fails open like [`Limiter::check`].
+    pub async fn check_boxed(
+        &self,
+        bucket: &str,
+        key: &str,
+        quota: Quota,
+        penalty: Duration,
+    ) -> Decision {
+        let penalty_us = u64::try_from(penalty.as_micros()).unwrap_or(u64::MAX);
+        match &*self.backend {
+            Backend::Local(store) => store.check_boxed(bucket, key, quota, penalty_us),
+            Backend::Redis(store) => store.check_boxed(bucket, key, quota, penalty_us).await,
+        }
+    }
+
     /// For logs and metrics labels.
     pub fn backend_name(&self) -> &'static str {
         match &*self.backend {

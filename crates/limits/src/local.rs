@@ -87,6 +87,48 @@ impl LocalStore {
         decision
     }
 
+    /// [`crate::gcra::check_boxed`] on this store: the box's end lives beside the TAT, under the
+    /// composite key with a suffix no key can end with, and is swept the same way once past.
+    pub(crate) fn check_boxed_at(
+        &self,
+        bucket: &str,
+        key: &str,
+        quota: Quota,
+        penalty_us: u64,
+        now_us: u64,
+    ) -> Decision {
+        let composite = format!("{}:{bucket}:{key}", bucket.len());
+        let boxed_key = format!("{composite}\0box");
+        let boxed = self.shard(&boxed_key).tats.get(&boxed_key).copied();
+        let (write, decision) = {
+            let mut shard = self.shard(&composite);
+            shard.sweep_if_due(now_us);
+            let tat = shard.tats.get(&composite).copied();
+            let (write, decision) = gcra::check_boxed(tat, boxed, now_us, quota, penalty_us);
+            if let Some(tat) = write.tat_us {
+                shard.tats.insert(composite, tat);
+            }
+            (write, decision)
+        };
+        if let Some(until) = write.boxed_until_us {
+            let mut shard = self.shard(&boxed_key);
+            shard.sweep_if_due(now_us);
+            shard.tats.insert(boxed_key, until);
+        }
+        decision
+    }
+
+    pub(crate) fn check_boxed(
+        &self,
+        bucket: &str,
+        key: &str,
+        quota: Quota,
+        penalty_us: u64,
+    ) -> Decision {
+        let now_us = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.check_boxed_at(bucket, key, quota, penalty_us, now_us)
+    }
+
     pub(crate) fn len(&self) -> usize {
         (0..self.shards.len())
             .map(|i| lock(&self.shards[i]).tats.len())
@@ -133,6 +175,38 @@ mod tests {
         assert!(store.check_at("a:b", "c", one, 0).allowed);
         assert!(store.check_at("a", "b:c", one, 0).allowed);
         assert_eq!(store.len(), 5);
+    }
+
+    #[test]
+    fn a_boxed_client_waits_out_the_penalty_alone() {
+        let store = LocalStore::new();
+        let two = per_second(2);
+        let penalty = 60 * SECOND;
+        assert!(store.check_boxed_at("p", "x", two, penalty, 0).allowed);
+        assert!(store.check_boxed_at("p", "x", two, penalty, 0).allowed);
+        let boxed = store.check_boxed_at("p", "x", two, penalty, 0);
+        assert_eq!(boxed.retry_after, Some(Duration::from_secs(60)));
+        // Refilled long ago, still boxed; another client is not.
+        assert!(
+            !store
+                .check_boxed_at("p", "x", two, penalty, 30 * SECOND)
+                .allowed
+        );
+        assert!(
+            store
+                .check_boxed_at("p", "y", two, penalty, 30 * SECOND)
+                .allowed
+        );
+        assert!(
+            store
+                .check_boxed_at("p", "x", two, penalty, penalty)
+                .allowed
+        );
+        // The box is swept once it is over, like any passed TAT.
+        for i in 0..2_000 {
+            store.check_at("p", &format!("later-{i}"), two, 200 * SECOND);
+        }
+        assert!(store.len() <= 2_000, "{}", store.len());
     }
 
     #[test]

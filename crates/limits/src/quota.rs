@@ -20,15 +20,20 @@ impl Quota {
 impl fmt::Display for Quota {
     /// Renders the configuration syntax back, so logs show what the operator wrote.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let unit = match self.period.as_secs() {
-            1 => Some("second"),
-            60 => Some("minute"),
-            3600 => Some("hour"),
-            86_400 => Some("day"),
-            _ => None,
-        };
+        let secs = self.period.as_secs();
+        let unit = [
+            (86_400, "day"),
+            (3600, "hour"),
+            (60, "minute"),
+            (1, "second"),
+        ]
+        .into_iter()
+        .find(|(u, _)| secs > 0 && secs % u == 0 && secs / u <= 1000);
         match unit {
-            Some(unit) if self.period.subsec_nanos() == 0 => write!(f, "{}/{unit}", self.count),
+            Some((u, unit)) if self.period.subsec_nanos() == 0 => match secs / u {
+                1 => write!(f, "{}/{unit}", self.count),
+                n => write!(f, "{}/{n} {unit}s", self.count),
+            },
             _ => write!(f, "{} per {:?}", self.count, self.period),
         }
     }
@@ -49,12 +54,13 @@ pub enum QuotaError {
     #[error("rate limit {input:?}: count must be between 1 and {max} (use \"off\" for no limit)", max = Quota::MAX_COUNT)]
     CountOutOfRange { input: String },
     #[error(
-        "rate limit {input:?}: unknown period {period:?}; expected second, minute, hour or day"
+        "rate limit {input:?}: unknown period {period:?}; expected second, minute, hour or day, optionally after a number up to 1000 (\"10 minutes\")"
     )]
     UnknownPeriod { input: String, period: String },
 }
 
-/// Parses `"30/hour"`, `"5/minute"`, `"10/second"`, `"2/day"` (plural units too) or `"off"`.
+/// Parses `"30/hour"`, `"5/minute"`, `"10/second"`, `"2/day"` (plural units too), with an
+/// optional multiplier up to 1000 (`"400/10 minutes"`), or `"off"`.
 ///
 /// Case and surrounding spaces are ignored because these values come from hand-edited
 /// configuration. `Ok(None)` means the limit is switched off; `0/hour` is rejected rather than
@@ -89,7 +95,23 @@ pub fn parse_quota(s: &str) -> Result<Option<Quota>, QuotaError> {
             });
         }
     };
-    let secs = match period.to_ascii_lowercase().as_str() {
+    // An optional whole multiplier: "400/10 minutes".
+    let digits = period.bytes().take_while(u8::is_ascii_digit).count();
+    let (times, unit) = period.split_at(digits);
+    let times: u64 = match times {
+        "" => 1,
+        t => match t.parse::<u64>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(QuotaError::UnknownPeriod {
+                    input: input.to_owned(),
+                    period: period.to_owned(),
+                });
+            }
+        },
+    };
+    let unit = unit.trim();
+    let secs = match unit.to_ascii_lowercase().as_str() {
         "second" | "seconds" => 1,
         "minute" | "minutes" => 60,
         "hour" | "hours" => 3600,
@@ -103,7 +125,7 @@ pub fn parse_quota(s: &str) -> Result<Option<Quota>, QuotaError> {
     };
     Ok(Some(Quota {
         count,
-        period: Duration::from_secs(secs),
+        period: Duration::from_secs(secs * times),
     }))
 }
 
@@ -133,12 +155,30 @@ mod tests {
             ("007/minute", q(7, 60)),
             ("1000000/second", q(1_000_000, 1)),
             ("1/day", q(1, 86_400)),
+            ("400/10 minutes", q(400, 600)),
+            ("400/10minutes", q(400, 600)),
+            ("5/2 hours", q(5, 7200)),
             ("off", None),
             ("OFF", None),
             (" Off ", None),
         ];
         for (input, want) in cases {
             assert_eq!(parse_quota(input), Ok(want), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn quotas_print_as_they_are_written() {
+        for text in [
+            "30/hour",
+            "400/10 minutes",
+            "5/2 hours",
+            "1/day",
+            "10/second",
+            "7/90 seconds",
+        ] {
+            let quota = parse_quota(text).expect("valid").expect("on");
+            assert_eq!(quota.to_string(), text);
         }
     }
 
@@ -189,7 +229,9 @@ mod tests {
             ("30/", ""),
             ("30/fortnight", "fortnight"),
             ("30/h", "h"),
-            ("30/2 hours", "2 hours"),
+            ("30/0 hours", "0 hours"),
+            ("30/1001 hours", "1001 hours"),
+            ("30/2", "2"),
             ("30/hour/x", "hour/x"),
             ("30/ms", "ms"),
         ] {

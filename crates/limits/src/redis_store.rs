@@ -88,7 +88,7 @@ impl RedisStore {
                 interval_us: 1,
                 tolerance_us: 1,
             };
-            invoke(&script, &mut con, &probe_key, probe, None)
+            invoke(&script, &mut con, &probe_key, probe, 0, None)
                 .await
                 .map_err(|source| LimitError::Script {
                     url: shown.clone(),
@@ -129,6 +129,17 @@ impl RedisStore {
     }
 
     pub(crate) async fn check(&self, bucket: &str, key: &str, quota: Quota) -> Decision {
+        self.check_boxed(bucket, key, quota, 0).await
+    }
+
+    /// [`crate::gcra::check_boxed`] through the script, with the box's end under `<key>:box`.
+    pub(crate) async fn check_boxed(
+        &self,
+        bucket: &str,
+        key: &str,
+        quota: Quota,
+        penalty_us: u64,
+    ) -> Decision {
         let Some(params) = gcra::params(quota) else {
             return gcra::check(None, 0, quota).1;
         };
@@ -144,7 +155,10 @@ impl RedisStore {
                 None => return self.fail_open(quota),
             }
         };
-        match self.eval(bucket, key, quota, params, None).await {
+        match self
+            .eval(bucket, key, quota, params, penalty_us, None)
+            .await
+        {
             Ok(decision) => {
                 self.breaker_until_us.store(0, Ordering::Relaxed);
                 if self.degraded.swap(false, Ordering::Relaxed) {
@@ -173,11 +187,19 @@ impl RedisStore {
         key: &str,
         quota: Quota,
         params: Params,
+        penalty_us: u64,
         now_us: Option<u64>,
     ) -> Result<Decision, CheckError> {
         let mut con = self.manager.clone();
         let redis_key = self.key(bucket, key);
-        let reply = invoke(&self.script, &mut con, &redis_key, params, now_us);
+        let reply = invoke(
+            &self.script,
+            &mut con,
+            &redis_key,
+            params,
+            penalty_us,
+            now_us,
+        );
         let (allowed, remaining, reset_us, retry_us) = tokio::time::timeout(CHECK_TIMEOUT, reply)
             .await
             .map_err(|_| CheckError::Timeout)?
@@ -263,13 +285,18 @@ async fn invoke(
     con: &mut impl redis::aio::ConnectionLike,
     key: &str,
     params: Params,
+    penalty_us: u64,
     now_us: Option<u64>,
 ) -> redis::RedisResult<(i64, i64, i64, i64)> {
     let mut invocation = script.prepare_invoke();
+    invocation.key(key);
+    if penalty_us > 0 {
+        invocation.key(format!("{key}:box"));
+    }
     invocation
-        .key(key)
         .arg(params.interval_us)
-        .arg(params.tolerance_us);
+        .arg(params.tolerance_us)
+        .arg(penalty_us);
     if let Some(now) = now_us {
         invocation.arg(now);
     }
@@ -370,13 +397,47 @@ mod tests {
                     if next.is_some() {
                         tat = next;
                     }
-                    let got = store.eval("b", "k", quota, params, Some(now)).await.expect("script runs");
+                    let got = store.eval("b", "k", quota, params, 0, Some(now)).await.expect("script runs");
                     prop_assert_eq!(got, want, "at {}", now);
                 }
                 // Simulated days would otherwise leave day-long TTLs in the test server.
                 let mut con = store.manager.clone();
                 let _: redis::RedisResult<()> =
                     redis::cmd("DEL").arg(store.key("b", "k")).query_async(&mut con).await;
+                Ok::<(), TestCaseError>(())
+            })?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// The penalty box in Lua and in Rust make the same decisions on the same timelines.
+        #[test]
+        fn lua_penalty_box_matches_rust(
+            quota in quota_strategy(),
+            penalty_s in 1u64..900,
+            gaps in prop::collection::vec(prop_oneof![3 => Just(0u64), 2 => 0u64..5_000_000, 1 => 0u64..700_000_000], 1..40),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let store = RedisStore::connect(&test_url(), &unique("box")).await.expect("Redis is running");
+                let params = gcra::params(quota).expect("valid quota");
+                let penalty = penalty_s * 1_000_000;
+                let mut now = 1_700_000_000_000_000u64;
+                let (mut tat, mut boxed) = (None, None);
+                for gap in gaps {
+                    now += gap;
+                    let (write, want) = gcra::check_boxed(tat, boxed, now, quota, penalty);
+                    tat = write.tat_us.or(tat);
+                    boxed = write.boxed_until_us.or(boxed);
+                    let got = store.eval("b", "k", quota, params, penalty, Some(now)).await.expect("script runs");
+                    prop_assert_eq!(got, want, "at {}", now);
+                }
+                let mut con = store.manager.clone();
+                let key = store.key("b", "k");
+                let _: redis::RedisResult<()> =
+                    redis::cmd("DEL").arg(&key).arg(format!("{key}:box")).query_async(&mut con).await;
                 Ok::<(), TestCaseError>(())
             })?;
         }
@@ -394,7 +455,7 @@ mod tests {
         let params = gcra::params(quota).expect("valid quota");
         let now = 1_800_000_000_123_456u64;
         store
-            .eval("starts", "abc", quota, params, Some(now))
+            .eval("starts", "abc", quota, params, 0, Some(now))
             .await
             .expect("script runs");
         let mut con = store.manager.clone();
