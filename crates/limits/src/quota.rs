@@ -28,7 +28,7 @@ impl fmt::Display for Quota {
             (1, "second"),
         ]
         .into_iter()
-        .find(|(u, _)| secs > 0 && secs % u == 0 && secs / u <= 1000);
+        .find(|(u, _)| secs > 0 && secs.is_multiple_of(*u) && secs / u <= 1000);
         match unit {
             Some((u, unit)) if self.period.subsec_nanos() == 0 => match secs / u {
                 1 => write!(f, "{}/{unit}", self.count),
