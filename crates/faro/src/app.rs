@@ -103,6 +103,8 @@ impl App {
             trusted_proxies: config.trusted_proxies.clone(),
             login_quota: config.rate_limit_login,
             token_ttl: accounts::TOKEN_TTL,
+            limits_enabled: config.rate_limits,
+            traffic: config.traffic.clone(),
         };
         let core = Core::new(CoreParts {
             db: db.clone(),
@@ -409,7 +411,11 @@ fn build_router(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
-        .layer(CatchPanicLayer::new());
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            core.clone(),
+            faro_http::traffic::guard,
+        ));
     for (name, value) in security {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,

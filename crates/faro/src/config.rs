@@ -40,6 +40,9 @@ pub struct Config {
     pub admin_pass_hash: Option<Secret>,
     pub redis_url: Option<Secret>,
     pub rate_limit_login: Option<Quota>,
+    /// `RATE_LIMITS=off` switches every limit off (load tests).
+    pub rate_limits: bool,
+    pub traffic: faro_http::traffic::TrafficLimits,
     pub trusted_proxies: Vec<Cidr>,
     pub cors_allowed_origins: Vec<String>,
     pub db_max_connections: u32,
@@ -83,6 +86,12 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("ADMIN_PASS_HASH", None),
     ("REDIS_URL", None),
     ("RATE_LIMIT_LOGIN", Some("10/minute")),
+    ("RATE_LIMITS", Some("on")),
+    ("RATE_LIMIT_PENALTY", Some("400/10 minutes")),
+    ("PENALTY_BOX_MINUTES", Some("10")),
+    ("RATE_LIMIT_TENANT", Some("120/minute")),
+    ("RATE_LIMIT_USER", Some("300/minute")),
+    ("RATE_LIMIT_PUBLIC_WRITES", Some("60/minute")),
     ("TRUSTED_PROXIES", Some("")),
     ("CORS_ALLOWED_ORIGINS", Some("")),
     ("DB_MAX_CONNECTIONS", Some("8")),
@@ -282,6 +291,7 @@ impl Config {
         for module in crate::modules::all() {
             (module.check)(&settings)?;
         }
+        let penalty_minutes = settings.number("PENALTY_BOX_MINUTES", 1, 1440)?;
         let log = required("FARO_LOG")?;
         tracing_subscriber::EnvFilter::try_new(&log)
             .map_err(|e| err("FARO_LOG", format!("not a valid log filter: {e}")))?;
@@ -297,6 +307,24 @@ impl Config {
             admin_pass_hash,
             redis_url,
             rate_limit_login: settings.quota("RATE_LIMIT_LOGIN")?,
+            rate_limits: match required("RATE_LIMITS")?.to_ascii_lowercase().as_str() {
+                "on" => true,
+                "off" => false,
+                other => {
+                    return Err(err(
+                        "RATE_LIMITS",
+                        format!("{other:?} is neither \"on\" nor \"off\""),
+                    ));
+                }
+            },
+            traffic: faro_http::traffic::TrafficLimits {
+                penalty: settings
+                    .quota("RATE_LIMIT_PENALTY")?
+                    .map(|q| (q, Duration::from_secs(60 * penalty_minutes))),
+                tenant: settings.quota("RATE_LIMIT_TENANT")?,
+                user: settings.quota("RATE_LIMIT_USER")?,
+                public_writes: settings.quota("RATE_LIMIT_PUBLIC_WRITES")?,
+            },
             trusted_proxies,
             cors_allowed_origins,
             db_max_connections: settings.number("DB_MAX_CONNECTIONS", 1, 1000)? as u32,
@@ -350,6 +378,24 @@ impl Config {
                     .unwrap_or_else(|| "(unset)".into()),
             ),
             ("RATE_LIMIT_LOGIN", q(&self.rate_limit_login)),
+            (
+                "RATE_LIMITS",
+                if self.rate_limits { "on" } else { "off" }.into(),
+            ),
+            (
+                "RATE_LIMIT_PENALTY",
+                q(&self.traffic.penalty.map(|(quota, _)| quota)),
+            ),
+            (
+                "PENALTY_BOX_MINUTES",
+                self.traffic
+                    .penalty
+                    .map_or(10, |(_, d)| d.as_secs() / 60)
+                    .to_string(),
+            ),
+            ("RATE_LIMIT_TENANT", q(&self.traffic.tenant)),
+            ("RATE_LIMIT_USER", q(&self.traffic.user)),
+            ("RATE_LIMIT_PUBLIC_WRITES", q(&self.traffic.public_writes)),
             (
                 "TRUSTED_PROXIES",
                 format!("{} networks", self.trusted_proxies.len()),
@@ -600,6 +646,10 @@ mod tests {
         fails(&[("PUBLIC_BASE_URL", "example.com")], "PUBLIC_BASE_URL");
         fails(&[("JWT_SECRET", "short")], "JWT_SECRET");
         fails(&[("RATE_LIMIT_ANSWERS", "lots")], "RATE_LIMIT_ANSWERS");
+        fails(&[("RATE_LIMITS", "maybe")], "RATE_LIMITS");
+        fails(&[("RATE_LIMIT_PENALTY", "400/fortnight")], "RATE_LIMIT_PENALTY");
+        fails(&[("PENALTY_BOX_MINUTES", "0")], "PENALTY_BOX_MINUTES");
+        fails(&[("RATE_LIMIT_TENANT", "x")], "RATE_LIMIT_TENANT");
         fails(&[("ANTIBOT_MIN_SECONDS", "-1")], "ANTIBOT_MIN_SECONDS");
         fails(&[("SESSION_TTL_DAYS", "0")], "SESSION_TTL_DAYS");
         fails(&[("STORE_ANSWERS", "maybe")], "STORE_ANSWERS");

@@ -17,6 +17,7 @@ async fn config(url: &str) -> faro::Config {
         ("ANTIBOT_MIN_SECONDS", "0"),
         ("RATE_LIMIT_SESSION_STARTS", "off"),
         ("RATE_LIMIT_ANSWERS", "off"),
+        ("RATE_LIMITS", "off"),
         // Long enough that only the shutdown flush can have written the counters.
         ("COUNTER_FLUSH_MS", "1000"),
         ("FARO_LOG", "warn"),

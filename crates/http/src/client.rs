@@ -142,6 +142,16 @@ impl ClientHasher {
         mac.update(id.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
+
+    /// A keyed hash of an account or tenant id for limiter keys: installations sharing one
+    /// Redis keep their budgets apart, and no id is written there in clear.
+    pub fn limit_key(&self, id: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.master)
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(b"faro-limit:");
+        mac.update(id.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
 }
 
 /// HMAC accepts keys of any length; this cannot happen.

@@ -17,6 +17,7 @@ pub mod request_id;
 pub mod respond;
 pub mod state;
 pub mod tenant;
+pub mod traffic;
 pub mod ttl;
 pub mod visitor;
 
@@ -32,11 +33,20 @@ pub const BODY_LIMIT: usize = 512 * 1024;
 
 /// The hashed identity of the caller for rate limits, derived from the peer address.
 pub fn client_key(core: &Core, parts: &axum::http::request::Parts) -> String {
-    let ip = client::client_ip(
-        client::peer_of(parts),
-        &parts.headers,
-        &core.web.trusted_proxies,
-    );
+    client_key_of(core, &parts.headers, &parts.extensions)
+}
+
+/// [`client_key`] from a request's headers and extensions (for middleware, which holds the
+/// whole request).
+pub fn client_key_of(
+    core: &Core,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> String {
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    let ip = client::client_ip(peer, headers, &core.web.trusted_proxies);
     core.clients
         .hash(ip, &faro_store::day_of(faro_store::unix_now()))
 }

@@ -54,7 +54,7 @@ impl Core {
         client: &str,
         quota: Option<Quota>,
     ) -> Result<RateLimitHeaders, ApiError> {
-        let Some(quota) = quota else {
+        let Some(quota) = quota.filter(|_| self.web.limits_enabled) else {
             return Ok(RateLimitHeaders(None));
         };
         let decision = self.limiter.check(bucket, client, quota).await;

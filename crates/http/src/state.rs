@@ -81,6 +81,10 @@ pub struct WebConfig {
     /// Login attempts per client and per username.
     pub login_quota: Option<Quota>,
     pub token_ttl: Duration,
+    /// `RATE_LIMITS`: false switches every limit off (these, the handlers' and the modules').
+    pub limits_enabled: bool,
+    /// The limits every request passes (see [`crate::traffic`]).
+    pub traffic: crate::traffic::TrafficLimits,
 }
 
 impl WebConfig {
@@ -91,6 +95,8 @@ impl WebConfig {
             trusted_proxies: Vec::new(),
             login_quota: faro_limits::parse_quota("10/minute").ok().flatten(),
             token_ttl: Duration::from_secs(8 * 3600),
+            limits_enabled: true,
+            traffic: crate::traffic::TrafficLimits::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ mod session;
 mod share;
 mod size;
 mod tenants;
+mod traffic;
 mod upgrade;
 mod users;
 mod visitors;

@@ -133,6 +133,7 @@ impl Launch {
             .env("RATE_LIMIT_SESSION_STARTS", "off")
             .env("RATE_LIMIT_ANSWERS", "off")
             .env("RATE_LIMIT_LOGIN", "off")
+            .env("RATE_LIMITS", "off")
             .env("ANTIBOT_MIN_SECONDS", "0")
             .env("COUNTER_FLUSH_MS", FLUSH_MS.to_string())
             .env("FARO_LOG", "warn")
