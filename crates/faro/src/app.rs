@@ -137,6 +137,7 @@ impl App {
             api_keys: Default::default(),
             revoked_tokens: Default::default(),
             recent_visitors: Default::default(),
+            personal: Default::default(),
             staff_tokens: Default::default(),
             wake: faro_store::Wake::new(),
         });
@@ -336,9 +337,13 @@ fn build_router(
     let mut pages = Router::new();
     let mut background = Background::default();
     let mut has_home = false;
+    let mut personal = Vec::new();
     let optional: Vec<&str> = core.modules.to_vec();
     for (name, mut m) in mounted {
         has_home |= m.panel_home;
+        if let Some(exporter) = m.personal.take() {
+            personal.push((name, exporter));
+        }
         if core.key_modules.contains(&name) {
             // Tells the extractors which scope an API key needs here.
             m.api = m
@@ -361,6 +366,7 @@ fn build_router(
         background.consumers.extend(m.consumers);
         background.tasks.extend(m.tasks);
     }
+    core.personal.set(personal);
     if !has_home && let Some(first) = panel_home(&core.panel_nav) {
         // The page itself sends a signed-out visitor to the sign-in page.
         pages = pages.route(

@@ -647,7 +647,10 @@ mod tests {
         fails(&[("JWT_SECRET", "short")], "JWT_SECRET");
         fails(&[("RATE_LIMIT_ANSWERS", "lots")], "RATE_LIMIT_ANSWERS");
         fails(&[("RATE_LIMITS", "maybe")], "RATE_LIMITS");
-        fails(&[("RATE_LIMIT_PENALTY", "400/fortnight")], "RATE_LIMIT_PENALTY");
+        fails(
+            &[("RATE_LIMIT_PENALTY", "400/fortnight")],
+            "RATE_LIMIT_PENALTY",
+        );
         fails(&[("PENALTY_BOX_MINUTES", "0")], "PENALTY_BOX_MINUTES");
         fails(&[("RATE_LIMIT_TENANT", "x")], "RATE_LIMIT_TENANT");
         fails(&[("ANTIBOT_MIN_SECONDS", "-1")], "ANTIBOT_MIN_SECONDS");

@@ -101,3 +101,31 @@ where
         })
     }
 }
+
+/// The signed-in end user, when the request carries a valid access token of this site; `None`
+/// otherwise (no token, a staff token, an expired or revoked one). For endpoints open to
+/// everyone that remember who used them (a quiz finished by a signed-in user becomes theirs):
+/// a stale token must not turn a visitor away there.
+pub struct MaybeEndUser(pub Option<EndUser>);
+
+impl<S> FromRequestParts<S> for MaybeEndUser
+where
+    Core: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let has_user_token =
+            crate::auth::bearer(&parts.headers).is_some_and(|t| !t.starts_with("faro_"));
+        if !has_user_token {
+            return Ok(MaybeEndUser(None));
+        }
+        match EndUser::from_request_parts(parts, state).await {
+            Ok(user) => Ok(MaybeEndUser(Some(user))),
+            // The database failing is not the token's fault: say so.
+            Err(e) if e.status.is_server_error() => Err(e),
+            Err(_) => Ok(MaybeEndUser(None)),
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fallback;
 pub mod metrics;
 pub mod module;
+pub mod personal;
 pub mod ratelimit;
 pub mod request_id;
 pub mod respond;

@@ -66,6 +66,9 @@ pub struct Mounted {
     /// Whether `pages` serves the panel's home, `/admin` (the quiz's tests list). When no
     /// mounted module does, the binary sends `/admin` to the first panel link.
     pub panel_home: bool,
+    /// What the module holds about a person, for the GDPR export (see [`crate::personal`]).
+    /// A module that keeps personal data also consumes `user.deleted` and `visitor.deleted`.
+    pub personal: Option<crate::personal::Exporter>,
 }
 
 impl Mounted {
@@ -77,6 +80,7 @@ impl Mounted {
             consumers: Vec::new(),
             tasks: Vec::new(),
             panel_home: false,
+            personal: None,
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct CoreParts {
     pub staff_tokens: crate::auth::StaffTokens,
     /// Visitors recorded lately (see [`crate::visitor`]).
     pub recent_visitors: crate::visitor::RecentVisitors,
+    /// The mounted modules' personal-data exporters (set once they are mounted).
+    pub personal: crate::personal::PersonalData,
     /// Wakes event consumers; producers call `notify` after committing events (this instance's
     /// at once, other instances' through PostgreSQL's NOTIFY, or they poll).
     pub wake: faro_store::Wake,

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod audit_api;
 pub mod errors;
+pub mod gdpr;
 pub mod jobs;
 pub mod settings;
 pub mod signin;
@@ -84,6 +85,10 @@ pub fn module() -> Module {
                 .routes(routes!(users::api::delete_user))
                 .routes(routes!(visitors::whoami))
                 .routes(routes!(visitors::list))
+                .routes(routes!(gdpr::my_export))
+                .routes(routes!(gdpr::user_export))
+                .routes(routes!(gdpr::visitor_export))
+                .routes(routes!(gdpr::delete_visitor_endpoint))
                 .routes(routes!(staff::api::list_staff, staff::api::create_staff))
                 .routes(routes!(staff::api::get_staff, staff::api::update_staff))
                 .routes(routes!(

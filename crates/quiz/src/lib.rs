@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod live;
 pub mod pages;
 pub mod panel;
+pub mod people;
 pub mod public;
 pub mod seed;
 pub mod service;
@@ -46,9 +47,13 @@ pub fn module() -> Module {
         nav: panel::NAV,
         mount: |core, settings| {
             let quiz = Quiz::new(core.clone(), QuizConfig::from_settings(settings)?);
+            let base = core.web.public_base_url.clone();
             let pages = pages::router(quiz.clone()).merge(panel::router(quiz.clone()));
-            let mut mounted = Mounted::new(api::router(quiz), pages);
+            let mut mounted = Mounted::new(api::router(quiz.clone()), pages);
             mounted.jobs.push(jobs::purge_job());
+            // Results finished by known people are theirs: merged, erased and exported.
+            mounted.consumers.push(people::consumer(quiz.clone()));
+            mounted.personal = Some(people::exporter(base));
             // Its tests list is the panel's home.
             mounted.panel_home = true;
             Ok(mounted)

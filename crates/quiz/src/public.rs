@@ -7,7 +7,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use faro_http::enduser::MaybeEndUser;
 use faro_http::ratelimit::RateLimitHeaders;
+use faro_http::visitor::KnownVisitor;
 use faro_http::{ApiError, ApiResult, ClientKey, Json, Query};
 use faro_quiz_domain::AnswerInput;
 use serde::Deserialize;
@@ -267,8 +269,16 @@ pub async fn finish(
     State(quiz): State<Quiz>,
     PublicTenant(ref tenant): PublicTenant,
     Path(session_id): Path<String>,
+    KnownVisitor(visitor_id): KnownVisitor,
+    MaybeEndUser(user): MaybeEndUser,
 ) -> ApiResult<Json<FinishResult>> {
+    let owner = crate::store::Owner {
+        visitor_id,
+        user_id: user.map(|u| u.id),
+    };
     Ok(Json(
-        visit::complete(&quiz, tenant, &session_id).await?.result,
+        visit::complete(&quiz, tenant, &session_id, &owner)
+            .await?
+            .result,
     ))
 }

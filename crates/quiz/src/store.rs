@@ -278,6 +278,15 @@ pub async fn delete_test(db: &Db, tenant: &TenantId, id: &str) -> Result<bool, S
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    // Results go with the test (foreign key); their owners' rows have none.
+    sqlx::query(
+        "DELETE FROM quiz_result_owners WHERE tenant_id = $1 AND share_token IN \
+         (SELECT share_token FROM quiz_results WHERE tenant_id = $1 AND test_id = $2)",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     let done = sqlx::query("DELETE FROM quiz_tests WHERE tenant_id = $1 AND id = $2")
         .bind(tenant.as_str())
         .bind(id)
@@ -534,6 +543,22 @@ pub struct Finish {
     /// For the `quiz.finished` event: the test's slug and the result's public link.
     pub test_slug: String,
     pub share_url: String,
+    /// Who finished, when the site knows them (kept in `quiz_result_owners`).
+    pub owner: Owner,
+}
+
+/// Whose result it is: the platform's visitor id and the signed-in end user, when the request
+/// carried them. Empty for anonymous visitors.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub visitor_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+impl Owner {
+    pub fn is_empty(&self) -> bool {
+        self.visitor_id.is_none() && self.user_id.is_none()
+    }
 }
 
 /// The `quiz.finished` event's payload: what a consumer (gamification, webhooks, a CRM) needs
@@ -548,9 +573,10 @@ struct FinishedEvent<'a> {
     score: i64,
     dimensions: serde_json::Value,
     share_url: &'a str,
-    /// The visitor's id once visitors have one (the platform's signed visitor cookie); null
-    /// until then.
+    /// The visitor's id (the platform's signed visitor cookie or header), when known.
     visitor_id: Option<&'a str>,
+    /// The signed-in end user who finished, when there was one.
+    user_id: Option<&'a str>,
 }
 
 fn finished_event(f: &Finish) -> Result<faro_store::NewEvent, StoreError> {
@@ -563,7 +589,8 @@ fn finished_event(f: &Finish) -> Result<faro_store::NewEvent, StoreError> {
         score: f.score,
         dimensions: serde_json::from_str(&f.dimensions).unwrap_or(serde_json::Value::Null),
         share_url: &f.share_url,
-        visitor_id: None,
+        visitor_id: f.owner.visitor_id.as_deref(),
+        user_id: f.owner.user_id.as_deref(),
     };
     Ok(
         faro_store::NewEvent::new(&f.tenant, "quiz.finished", &f.session_id, &payload)?
@@ -766,6 +793,28 @@ async fn finish_sessions(db: &Db, rows: &[&Finish]) -> Written {
                 .bind(&f.version_id)
                 .bind(faro_store::day_of(f.finished_at))
                 .bind(answers);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let owned: Vec<&Finish> = winners
+        .iter()
+        .filter(|f| !f.owner.is_empty())
+        .copied()
+        .collect();
+    if !owned.is_empty() {
+        let sql = format!(
+            "INSERT INTO quiz_result_owners (share_token, tenant_id, visitor_id, user_id, \
+             created_at) VALUES {}",
+            placeholders(owned.len(), 5)
+        );
+        let mut q = multi_row(sql, owned.len());
+        for f in owned {
+            q = q
+                .bind(&f.share_token)
+                .bind(&f.tenant)
+                .bind(&f.owner.visitor_id)
+                .bind(&f.owner.user_id)
+                .bind(f.finished_at);
         }
         q.execute(&mut *tx).await?;
     }

@@ -272,17 +272,19 @@ pub(crate) struct Finished {
 
 /// Scores a complete session and stores its result, once: finishing again returns the same
 /// result and counts nothing. 409 while questions remain. Like answers, it tries the live
-/// cache's copy first and lets the database decide when that copy fails.
+/// cache's copy first and lets the database decide when that copy fails. `owner` is who
+/// finished, when the site knows them (the result is then theirs, see `quiz_result_owners`).
 pub(crate) async fn complete(
     quiz: &Quiz,
     tenant: &TenantId,
     session_id: &str,
+    owner: &store::Owner,
 ) -> Result<Finished, QuizError> {
     check_session_id(session_id)?;
     let slot = quiz.live.slot(tenant, session_id);
     let mut held = slot.lock().await;
     if let Some(cached) = held.take() {
-        match try_finish(quiz, tenant, session_id, cached).await {
+        match try_finish(quiz, tenant, session_id, cached, owner).await {
             Ok(Some(done)) => {
                 quiz.live.forget(tenant, session_id);
                 return Ok(done);
@@ -296,7 +298,7 @@ pub(crate) async fn complete(
     // the winner's result.
     for _ in 0..2 {
         let session = read_session(quiz, tenant, session_id).await?;
-        if let Some(done) = try_finish(quiz, tenant, session_id, session).await? {
+        if let Some(done) = try_finish(quiz, tenant, session_id, session, owner).await? {
             quiz.live.forget(tenant, session_id);
             return Ok(done);
         }
@@ -313,6 +315,7 @@ async fn try_finish(
     tenant: &TenantId,
     session_id: &str,
     session: Cached,
+    owner: &store::Owner,
 ) -> Result<Option<Finished>, QuizError> {
     let live = live_session(quiz, tenant, session).await?;
     if let Some(token) = &live.row.share_token {
@@ -358,6 +361,7 @@ async fn try_finish(
             answers,
             test_slug: def.slug.clone(),
             share_url: share_url(quiz, &token),
+            owner: owner.clone(),
         }))
         .await?;
     if !won {

@@ -63,6 +63,7 @@ fn finish(id: &str, rev: i64, token: &str, answers: Option<&str>) -> SessionWrit
         share_url: format!("https://q.example/r/{token}"),
         rev,
         answers: answers.map(str::to_string),
+        owner: Default::default(),
     })
 }
 

@@ -104,3 +104,62 @@ pub async fn merge_visitor(
     .rows_affected();
     Ok(n == 1)
 }
+
+fn visitor_of(r: &sqlx::any::AnyRow) -> Result<VisitorRow, StoreError> {
+    Ok(VisitorRow {
+        id: r.try_get("id")?,
+        first_seen_at: r.try_get("first_seen_at")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+        user_id: r.try_get("user_id")?,
+        merged_at: r.try_get("merged_at")?,
+    })
+}
+
+/// One visitor of the tenant.
+pub async fn get_visitor(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<VisitorRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, first_seen_at, last_seen_at, user_id, merged_at FROM visitors \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(visitor_of).transpose()
+}
+
+/// The visitors that became `user_id`, first seen first.
+pub async fn visitors_of_user(
+    db: &Db,
+    tenant: &TenantId,
+    user_id: &str,
+) -> Result<Vec<VisitorRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, first_seen_at, last_seen_at, user_id, merged_at FROM visitors \
+         WHERE tenant_id = $1 AND user_id = $2 ORDER BY first_seen_at, id",
+    )
+    .bind(tenant.as_str())
+    .bind(user_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(visitor_of).collect()
+}
+
+/// Deletes the visitor's row in the caller's transaction; false when there was none.
+pub async fn delete_visitor(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query("DELETE FROM visitors WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}

@@ -12,6 +12,7 @@ mod authoring;
 mod catalog;
 mod cli;
 mod files;
+mod gdpr;
 mod instances;
 mod platform;
 mod privacy;

@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use faro_http::PublicTenant;
+use faro_http::visitor::KnownVisitor;
 use faro_http::{ApiError, ClientKey};
 use faro_quiz_domain::AnswerInput;
 use faro_store::TenantId;
@@ -375,6 +376,7 @@ pub async fn answer(
     PublicTenant(ref tenant): PublicTenant,
     Path((slug, session)): Path<(String, String)>,
     ClientKey(client): ClientKey,
+    KnownVisitor(visitor_id): KnownVisitor,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -412,7 +414,11 @@ pub async fn answer(
         return Redirect::to(&path).into_response();
     }
     // The last answer: compute the result right away (a separate click would only cost time).
-    match visit::complete(&quiz, tenant, &session).await {
+    let owner = crate::store::Owner {
+        visitor_id,
+        user_id: None,
+    };
+    match visit::complete(&quiz, tenant, &session, &owner).await {
         Ok(done) => Redirect::to(&format!("/r/{}", done.token)).into_response(),
         Err(e) => answer_failed(&quiz, tenant, &slug, &path, &headers, e).await,
     }
@@ -460,10 +466,15 @@ pub async fn finish(
     State(quiz): State<Quiz>,
     PublicTenant(ref tenant): PublicTenant,
     Path((slug, session)): Path<(String, String)>,
+    KnownVisitor(visitor_id): KnownVisitor,
     headers: HeaderMap,
 ) -> Response {
     let path = session_path(&slug, &session);
-    match visit::complete(&quiz, tenant, &session).await {
+    let owner = crate::store::Owner {
+        visitor_id,
+        user_id: None,
+    };
+    match visit::complete(&quiz, tenant, &session, &owner).await {
         Ok(done) => Redirect::to(&format!("/r/{}", done.token)).into_response(),
         // Questions remain (or the session moved on): the GET shows what is true now.
         Err(QuizError::QuestionsRemain | QuizError::Finished | QuizError::ConcurrentAnswer) => {
