@@ -5,6 +5,7 @@
 
 pub mod password;
 pub mod policy;
+pub mod seal;
 pub mod secret;
 pub mod token;
 

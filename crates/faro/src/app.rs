@@ -61,6 +61,27 @@ fn enabled(config: &Config) -> Vec<&'static Module> {
         .collect()
 }
 
+/// The key ring that seals secrets and personal fields at rest: `DATA_KEYS` when set.
+/// Without it a key is made on the first start and kept in the database, which keeps the
+/// zero-setup start working but protects nothing against a copy of the database: said once
+/// at start, louder on PostgreSQL (where an installation is a production one).
+pub async fn data_keys(db: &Db, config: &Config) -> anyhow::Result<faro_auth::seal::Sealer> {
+    if let Some(spec) = &config.data_keys {
+        return faro_auth::seal::Sealer::parse(&spec.0).map_err(|e| anyhow::anyhow!("{e}"));
+    }
+    let spec =
+        get_or_create_setting(db, "data_keys", || faro_auth::seal::Sealer::generate("k1")).await?;
+    let message = "DATA_KEYS is not set: the key sealing secrets at rest is kept in the \
+                   database itself; set DATA_KEYS to keep it apart (docs/tenancy.md)";
+    if db.backend() == faro_store::Backend::Postgres {
+        tracing::warn!("{message}");
+    } else {
+        tracing::info!("{message}");
+    }
+    faro_auth::seal::Sealer::parse(&spec)
+        .map_err(|e| anyhow::anyhow!("the data key kept in the database: {e}"))
+}
+
 fn random_secret() -> String {
     let bytes: [u8; 48] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -91,6 +112,7 @@ impl App {
         let keys = Keys::new(jwt_secret.as_bytes(), "faro", "faro-admin")
             .map_err(|e| anyhow::anyhow!("JWT_SECRET: {e}"))?;
         let client_key = get_or_create_setting(&db, "client_hash_key", random_secret).await?;
+        let sealer = Arc::new(data_keys(&db, &config).await?);
         let limiter = match &config.redis_url {
             Some(url) => Limiter::redis(&url.0)
                 .await
@@ -111,6 +133,7 @@ impl App {
             counters: Counters::new(),
             limiter,
             keys: Arc::new(keys),
+            sealer,
             clients: ClientHasher::new(client_key.as_bytes()),
             web: Arc::new(web),
             // The switchable modules' links first, then the platform's own (errors, webhooks).

@@ -47,6 +47,20 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// The keys that seal secrets and personal fields at rest (DATA_KEYS).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Print a new random key to put first in DATA_KEYS (then run `faro secrets rotate`).
+    NewKey {
+        /// Its id: 1-16 lowercase letters, digits or '-' (e.g. k2, 2027-01).
+        id: String,
+    },
+    /// Re-seal every sealed value with the newest key of DATA_KEYS (and seal old clear ones).
+    Rotate,
 }
 
 /// The whole command line: the platform's commands, each module's `faro <module>`, and the
@@ -133,6 +147,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // The last spans, sent before the process exits.
             crate::telemetry::shutdown().await;
             served
+        }
+        Command::Secrets(SecretsCommand::NewKey { id }) => {
+            let spec = faro_auth::seal::Sealer::generate(&id);
+            // Checks the id.
+            faro_auth::seal::Sealer::parse(&spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{spec}");
+            Ok(())
+        }
+        Command::Secrets(SecretsCommand::Rotate) => {
+            let db = open(&config).await?;
+            app::migrate(&db).await?;
+            let sealer = app::data_keys(&db, &config).await?;
+            let columns: Vec<_> = modules::all()
+                .iter()
+                .flat_map(|m| m.sealed.iter().copied())
+                .collect();
+            let done = crate::secrets::rotate(&db, &sealer, &columns).await?;
+            println!(
+                "{} value(s) sealed with key {}, {} already were",
+                done.resealed,
+                sealer.current(),
+                done.current
+            );
+            if !done.failed.is_empty() {
+                for f in &done.failed {
+                    eprintln!("not rotated: {f}");
+                }
+                bail!(
+                    "{} value(s) did not open: keep their key in DATA_KEYS",
+                    done.failed.len()
+                );
+            }
+            Ok(())
         }
         Command::Migrate => {
             let db = open(&config).await?;

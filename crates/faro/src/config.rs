@@ -35,6 +35,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub public_base_url: String,
     pub jwt_secret: Option<Secret>,
+    /// `DATA_KEYS`: the keys that seal secrets and personal fields at rest, newest first.
+    pub data_keys: Option<Secret>,
     pub admin_user: Option<String>,
     pub admin_password: Option<Secret>,
     pub admin_pass_hash: Option<Secret>,
@@ -81,6 +83,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("FARO_BIND", Some("127.0.0.1:8080")),
     ("PUBLIC_BASE_URL", None),
     ("JWT_SECRET", None),
+    ("DATA_KEYS", None),
     ("ADMIN_USER", None),
     ("ADMIN_PASSWORD", None),
     ("ADMIN_PASS_HASH", None),
@@ -111,6 +114,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
 
 const SECRET_KEYS: &[&str] = &[
     "JWT_SECRET",
+    "DATA_KEYS",
     "ADMIN_PASSWORD",
     "ADMIN_PASS_HASH",
     // Usually carries the tracing backend's API key.
@@ -220,6 +224,10 @@ impl Config {
         {
             return Err(err("JWT_SECRET", "must be at least 32 characters"));
         }
+        let data_keys = get("DATA_KEYS").map(Secret);
+        if let Some(k) = &data_keys {
+            faro_auth::seal::Sealer::parse(&k.0).map_err(|e| err("DATA_KEYS", e.to_string()))?;
+        }
         let admin_user = get("ADMIN_USER");
         let admin_password = get("ADMIN_PASSWORD").map(Secret);
         let admin_pass_hash = get("ADMIN_PASS_HASH").map(Secret);
@@ -302,6 +310,7 @@ impl Config {
             bind,
             public_base_url,
             jwt_secret,
+            data_keys,
             admin_user,
             admin_password,
             admin_pass_hash,
@@ -364,6 +373,7 @@ impl Config {
             ("FARO_BIND", self.bind.to_string()),
             ("PUBLIC_BASE_URL", self.public_base_url.clone()),
             ("JWT_SECRET", masked(&self.jwt_secret)),
+            ("DATA_KEYS", masked(&self.data_keys)),
             (
                 "ADMIN_USER",
                 self.admin_user.clone().unwrap_or_else(|| "(unset)".into()),
@@ -645,6 +655,7 @@ mod tests {
         fails(&[("FARO_BIND", "nope")], "FARO_BIND");
         fails(&[("PUBLIC_BASE_URL", "example.com")], "PUBLIC_BASE_URL");
         fails(&[("JWT_SECRET", "short")], "JWT_SECRET");
+        fails(&[("DATA_KEYS", "k1:tooshort")], "DATA_KEYS");
         fails(&[("RATE_LIMIT_ANSWERS", "lots")], "RATE_LIMIT_ANSWERS");
         fails(&[("RATE_LIMITS", "maybe")], "RATE_LIMITS");
         fails(

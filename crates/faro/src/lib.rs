@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod modules;
 pub mod platform;
+pub mod secrets;
 pub mod telemetry;
 
 pub use app::App;

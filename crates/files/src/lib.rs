@@ -59,5 +59,6 @@ pub fn module() -> Module {
         },
         demo: None,
         cli: None,
+        sealed: &[],
     }
 }

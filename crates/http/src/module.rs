@@ -44,6 +44,28 @@ pub struct Module {
     pub demo: Option<DemoSeed>,
     /// Its commands, as `faro <name> <command>`.
     pub cli: Option<ModuleCli>,
+    /// The columns where it keeps values sealed with `DATA_KEYS` (`faro_auth::seal`), so
+    /// `faro secrets rotate` can re-seal them with the newest key.
+    pub sealed: &'static [SealedColumn],
+}
+
+/// A column of sealed values. Each row's value is sealed for the context
+/// `"<context>|<tenant_id>"`, and the row is found again by `key`.
+#[derive(Clone, Copy, Debug)]
+pub struct SealedColumn {
+    pub table: &'static str,
+    /// The primary key column (unique across tenants).
+    pub key: &'static str,
+    pub column: &'static str,
+    /// What the value is for, e.g. `"webhook_endpoints.secret"`.
+    pub context: &'static str,
+}
+
+impl SealedColumn {
+    /// The context a row of `tenant` is sealed for.
+    pub fn context_for(&self, tenant: &str) -> String {
+        format!("{}|{tenant}", self.context)
+    }
 }
 
 /// Seeds a module's demo content; `Ok(Some(what))` names what it made.

@@ -33,6 +33,8 @@ pub struct CoreParts {
     pub counters: Counters,
     pub limiter: Limiter,
     pub keys: Arc<Keys>,
+    /// Seals secrets and personal fields at rest (`DATA_KEYS`).
+    pub sealer: Arc<faro_auth::seal::Sealer>,
     pub clients: ClientHasher,
     pub web: Arc<WebConfig>,
     /// The panel's main navigation: the links of every mounted module, in module order.

@@ -119,5 +119,6 @@ pub fn module() -> Module {
             aliases: &[],
             run: tenants::cli::run,
         }),
+        sealed: &[],
     }
 }

@@ -71,5 +71,6 @@ pub fn module() -> Module {
             aliases: &["import", "export", "purge"],
             run: cli::run,
         }),
+        sealed: &[],
     }
 }

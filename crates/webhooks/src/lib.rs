@@ -68,5 +68,6 @@ pub fn module() -> Module {
         },
         demo: None,
         cli: None,
+        sealed: &[service::SECRET_COLUMN],
     }
 }

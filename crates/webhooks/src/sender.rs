@@ -164,7 +164,8 @@ async fn claim_some(
 async fn attempt(wh: Webhooks, owner: String, c: Claimed) {
     let Claimed { due, attempt } = c;
     let started = Instant::now();
-    let sent = match parse_secret(&due.secret) {
+    let secret = crate::service::open_secret(&wh, &due.tenant, &due.secret);
+    let sent = match secret.and_then(|s| parse_secret(&s).map_err(|e| e.to_string())) {
         Ok(key) => {
             let timestamp = unix_now();
             let signature = key.sign(&due.event_id, timestamp, due.body.as_bytes());

@@ -38,8 +38,28 @@ fn validate(
     }
 }
 
+/// Where endpoints' signing secrets are kept, sealed with `DATA_KEYS`.
+pub const SECRET_COLUMN: faro_http::module::SealedColumn = faro_http::module::SealedColumn {
+    table: "webhook_endpoints",
+    key: "id",
+    column: "secret",
+    context: "webhook_endpoints.secret",
+};
+
+/// An endpoint's signing secret as stored (sealed; rows from before sealing hold it in clear
+/// until `faro secrets rotate`) → the `whsec_...` text.
+pub fn open_secret(wh: &Webhooks, tenant: &TenantId, stored: &str) -> Result<String, String> {
+    if !faro_auth::seal::is_sealed(stored) {
+        return Ok(stored.to_owned());
+    }
+    wh.core
+        .sealer
+        .open_str(&SECRET_COLUMN.context_for(tenant.as_str()), stored)
+        .map_err(|e| format!("the endpoint's secret: {e}"))
+}
+
 /// Registers an endpoint, enabled, with a fresh secret (returned in the row: the only time a
-/// caller sees it).
+/// caller sees it; stored sealed).
 pub async fn create(
     wh: &Webhooks,
     tenant: &TenantId,
@@ -61,7 +81,14 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert_endpoint(db, tenant, &row).await?;
+    let sealed = EndpointRow {
+        secret: wh
+            .core
+            .sealer
+            .seal_str(&SECRET_COLUMN.context_for(tenant.as_str()), &row.secret),
+        ..row.clone()
+    };
+    store::insert_endpoint(db, tenant, &sealed).await?;
     Ok(row)
 }
 

@@ -769,3 +769,129 @@ async fn migrate_creates_the_schema_and_is_idempotent() {
     drop(app);
     s.cleanup().await;
 }
+
+async fn secrets_rotate_reseals_with_the_newest_key(backend: Backend) {
+    let s = Scratch::new(backend).await;
+    let k1 = faro_auth::seal::Sealer::generate("k1");
+    let k2 = faro_auth::seal::Sealer::generate("k2");
+    let app = TestApp::builder(s.backend)
+        .database(&s.url)
+        .envs(&[("DATA_KEYS", k1.as_str())])
+        .spawn()
+        .await;
+    let mut secrets = Vec::new();
+    for n in 0..2 {
+        let r = app
+            .admin_post(
+                "/api/v1/admin/webhooks",
+                &json!({"url": format!("https://receiver.example/{n}"), "event_kinds": ["quiz.finished"]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r}");
+        let v = r.json();
+        secrets.push((
+            v["id"].as_str().expect("id").to_string(),
+            v["secret"].as_str().expect("secret").to_string(),
+        ));
+    }
+    let stored = |id: String| {
+        let db = app.core.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT secret FROM webhook_endpoints WHERE id = $1")
+                .bind(id)
+                .fetch_one(db.writer())
+                .await
+                .expect("row")
+        }
+    };
+    // Sealed at rest: the database holds no signing secret in clear.
+    let first = stored(secrets[0].0.clone()).await;
+    assert!(
+        first.starts_with("s1.k1.") && !first.contains("whsec"),
+        "{first}"
+    );
+    // A row from before sealing holds its secret in clear.
+    app.exec(
+        "UPDATE webhook_endpoints SET secret = 'whsec_legacy' WHERE id = $1",
+        &secrets[1].0,
+    )
+    .await;
+    secrets[1].1 = "whsec_legacy".into();
+
+    let quiet = [("FARO_LOG", "warn")];
+    let both = format!("{k2},{k1}");
+    let o = s
+        .faro(
+            &["secrets", "rotate"],
+            &[quiet[0], ("DATA_KEYS", &both)],
+            None,
+        )
+        .await;
+    ok(&o);
+    assert_eq!(
+        out(&o).trim(),
+        "2 value(s) sealed with key k2, 0 already were"
+    );
+    let o = s
+        .faro(
+            &["secrets", "rotate"],
+            &[quiet[0], ("DATA_KEYS", &both)],
+            None,
+        )
+        .await;
+    ok(&o);
+    assert_eq!(
+        out(&o).trim(),
+        "0 value(s) sealed with key k2, 2 already were"
+    );
+    // The newest key alone now opens every one.
+    let newest = faro_auth::seal::Sealer::parse(&k2).expect("k2");
+    for (id, secret) in &secrets {
+        let value = stored(id.clone()).await;
+        assert!(value.starts_with("s1.k2."), "{value}");
+        let context = format!("webhook_endpoints.secret|{}", faro_store::DEFAULT_TENANT);
+        assert_eq!(
+            newest.open_str(&context, &value).as_deref(),
+            Ok(secret.as_str())
+        );
+    }
+    // With a ring that opens nothing, it says so and fails.
+    let k3 = faro_auth::seal::Sealer::generate("k3");
+    let o = s
+        .faro(
+            &["secrets", "rotate"],
+            &[quiet[0], ("DATA_KEYS", &k3)],
+            None,
+        )
+        .await;
+    assert!(!o.status.success());
+    assert!(err(&o).contains("did not open"), "{}", err(&o));
+    assert!(!err(&o).contains("whsec"), "{}", err(&o));
+
+    // A new key to put first; a bad id is refused.
+    let o = s
+        .faro(&["secrets", "new-key", "2027-01"], &quiet, None)
+        .await;
+    ok(&o);
+    assert!(
+        faro_auth::seal::Sealer::parse(out(&o).trim()).is_ok(),
+        "{}",
+        out(&o)
+    );
+    let o = s
+        .faro(&["secrets", "new-key", "Bad Id"], &quiet, None)
+        .await;
+    assert!(!o.status.success());
+    drop(app);
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rotate_reseals_with_the_newest_key_on_sqlite() {
+    secrets_rotate_reseals_with_the_newest_key(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rotate_reseals_with_the_newest_key_on_postgres() {
+    secrets_rotate_reseals_with_the_newest_key(Backend::Postgres).await;
+}
