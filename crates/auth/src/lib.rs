@@ -8,6 +8,7 @@ pub mod policy;
 pub mod seal;
 pub mod secret;
 pub mod token;
+pub mod totp;
 
 use std::fmt;
 

@@ -344,6 +344,48 @@ async fn the_sign_in_page_signs_in_and_says_when_the_password_is_wrong(app: Test
 }
 both!(the_sign_in_page_signs_in_and_says_when_the_password_is_wrong);
 
+async fn with_two_factor_on_the_sign_in_page_asks_for_the_code(app: TestApp) {
+    let r = app.admin_post("/api/v1/admin/me/totp", &json!({})).await;
+    assert_eq!(r.status, 201, "{r}");
+    let secret = faro_auth::totp::secret_from_text(r.json()["secret"].as_str().expect("secret"))
+        .expect("base32");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let first = faro_auth::totp::code_at(&secret, now);
+    let r = app
+        .admin_post("/api/v1/admin/me/totp/confirm", &json!({"code": first}))
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+
+    let mut b = Browser::new(&app);
+    let form = b.get("/admin/login").await;
+    assert!(
+        form.text.contains("autocomplete=\"one-time-code\""),
+        "the form has the code field"
+    );
+    let r = b.sign_in_as(ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(r.status, 401, "{r}");
+    assert!(r.text.contains("Enter the code from your authenticator app"), "{r}");
+    let csrf = b.csrf();
+    let next = faro_auth::totp::code_at(&secret, now + faro_auth::totp::STEP);
+    let r = b
+        .post(
+            "/admin/login",
+            &[
+                ("csrf", &csrf),
+                ("username", ADMIN_USER),
+                ("password", ADMIN_PASSWORD),
+                ("totp", &next),
+                ("next", "/admin"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin", "{r}");
+}
+both!(with_two_factor_on_the_sign_in_page_asks_for_the_code);
+
 async fn next_only_leads_to_panel_pages(app: TestApp) {
     for evil in [
         "https://evil.example/admin",

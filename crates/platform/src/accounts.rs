@@ -130,6 +130,9 @@ pub async fn create_user_if_absent(
 pub struct LoginBody {
     pub username: String,
     pub password: String,
+    /// For accounts with two-factor sign-in on: six digits from the app, or a recovery code.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -180,6 +183,7 @@ pub async fn sign_in(
     client: &str,
     username: &str,
     password: &str,
+    code: Option<&str>,
 ) -> ApiResult<SignedIn> {
     let quota = core.web.login_quota;
     core.limit("login", client, quota).await?;
@@ -206,6 +210,18 @@ pub async fn sign_in(
             "this tenant is paused: ask the installation's administrator",
         )
         .with_code("tenant_paused"));
+    }
+    // Last, so a guesser without the password learns nothing about the second factor.
+    if crate::staff::totp::enabled(core, tenant, &user.id).await? {
+        match code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => {
+                return Err(ApiError::unauthorized(
+                    "enter the code from your authenticator app (or a recovery code)",
+                )
+                .with_code("totp_required"));
+            }
+            Some(code) => crate::staff::totp::check_code(core, tenant, &user.id, code).await?,
+        }
     }
     let ttl = core.web.token_ttl;
     let grant = faro_auth::token::Grant {
@@ -265,7 +281,15 @@ pub async fn login(
     ClientKey(client): ClientKey,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let session = sign_in(&core, &tenant, &client, &body.username, &body.password).await?;
+    let session = sign_in(
+        &core,
+        &tenant,
+        &client,
+        &body.username,
+        &body.password,
+        body.totp.as_deref(),
+    )
+    .await?;
     Ok((
         session_cookies(&core, Some(&session)),
         [(header::CACHE_CONTROL, "no-store")],

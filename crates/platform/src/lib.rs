@@ -85,6 +85,8 @@ pub fn module() -> Module {
                 .routes(routes!(users::api::delete_user))
                 .routes(routes!(visitors::whoami))
                 .routes(routes!(visitors::list))
+                .routes(routes!(staff::totp::begin, staff::totp::disable))
+                .routes(routes!(staff::totp::confirm))
                 .routes(routes!(gdpr::my_export))
                 .routes(routes!(gdpr::user_export))
                 .routes(routes!(gdpr::visitor_export))
@@ -119,6 +121,6 @@ pub fn module() -> Module {
             aliases: &[],
             run: tenants::cli::run,
         }),
-        sealed: &[],
+        sealed: &[staff::totp::SECRET_COLUMN],
     }
 }

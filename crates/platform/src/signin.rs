@@ -102,6 +102,9 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    /// The two-factor code, for accounts that turned it on.
+    #[serde(default)]
+    totp: String,
     csrf: Option<String>,
     next: Option<String>,
 }
@@ -143,6 +146,7 @@ async fn login(
         &client,
         form.username.trim(),
         &form.password,
+        Some(form.totp.as_str()),
     )
     .await
     {
@@ -157,6 +161,14 @@ async fn login(
                 StatusCode::TOO_MANY_REQUESTS => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "Too many sign-in attempts. Wait a minute and try again.",
+                ),
+                StatusCode::UNAUTHORIZED if e.code == "totp_required" => (
+                    StatusCode::UNAUTHORIZED,
+                    "Enter the code from your authenticator app (or a recovery code).",
+                ),
+                StatusCode::UNAUTHORIZED if e.code == "invalid_totp" => (
+                    StatusCode::UNAUTHORIZED,
+                    "That two-factor code is wrong or was already used.",
                 ),
                 StatusCode::UNAUTHORIZED => {
                     (StatusCode::UNAUTHORIZED, "Wrong username or password.")

@@ -22,6 +22,7 @@ mod session;
 mod share;
 mod size;
 mod tenants;
+mod totp;
 mod traffic;
 mod upgrade;
 mod users;

@@ -152,6 +152,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/public/whoami", &["get"]),
     ("/api/v1/admin/visitors", &["get"]),
     ("/api/v1/me/export", &["get"]),
+    ("/api/v1/admin/me/totp", &["post", "delete"]),
+    ("/api/v1/admin/me/totp/confirm", &["post"]),
     ("/api/v1/admin/users/{id}/export", &["get"]),
     ("/api/v1/admin/visitors/{id}/export", &["get"]),
     ("/api/v1/admin/visitors/{id}", &["delete"]),
