@@ -367,7 +367,11 @@ async fn with_two_factor_on_the_sign_in_page_asks_for_the_code(app: TestApp) {
     );
     let r = b.sign_in_as(ADMIN_USER, ADMIN_PASSWORD).await;
     assert_eq!(r.status, 401, "{r}");
-    assert!(r.text.contains("Enter the code from your authenticator app"), "{r}");
+    assert!(
+        r.text
+            .contains("Enter the code from your authenticator app"),
+        "{r}"
+    );
     let csrf = b.csrf();
     let next = faro_auth::totp::code_at(&secret, now + faro_auth::totp::STEP);
     let r = b

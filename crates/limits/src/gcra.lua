@@ -4,7 +4,8 @@
 -- ARGV[1]  emission interval, microseconds (>= 1)
 -- ARGV[2]  burst tolerance = interval * count, microseconds
 -- ARGV[3]  penalty, microseconds: 0 for none (see `check_boxed` in gcra.rs)
--- ARGV[4]  optional "now" in microseconds; only tests pass it, to replay exact timelines
+-- ARGV[4]  weight: how many requests this call counts (all allowed or none)
+-- ARGV[5]  optional "now" in microseconds; only tests pass it, to replay exact timelines
 -- KEYS[2]  with a penalty: the key holding the end of the client's box, microseconds
 --
 -- Returns {allowed (0|1), remaining, reset_after_us, retry_after_us}.
@@ -21,10 +22,11 @@ end
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local penalty = tonumber(ARGV[3]) or 0
+local weight = math.max(tonumber(ARGV[4]) or 1, 1)
 
 local now
-if ARGV[4] then
-  now = tonumber(ARGV[4])
+if ARGV[5] then
+  now = tonumber(ARGV[5])
 else
   local time = redis.call('TIME')
   now = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -44,7 +46,7 @@ if tat == nil or tat < now then
   tat = now
 end
 
-local new_tat = tat + interval
+local new_tat = tat + interval * weight
 local horizon = now + tolerance
 if new_tat > horizon then
   if penalty > 0 then

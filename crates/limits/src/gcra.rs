@@ -54,18 +54,35 @@ pub fn params(quota: Quota) -> Option<Params> {
 /// Returns the TAT to store, or `None` when the state must stay as it was: a refused request
 /// does not consume anything, so a client hammering a closed limit is not pushed further out.
 pub fn check(tat_us: Option<u64>, now_us: u64, quota: Quota) -> (Option<u64>, Decision) {
+    check_weighted(tat_us, now_us, quota, 1)
+}
+
+/// [`check`] for `weight` requests at once (counted together later, as the shared penalty
+/// box does): all are allowed or none. `weight` 0 counts as 1.
+pub fn check_weighted(
+    tat_us: Option<u64>,
+    now_us: u64,
+    quota: Quota,
+    weight: u32,
+) -> (Option<u64>, Decision) {
     match params(quota) {
-        Some(p) => decide(tat_us, now_us, quota.count, p),
+        Some(p) => decide(tat_us, now_us, quota.count, p, u64::from(weight.max(1))),
         None => degenerate(quota),
     }
 }
 
 /// The algorithm proper; `gcra.lua` is its transliteration, so change both together (the test
 /// `lua_script_matches_rust_gcra` catches drift).
-fn decide(tat_us: Option<u64>, now_us: u64, limit: u32, p: Params) -> (Option<u64>, Decision) {
+fn decide(
+    tat_us: Option<u64>,
+    now_us: u64,
+    limit: u32,
+    p: Params,
+    weight: u64,
+) -> (Option<u64>, Decision) {
     // A TAT in the past means the bucket is full; time spent idle earns no extra credit.
     let tat = tat_us.map_or(now_us, |t| t.max(now_us));
-    let new_tat = tat.saturating_add(p.interval_us);
+    let new_tat = tat.saturating_add(p.interval_us.saturating_mul(weight));
     let horizon = now_us.saturating_add(p.tolerance_us);
     if new_tat > horizon {
         let decision = Decision {
@@ -109,6 +126,18 @@ pub fn check_boxed(
     quota: Quota,
     penalty_us: u64,
 ) -> (BoxWrite, Decision) {
+    check_boxed_weighted(tat_us, boxed_until_us, now_us, quota, penalty_us, 1)
+}
+
+/// [`check_boxed`] for `weight` requests at once.
+pub fn check_boxed_weighted(
+    tat_us: Option<u64>,
+    boxed_until_us: Option<u64>,
+    now_us: u64,
+    quota: Quota,
+    penalty_us: u64,
+    weight: u32,
+) -> (BoxWrite, Decision) {
     let nothing = BoxWrite {
         tat_us: None,
         boxed_until_us: None,
@@ -124,7 +153,7 @@ pub fn check_boxed(
         };
         return (nothing, decision);
     }
-    let (tat, mut decision) = check(tat_us, now_us, quota);
+    let (tat, mut decision) = check_weighted(tat_us, now_us, quota, weight);
     if decision.allowed || penalty_us == 0 || params(quota).is_none() {
         return (
             BoxWrite {

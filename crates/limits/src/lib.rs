@@ -5,6 +5,7 @@
 //! ([`Limiter::redis`]). Both run the same algorithm ([`gcra`]), so switching deployment shape
 //! does not change what clients observe.
 
+mod deferred;
 pub mod gcra;
 mod local;
 mod quota;
@@ -76,7 +77,8 @@ pub struct Limiter {
 
 enum Backend {
     Local(LocalStore),
-    Redis(RedisStore),
+    // Boxed: the Redis store (connection, counters, the deferred box) is far larger.
+    Redis(Box<RedisStore>),
 }
 
 impl Limiter {
@@ -102,9 +104,9 @@ impl Limiter {
     /// they use the same Redis and prefix.
     pub async fn redis_with_prefix(url: &str, prefix: &str) -> Result<Limiter, LimitError> {
         let store = RedisStore::connect(url, prefix).await?;
-        Ok(Limiter {
-            backend: Arc::new(Backend::Redis(store)),
-        })
+        let backend = Arc::new(Backend::Redis(Box::new(store)));
+        tokio::spawn(flush_penalty_counts(Arc::downgrade(&backend)));
+        Ok(Limiter { backend })
     }
 
     /// Spends one request of `quota` for `key` (a hashed client id) in `bucket` (the endpoint
@@ -134,7 +136,7 @@ impl Limiter {
         let penalty_us = u64::try_from(penalty.as_micros()).unwrap_or(u64::MAX);
         match &*self.backend {
             Backend::Local(store) => store.check_boxed(bucket, key, quota, penalty_us),
-            Backend::Redis(store) => store.check_boxed(bucket, key, quota, penalty_us).await,
+            Backend::Redis(store) => store.deferred.check(bucket, key, quota, penalty_us),
         }
     }
 
@@ -170,6 +172,36 @@ impl Limiter {
         match &*self.backend {
             Backend::Local(store) => Some(store.len()),
             Backend::Redis(_) => None,
+        }
+    }
+}
+
+/// Sends the penalty box's counts to Redis every [`deferred::FLUSH`] until the limiter is
+/// dropped (see [`deferred`]). Up to 64 calls at a time on the multiplexed connection.
+async fn flush_penalty_counts(backend: std::sync::Weak<Backend>) {
+    let mut tick = tokio::time::interval(deferred::FLUSH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(backend) = backend.upgrade() else {
+            return;
+        };
+        let Backend::Redis(store) = &*backend else {
+            return;
+        };
+        let pending = store.deferred.take();
+        for chunk in pending.chunks(64) {
+            let checks = chunk.iter().map(|((bucket, key), p)| async move {
+                let d = store
+                    .check_weighted(bucket, key, p.quota, p.penalty_us, p.count)
+                    .await;
+                ((bucket, key), d)
+            });
+            for ((bucket, key), d) in futures_util::future::join_all(checks).await {
+                if let (false, Some(rest)) = (d.allowed, d.retry_after) {
+                    store.deferred.boxed((bucket.clone(), key.clone()), rest);
+                }
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ const LOG_INTERVAL_US: u64 = 10_000_000;
 const SCRIPT: &str = include_str!("gcra.lua");
 
 pub(crate) struct RedisStore {
+    /// The penalty box, decided in memory and counted here in the background.
+    pub(crate) deferred: crate::deferred::DeferredBox,
     manager: ConnectionManager,
     script: Script,
     prefix: String,
@@ -40,6 +42,21 @@ pub(crate) struct RedisStore {
     /// Monotonic µs + 1 of the last warning; 0 = never warned.
     last_log_us: AtomicU64,
     degraded: AtomicBool,
+}
+
+/// What one script call spends: `weight` requests, boxing the client for `penalty_us` when
+/// they do not fit (no box with 0).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spend {
+    pub(crate) penalty_us: u64,
+    pub(crate) weight: u32,
+}
+
+impl Spend {
+    const ONE: Spend = Spend {
+        penalty_us: 0,
+        weight: 1,
+    };
 }
 
 #[derive(Debug)]
@@ -88,7 +105,7 @@ impl RedisStore {
                 interval_us: 1,
                 tolerance_us: 1,
             };
-            invoke(&script, &mut con, &probe_key, probe, 0, None)
+            invoke(&script, &mut con, &probe_key, probe, Spend::ONE, None)
                 .await
                 .map_err(|source| LimitError::Script {
                     url: shown.clone(),
@@ -114,6 +131,7 @@ impl RedisStore {
 
         tracing::info!(url = %shown, prefix = %prefix, "rate limits shared through Redis");
         Ok(RedisStore {
+            deferred: crate::deferred::DeferredBox::new(),
             manager,
             script,
             prefix,
@@ -129,16 +147,18 @@ impl RedisStore {
     }
 
     pub(crate) async fn check(&self, bucket: &str, key: &str, quota: Quota) -> Decision {
-        self.check_boxed(bucket, key, quota, 0).await
+        self.check_weighted(bucket, key, quota, 0, 1).await
     }
 
-    /// [`crate::gcra::check_boxed`] through the script, with the box's end under `<key>:box`.
-    pub(crate) async fn check_boxed(
+    /// [`crate::gcra::check_boxed_weighted`] through the script, with the box's end under
+    /// `<key>:box` (no box with `penalty_us` 0).
+    pub(crate) async fn check_weighted(
         &self,
         bucket: &str,
         key: &str,
         quota: Quota,
         penalty_us: u64,
+        weight: u32,
     ) -> Decision {
         let Some(params) = gcra::params(quota) else {
             return gcra::check(None, 0, quota).1;
@@ -156,7 +176,14 @@ impl RedisStore {
             }
         };
         match self
-            .eval(bucket, key, quota, params, penalty_us, None)
+            .eval(
+                bucket,
+                key,
+                quota,
+                params,
+                Spend { penalty_us, weight },
+                None,
+            )
             .await
         {
             Ok(decision) => {
@@ -187,19 +214,12 @@ impl RedisStore {
         key: &str,
         quota: Quota,
         params: Params,
-        penalty_us: u64,
+        spend: Spend,
         now_us: Option<u64>,
     ) -> Result<Decision, CheckError> {
         let mut con = self.manager.clone();
         let redis_key = self.key(bucket, key);
-        let reply = invoke(
-            &self.script,
-            &mut con,
-            &redis_key,
-            params,
-            penalty_us,
-            now_us,
-        );
+        let reply = invoke(&self.script, &mut con, &redis_key, params, spend, now_us);
         let (allowed, remaining, reset_us, retry_us) = tokio::time::timeout(CHECK_TIMEOUT, reply)
             .await
             .map_err(|_| CheckError::Timeout)?
@@ -285,9 +305,10 @@ async fn invoke(
     con: &mut impl redis::aio::ConnectionLike,
     key: &str,
     params: Params,
-    penalty_us: u64,
+    spend: Spend,
     now_us: Option<u64>,
 ) -> redis::RedisResult<(i64, i64, i64, i64)> {
+    let Spend { penalty_us, weight } = spend;
     let mut invocation = script.prepare_invoke();
     invocation.key(key);
     if penalty_us > 0 {
@@ -296,7 +317,8 @@ async fn invoke(
     invocation
         .arg(params.interval_us)
         .arg(params.tolerance_us)
-        .arg(penalty_us);
+        .arg(penalty_us)
+        .arg(weight.max(1));
     if let Some(now) = now_us {
         invocation.arg(now);
     }
@@ -397,7 +419,7 @@ mod tests {
                     if next.is_some() {
                         tat = next;
                     }
-                    let got = store.eval("b", "k", quota, params, 0, Some(now)).await.expect("script runs");
+                    let got = store.eval("b", "k", quota, params, Spend::ONE, Some(now)).await.expect("script runs");
                     prop_assert_eq!(got, want, "at {}", now);
                 }
                 // Simulated days would otherwise leave day-long TTLs in the test server.
@@ -417,7 +439,7 @@ mod tests {
         fn lua_penalty_box_matches_rust(
             quota in quota_strategy(),
             penalty_s in 1u64..900,
-            gaps in prop::collection::vec(prop_oneof![3 => Just(0u64), 2 => 0u64..5_000_000, 1 => 0u64..700_000_000], 1..40),
+            gaps in prop::collection::vec((prop_oneof![3 => Just(0u64), 2 => 0u64..5_000_000, 1 => 0u64..700_000_000], 1u32..8), 1..40),
         ) {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
@@ -426,12 +448,12 @@ mod tests {
                 let penalty = penalty_s * 1_000_000;
                 let mut now = 1_700_000_000_000_000u64;
                 let (mut tat, mut boxed) = (None, None);
-                for gap in gaps {
+                for (gap, weight) in gaps {
                     now += gap;
-                    let (write, want) = gcra::check_boxed(tat, boxed, now, quota, penalty);
+                    let (write, want) = gcra::check_boxed_weighted(tat, boxed, now, quota, penalty, weight);
                     tat = write.tat_us.or(tat);
                     boxed = write.boxed_until_us.or(boxed);
-                    let got = store.eval("b", "k", quota, params, penalty, Some(now)).await.expect("script runs");
+                    let got = store.eval("b", "k", quota, params, Spend { penalty_us: penalty, weight }, Some(now)).await.expect("script runs");
                     prop_assert_eq!(got, want, "at {}", now);
                 }
                 let mut con = store.manager.clone();
@@ -455,7 +477,7 @@ mod tests {
         let params = gcra::params(quota).expect("valid quota");
         let now = 1_800_000_000_123_456u64;
         store
-            .eval("starts", "abc", quota, params, 0, Some(now))
+            .eval("starts", "abc", quota, params, Spend::ONE, Some(now))
             .await
             .expect("script runs");
         let mut con = store.manager.clone();

@@ -211,8 +211,9 @@ both!(
     "RATE_LIMIT_PUBLIC_WRITES" => "1/minute",
 );
 
-/// Three instances on one PostgreSQL and one Redis, hit at the same time: the address gets
-/// the budget once, not three times, and every instance then keeps it in the box.
+/// Three instances on one PostgreSQL and one Redis: each decides in memory and sends its
+/// counts to Redis every 100 ms, so an address spreading requests over them is boxed by all
+/// of them within a moment, though no one instance saw it go over.
 async fn three_instances_share_one_penalty_box(a: TestApp) {
     let b = a.sibling(&[]).await;
     let c = a.sibling(&[]).await;
@@ -223,16 +224,21 @@ async fn three_instances_share_one_penalty_box(a: TestApp) {
             sends.push(from(app, ME, Method::GET, "/api/v1/tests"));
         }
     }
+    // 12 requests, 4 per instance: each instance alone is within the quota of 6.
     let answers: Vec<Resp> = futures_util::future::join_all(sends).await;
-    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        6,
-        "exactly the budget passes: {statuses:?}"
+    assert!(
+        answers.iter().all(|r| r.status == 200),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
     );
-    for r in answers.iter().filter(|r| r.status != 200) {
-        refused(r, "penalty_box", "penalty");
+    // An instance learns of the box when it next sends its counts: the fifth request on
+    // each may still pass on one that sent its four before the others; by the sixth (still
+    // within what any instance saw alone) every instance refuses: the box is the shared one.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for app in [&a, &b, &c] {
+        from(app, ME, Method::GET, "/api/v1/tests").await;
     }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     for app in [&a, &b, &c] {
         let r = from(app, ME, Method::GET, "/api/v1/tests").await;
         refused(&r, "penalty_box", "penalty");
