@@ -212,7 +212,7 @@ pub async fn sign_in(
         .with_code("tenant_paused"));
     }
     // Last, so a guesser without the password learns nothing about the second factor.
-    if crate::staff::totp::enabled(core, tenant, &user.id).await? {
+    if crate::totp::enabled(core, tenant, &user.id).await? {
         match code.map(str::trim).filter(|c| !c.is_empty()) {
             None => {
                 return Err(ApiError::unauthorized(
@@ -220,7 +220,7 @@ pub async fn sign_in(
                 )
                 .with_code("totp_required"));
             }
-            Some(code) => crate::staff::totp::check_code(core, tenant, &user.id, code).await?,
+            Some(code) => crate::totp::check_code(core, tenant, &user.id, code).await?,
         }
     }
     let ttl = core.web.token_ttl;

@@ -16,6 +16,7 @@ pub mod settings;
 pub mod signin;
 pub mod staff;
 pub mod tenants;
+pub mod totp;
 pub mod users;
 pub mod visitors;
 
@@ -85,8 +86,8 @@ pub fn module() -> Module {
                 .routes(routes!(users::api::delete_user))
                 .routes(routes!(visitors::whoami))
                 .routes(routes!(visitors::list))
-                .routes(routes!(staff::totp::begin, staff::totp::disable))
-                .routes(routes!(staff::totp::confirm))
+                .routes(routes!(totp::begin, totp::disable))
+                .routes(routes!(totp::confirm))
                 .routes(routes!(gdpr::my_export))
                 .routes(routes!(gdpr::user_export))
                 .routes(routes!(gdpr::visitor_export))
@@ -121,6 +122,6 @@ pub fn module() -> Module {
             aliases: &[],
             run: tenants::cli::run,
         }),
-        sealed: &[staff::totp::SECRET_COLUMN],
+        sealed: &[totp::SECRET_COLUMN],
     }
 }

@@ -6,7 +6,6 @@
 pub mod api;
 pub mod domain;
 pub mod store;
-pub mod totp;
 
 use faro_auth::Role;
 use faro_http::ApiError;
