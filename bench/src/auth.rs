@@ -84,6 +84,7 @@ pub async fn measure(iterations: u32) -> anyhow::Result<Vec<Cost>> {
             role: Role::Viewer,
             super_admin: false,
             impersonator: None,
+            mfa: false,
         },
         Duration::from_secs(3600),
         faro_store::unix_now(),

@@ -58,6 +58,10 @@ pub struct Claims {
     /// from before this claim (their `iat` is used).
     #[serde(default)]
     pub iat_ms: i64,
+    /// Signed in with a second factor (TOTP or a recovery code). A tenant that requires two
+    /// factors refuses staff tokens without it, except where it is turned on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mfa: bool,
 }
 
 /// What a token is issued for; [`Keys::issue`] is the common case of a plain staff token.
@@ -69,6 +73,8 @@ pub struct Grant<'a> {
     pub role: Role,
     pub super_admin: bool,
     pub impersonator: Option<&'a str>,
+    /// The sign-in passed a second factor.
+    pub mfa: bool,
 }
 
 /// Wire form accepted on verify: `Claims` plus the optional `nbf`, which we
@@ -91,6 +97,8 @@ struct WireClaims {
     imp: Option<String>,
     #[serde(default)]
     iat_ms: i64,
+    #[serde(default)]
+    mfa: bool,
 }
 
 /// Signing and verification state, built once at start-up so configuration
@@ -215,6 +223,7 @@ impl Keys {
             role,
             super_admin: false,
             impersonator: None,
+            mfa: false,
         };
         self.issue_grant(&grant, ttl, now_unix)
     }
@@ -244,6 +253,7 @@ impl Keys {
             sa: grant.super_admin && grant.impersonator.is_none(),
             imp: grant.impersonator.map(str::to_owned),
             iat_ms: now_ms(now_unix),
+            mfa: grant.mfa,
         };
         jsonwebtoken::encode(&Header::new(ALG), &claims, &self.encoding)
             .map_err(|e| AuthError::Sign(e.to_string()))
@@ -287,6 +297,7 @@ impl Keys {
             sa: c.sa && c.imp.is_none(),
             imp: c.imp,
             iat_ms: c.iat_ms,
+            mfa: c.mfa,
         })
     }
 

@@ -91,6 +91,7 @@ fn grant<'a>(super_admin: bool, impersonator: Option<&'a str>) -> Grant<'a> {
         role: Role::Owner,
         super_admin,
         impersonator,
+        mfa: false,
     }
 }
 

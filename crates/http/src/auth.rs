@@ -103,11 +103,42 @@ pub fn authenticate(core: &Core, parts: &Parts) -> Result<(Claims, Via), ApiErro
 /// The staff member behind verified claims, refused while their tenant is paused (an
 /// impersonating super-admin still gets in, to look at what is wrong) and when their account
 /// changed after the token was issued.
-async fn staff(core: &Core, claims: Claims) -> Result<Staff, ApiError> {
+async fn staff(core: &Core, claims: Claims, path: &str) -> Result<Staff, ApiError> {
     refuse_outdated(core, &claims).await?;
     let staff = Staff::from_claims(claims);
     refuse_paused(core, &staff).await?;
+    refuse_single_factor(core, &staff.claims, &staff.tenant, path).await?;
     Ok(staff)
+}
+
+/// What a staff member signed in without a second factor may still reach in a tenant that
+/// requires one: who they are, and turning it on.
+pub const SECOND_FACTOR_ENROLLMENT: &[&str] = &[
+    "/api/v1/admin/me",
+    "/api/v1/admin/me/totp",
+    "/api/v1/admin/me/totp/confirm",
+];
+
+/// Refuses a staff token signed in without a second factor when the tenant's settings
+/// require one (`security.require_totp`), except on [`SECOND_FACTOR_ENROLLMENT`]. The
+/// super-admin's impersonation tokens pass: the super-admin signed in on their own tenant.
+pub async fn refuse_single_factor(
+    core: &Core,
+    claims: &Claims,
+    tenant: &TenantId,
+    path: &str,
+) -> Result<(), ApiError> {
+    if claims.mfa || claims.imp.is_some() || SECOND_FACTOR_ENROLLMENT.contains(&path) {
+        return Ok(());
+    }
+    if core.tenants.state(&core.db, tenant).await.require_totp {
+        return Err(ApiError::forbidden(
+            "this site requires two-factor sign-in: turn it on (POST /api/v1/admin/me/totp, \
+             then /api/v1/admin/me/totp/confirm) and sign in again with a code",
+        )
+        .with_code("totp_required"));
+    }
+    Ok(())
 }
 
 /// Refuses a staff token issued before its account last changed (role, password, disabled):
@@ -254,6 +285,7 @@ async fn key_staff(
         sa: false,
         imp: None,
         iat_ms: row.created_at.saturating_mul(1000),
+        mfa: false,
     };
     let mut staff = Staff::from_claims(claims);
     staff.api_key = Some(row.id.clone());
@@ -274,7 +306,7 @@ where
             return Ok(Viewer(key_staff(&core, parts, key, Access::Read).await?));
         }
         let (claims, _) = authenticate(&core, parts)?;
-        Ok(Viewer(staff(&core, claims).await?))
+        Ok(Viewer(staff(&core, claims, parts.uri.path()).await?))
     }
 }
 
@@ -298,7 +330,7 @@ where
                 "this needs the admin or owner role; agents and viewers can only read",
             ));
         }
-        Ok(AdminUser(staff(&core, claims).await?))
+        Ok(AdminUser(staff(&core, claims, parts.uri.path()).await?))
     }
 }
 

@@ -62,6 +62,8 @@ pub struct TenantState {
     pub modules: Option<Arc<[String]>>,
     /// The browser origins its settings allow to call the API (CORS, see [`crate::cors`]).
     pub origins: Arc<[String]>,
+    /// Staff must sign in with a second factor (see [`crate::auth`]).
+    pub require_totp: bool,
 }
 
 impl TenantState {
@@ -148,6 +150,7 @@ impl Shared {
                         maintenance: s.maintenance,
                         modules: s.modules.map(Arc::from),
                         origins: s.origins.map(Arc::from).unwrap_or_default(),
+                        require_totp: s.require_totp,
                     };
                     (s.tenant, state)
                 })

@@ -212,7 +212,8 @@ pub async fn sign_in(
         .with_code("tenant_paused"));
     }
     // Last, so a guesser without the password learns nothing about the second factor.
-    if crate::totp::enabled(core, tenant, &user.id).await? {
+    let mfa = crate::totp::enabled(core, tenant, &user.id).await?;
+    if mfa {
         match code.map(str::trim).filter(|c| !c.is_empty()) {
             None => {
                 return Err(ApiError::unauthorized(
@@ -231,6 +232,7 @@ pub async fn sign_in(
         role: user.role,
         super_admin: user.super_admin,
         impersonator: None,
+        mfa,
     };
     let token = core
         .keys

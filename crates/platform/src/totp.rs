@@ -296,7 +296,7 @@ pub async fn confirm(
     responses(
         (status = 204),
         (status = 401, description = "invalid_totp", body = faro_http::ErrorBody),
-        (status = 409, description = "totp_off: it is not on", body = faro_http::ErrorBody),
+        (status = 409, description = "totp_off: it is not on; totp_required_by_site", body = faro_http::ErrorBody),
     ))]
 pub async fn disable(
     State(core): State<Core>,
@@ -310,6 +310,12 @@ pub async fn disable(
         return Err(ApiError::conflict(
             "totp_off",
             "two-factor sign-in is not on",
+        ));
+    }
+    if core.tenants.state(&core.db, tenant).await.require_totp {
+        return Err(ApiError::conflict(
+            "totp_required_by_site",
+            "this site requires two-factor sign-in of all its staff: it cannot be turned off",
         ));
     }
     check_code(&core, tenant, user_id, &body.code).await?;

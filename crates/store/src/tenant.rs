@@ -71,6 +71,8 @@ pub struct TenantStateRow {
     pub modules: Option<Vec<String>>,
     /// The browser origins its settings allow (CORS); `None` when none.
     pub origins: Option<Vec<String>>,
+    /// Its settings require two-factor sign-in of all staff.
+    pub require_totp: bool,
 }
 
 /// Every tenant that is paused, in maintenance, has chosen its modules or allows browser
@@ -80,9 +82,9 @@ pub async fn tenant_states_all_tenants(
 ) -> Result<Vec<TenantStateRow>, crate::StoreError> {
     use sqlx::Row;
     let rows = sqlx::query(
-        "SELECT id, status, maintenance, modules, origins FROM tenants \
+        "SELECT id, status, maintenance, modules, origins, require_totp FROM tenants \
          WHERE status <> 'active' OR maintenance <> 0 OR modules IS NOT NULL \
-         OR origins IS NOT NULL",
+         OR origins IS NOT NULL OR require_totp <> 0",
     )
     .fetch_all(db.reader())
     .await?;
@@ -95,6 +97,7 @@ pub async fn tenant_states_all_tenants(
             Ok(TenantStateRow {
                 paused: status != "active",
                 maintenance: r.try_get::<i64, _>("maintenance")? != 0,
+                require_totp: r.try_get::<i64, _>("require_totp")? != 0,
                 modules: modules
                     .map(|m| {
                         serde_json::from_str(&m).map_err(|e| {

@@ -79,6 +79,9 @@ impl PanelUser {
             .await
             .map_err(PageError::from)?;
         let Staff { claims, tenant, .. } = Staff::from_claims(claims);
+        faro_http::auth::refuse_single_factor(core, &claims, &tenant, parts.uri.path())
+            .await
+            .map_err(PageError::from)?;
         Ok(PanelUser {
             is_admin: claims.role.can_write(),
             role: claims.role,

@@ -150,3 +150,71 @@ async fn a_code_signs_in_once_across_instances(a: TestApp) {
     assert_eq!(statuses, [200, 401], "{x} / {y}");
 }
 postgres_only!(a_code_signs_in_once_across_instances);
+
+/// A site that requires two factors: a token signed in with the password alone reaches only
+/// the way to turn two-factor on; signing in again with a code opens everything; it cannot be
+/// turned off while required; API keys (integrations) are not people and keep working.
+async fn a_site_can_require_two_factor_sign_in_of_all_staff(app: TestApp) {
+    let key = app
+        .admin_post(
+            "/api/v1/admin/api-keys",
+            &json!({"name": "CRM", "scopes": ["quiz:read"]}),
+        )
+        .await;
+    assert_eq!(key.status, 201, "{key}");
+    let key = key.json()["key"].as_str().expect("key").to_string();
+    let r = app
+        .admin_put(
+            "/api/v1/admin/settings",
+            &json!({"doc": {"security": {"require_totp": "yes"}}}),
+        )
+        .await;
+    r.assert_error(422, "validation_failed");
+    let r = app
+        .admin_put(
+            "/api/v1/admin/settings",
+            &json!({"doc": {"security": {"require_totp": true}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+
+    // The token from before: only "who am I" and turning two-factor on.
+    let r = app.admin_get("/api/v1/admin/tests").await;
+    r.assert_error(403, "totp_required");
+    assert_eq!(app.admin_get("/api/v1/admin/me").await.status, 200);
+    let with_key = app
+        .send(
+            app.request(Method::GET, "/api/v1/admin/tests")
+                .bearer_auth(&key),
+        )
+        .await;
+    assert_eq!(with_key.status, 200, "{with_key}");
+
+    let (secret, recovery, _) = turn_on(&app).await;
+    // Still the old token: sign in again, with a code.
+    app.admin_get("/api/v1/admin/tests")
+        .await
+        .assert_error(403, "totp_required");
+    let r = login(&app, Some(&code(&secret, 1))).await;
+    assert_eq!(r.status, 200, "{r}");
+    let token = r.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let tests = app
+        .send(
+            app.request(Method::GET, "/api/v1/admin/tests")
+                .bearer_auth(&token),
+        )
+        .await;
+    assert_eq!(tests.status, 200, "{tests}");
+    let off = app
+        .send(
+            app.request(Method::DELETE, TOTP)
+                .bearer_auth(&token)
+                .json(&json!({"code": recovery[0]})),
+        )
+        .await;
+    off.assert_error(409, "totp_required_by_site");
+}
+both!(a_site_can_require_two_factor_sign_in_of_all_staff);

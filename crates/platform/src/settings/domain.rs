@@ -3,7 +3,8 @@
 //! ```json
 //! {"branding": {"colors": {"primary": "#0a7d5a"}, "logo": "https://…", "texts": {"tagline": "…"}},
 //!  "origins": ["https://www.cocinaslopez.es"],
-//!  "quotas": {"tests": 20}}
+//!  "quotas": {"tests": 20},
+//!  "security": {"require_totp": true}}
 //! ```
 
 use serde_json::{Map, Value};
@@ -17,7 +18,8 @@ pub const MAX_TEXTS: usize = 100;
 pub const MAX_ORIGINS: usize = 50;
 const COLOR_KEYS: &[&str] = &["primary", "accent", "background", "text"];
 const BRANDING_KEYS: &[&str] = &["colors", "logo", "texts"];
-const TOP_KEYS: &[&str] = &["branding", "origins", "quotas"];
+const TOP_KEYS: &[&str] = &["branding", "origins", "quotas", "security"];
+const SECURITY_KEYS: &[&str] = &["require_totp"];
 
 /// Every problem of `doc`, each with its JSON path; empty when the document is valid.
 pub fn check(doc: &Value) -> Vec<Problem> {
@@ -48,7 +50,23 @@ pub fn check(doc: &Value) -> Vec<Problem> {
             None => p.push(Problem::new("doc.quotas", "an object of numbers")),
         }
     }
+    if let Some(s) = top.get("security") {
+        match s.as_object() {
+            Some(s) => {
+                unknown_keys(s, SECURITY_KEYS, "doc.security", &mut p);
+                if s.get("require_totp").is_some_and(|v| !v.is_boolean()) {
+                    p.push(Problem::new("doc.security.require_totp", "true or false"));
+                }
+            }
+            None => p.push(Problem::new("doc.security", "an object")),
+        }
+    }
     p
+}
+
+/// Whether the document requires two-factor sign-in of all staff.
+pub fn requires_totp(doc: &Value) -> bool {
+    doc["security"]["require_totp"].as_bool() == Some(true)
 }
 
 fn unknown_keys(obj: &Map<String, Value>, known: &[&str], path: &str, p: &mut Vec<Problem>) {
@@ -205,6 +223,18 @@ mod tests {
 
     fn paths(doc: Value) -> Vec<String> {
         check(&doc).into_iter().map(|p| p.path).collect()
+    }
+
+    #[test]
+    fn security_takes_one_flag() {
+        assert!(check(&json!({"security": {"require_totp": true}})).is_empty());
+        assert!(requires_totp(&json!({"security": {"require_totp": true}})));
+        assert!(!requires_totp(&json!({"security": {}})));
+        assert_eq!(
+            paths(json!({"security": {"require_totp": "yes", "sso": 1}})),
+            ["doc.security.sso", "doc.security.require_totp"]
+        );
+        assert_eq!(paths(json!({"security": []})), ["doc.security"]);
     }
 
     #[test]

@@ -203,10 +203,11 @@ async fn write(
         Err(StoreError::Conflict(_)) => return Err(SettingsError::Changed(next.version)),
         other => other?,
     };
-    // The tenant directory's copy, read by every instance's CORS check.
+    // The tenant directory's copy, read by every instance's CORS and staff checks.
     let origins = domain::origins_of(&next.doc);
-    sqlx::query("UPDATE tenants SET origins = $1 WHERE id = $2")
+    sqlx::query("UPDATE tenants SET origins = $1, require_totp = $2 WHERE id = $3")
         .bind((!origins.is_empty()).then(|| serde_json::json!(origins).to_string()))
+        .bind(i64::from(domain::requires_totp(&next.doc)))
         .bind(tenant.as_str())
         .execute(&mut *tx)
         .await?;

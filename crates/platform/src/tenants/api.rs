@@ -261,6 +261,7 @@ pub async fn impersonate(
         role: faro_auth::Role::Owner,
         super_admin: false,
         impersonator: Some(&admin.claims.sub),
+        mfa: false,
     };
     let access_token = core
         .keys
