@@ -1,6 +1,6 @@
-// Screenshots of the admin panel for docs/: the dashboard and the webhooks page at a phone
-// (390×844) and a desktop (1280×800) size, plus the tests list, a draft's editor and the
-// errors page on a desktop.
+// Screenshots of the admin panel for docs/: the dashboard, the webhooks page and the security
+// page (two-factor sign-in being set up) at a phone (390×844) and a desktop (1280×800) size,
+// plus the tests list, a draft's editor and the errors page on a desktop.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... \
 //     OUT_DIR=docs/screenshots node e2e/admin-screenshots.mjs
@@ -108,6 +108,13 @@ for (const device of devices) {
     await shot(page, `admin-dashboard-${device.name}-full.png`, true);
     await page.goto(`${BASE_URL}/admin/webhooks`);
     await shot(page, `admin-webhooks-${device.name}.png`);
+    // Two-factor sign-in being set up: the key for the app and the form for the first code.
+    await page.goto(`${BASE_URL}/admin/security`);
+    const setUp = page.locator('button', { hasText: 'Set up two-factor sign-in' });
+    if (await setUp.count()) {
+      await Promise.all([page.waitForLoadState('load'), setUp.click()]);
+    }
+    await shot(page, `admin-security-${device.name}.png`);
     if (device.name === 'desktop') {
       await page.goto(`${BASE_URL}/admin/errors`);
       await shot(page, 'admin-errors-desktop.png');

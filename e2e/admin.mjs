@@ -10,7 +10,22 @@
 // The server should flush its counters quickly (COUNTER_FLUSH_MS=100): the dashboard reads the
 // flushed counters; the script waits for them for up to 10 s.
 
+import { createHmac } from 'node:crypto';
+
 import { BASE_URL, assert, done, eq, fail, launch, test } from './lib.mjs';
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s): what an authenticator app shows for a base32 key. */
+function totp(key, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of key.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const secret = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
 
 const USER = process.env.ADMIN_USER;
 const PASSWORD = process.env.ADMIN_PASSWORD;
@@ -199,9 +214,27 @@ await test('the errors page lists server errors (none here)', async () => {
   assert(await page.locator('.empty').isVisible(), 'says there are none');
 });
 
-await test('the webhooks and errors pages fit a phone', async () => {
+await test('the security page turns two-factor sign-in on with an app code, and off with a recovery code', async () => {
+  await page.goto(`${BASE_URL}/admin/security`);
+  eq(await page.locator('h1').innerText(), 'Security', 'the security page');
+  eq(await page.locator('#totp-state').innerText(), 'off', 'off at first');
+  await Promise.all([page.waitForLoadState('load'), page.locator('button', { hasText: 'Set up two-factor sign-in' }).click()]);
+  const key = await page.locator('#secret').inputValue();
+  assert(/^[A-Z2-7]{32}$/.test(key), `a base32 key: ${key}`);
+  assert((await page.locator('#otpauth-link').getAttribute('href')).startsWith('otpauth://totp/'), 'an otpauth link');
+  await page.locator('#code').fill(totp(key));
+  await Promise.all([page.waitForLoadState('load'), page.locator('button', { hasText: 'Turn on' }).click()]);
+  eq(await page.locator('#totp-state').innerText(), 'on', 'on after the first code');
+  const codes = await page.locator('#recovery-codes li').allInnerTexts();
+  eq(codes.length, 10, 'ten recovery codes, shown once');
+  await page.locator('#off-code').fill(codes[0]);
+  await Promise.all([page.waitForURL(/\?msg=off$/), page.locator('button', { hasText: 'Turn off' }).click()]);
+  eq(await page.locator('#totp-state').innerText(), 'off', 'off again');
+});
+
+await test('the webhooks, errors and security pages fit a phone', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const path of ['/admin/webhooks', '/admin/errors']) {
+  for (const path of ['/admin/webhooks', '/admin/errors', '/admin/security']) {
     await page.goto(`${BASE_URL}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `${path} is ${overflow}px wider than the phone`);

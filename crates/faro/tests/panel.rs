@@ -390,6 +390,118 @@ async fn with_two_factor_on_the_sign_in_page_asks_for_the_code(app: TestApp) {
 }
 both!(with_two_factor_on_the_sign_in_page_asks_for_the_code);
 
+/// The `value` of the input with `id`.
+fn input_value(html: &str, id: &str) -> String {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &html[at..];
+    let v = rest.find("value=\"").expect("value") + 7;
+    rest[v..].split('"').next().unwrap_or_default().to_string()
+}
+
+async fn the_security_page_turns_two_factor_on_and_off(app: TestApp) {
+    // A viewer may do it for their own account.
+    let r = app
+        .admin_post(
+            "/api/v1/admin/staff",
+            &json!({"username": "vera", "password": "Lectura-Segura-77", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let mut b = Browser::new(&app);
+    let r = b.sign_in_as("vera", "Lectura-Segura-77").await;
+    assert_eq!(location(&r), "/admin");
+    let page = b.get("/admin/security").await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(page.text.contains("Set up two-factor sign-in"), "{page}");
+    assert!(
+        page.text.contains("href=\"/admin/security\""),
+        "in the navigation"
+    );
+
+    let csrf = b.csrf();
+    let r = b.post("/admin/security/totp", &[("csrf", &csrf)]).await;
+    assert_eq!(location(&r), "/admin/security");
+    let page = b.get("/admin/security").await;
+    let key = input_value(&page.text, "secret");
+    let secret = faro_auth::totp::secret_from_text(&key).expect("base32");
+    let r = b
+        .post(
+            "/admin/security/totp/confirm",
+            &[("csrf", &csrf), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(r.status, 401, "{r}");
+    assert!(r.text.contains("wrong or already used"), "{r}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let code = faro_auth::totp::code_at(&secret, now);
+    let r = b
+        .post(
+            "/admin/security/totp/confirm",
+            &[("csrf", &csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(
+        r.text.matches("<li><code>").count(),
+        10,
+        "ten recovery codes: {r}"
+    );
+    let first = r
+        .text
+        .split("<li><code>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("a code")
+        .to_string();
+    let page = b.get("/admin/security").await;
+    assert!(page.text.contains("id=\"totp-state\">on<"), "{page}");
+    assert!(!page.text.contains(&first), "the codes are shown once");
+
+    // Without the form's token nothing changes.
+    let r = b
+        .post("/admin/security/totp/off", &[("code", &first)])
+        .await;
+    assert_eq!(r.status, 403, "{r}");
+    let r = b
+        .post(
+            "/admin/security/totp/off",
+            &[("csrf", &csrf), ("code", &first)],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/security?msg=off");
+    let page = b.get("/admin/security?msg=off").await;
+    assert!(page.text.contains("id=\"totp-state\">off<"), "{page}");
+}
+both!(the_security_page_turns_two_factor_on_and_off);
+
+async fn a_site_requiring_two_factor_sends_the_panel_to_the_security_page(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.sign_in().await;
+    let r = app
+        .admin_put(
+            "/api/v1/admin/settings",
+            &json!({"doc": {"security": {"require_totp": true}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    let tests = b.get("/admin/tests").await;
+    assert_eq!(tests.status, 403, "{tests}");
+    assert!(tests.text.contains("Security page"), "{tests}");
+    let page = b.get("/admin/security").await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(
+        page.text
+            .contains("requires two-factor sign-in of all its staff"),
+        "{page}"
+    );
+}
+both!(a_site_requiring_two_factor_sends_the_panel_to_the_security_page);
+
 async fn next_only_leads_to_panel_pages(app: TestApp) {
     for evil in [
         "https://evil.example/admin",

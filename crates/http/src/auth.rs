@@ -117,6 +117,9 @@ pub const SECOND_FACTOR_ENROLLMENT: &[&str] = &[
     "/api/v1/admin/me",
     "/api/v1/admin/me/totp",
     "/api/v1/admin/me/totp/confirm",
+    "/admin/security",
+    "/admin/security/totp",
+    "/admin/security/totp/confirm",
 ];
 
 /// Refuses a staff token signed in without a second factor when the tenant's settings
@@ -133,8 +136,9 @@ pub async fn refuse_single_factor(
     }
     if core.tenants.state(&core.db, tenant).await.require_totp {
         return Err(ApiError::forbidden(
-            "this site requires two-factor sign-in: turn it on (POST /api/v1/admin/me/totp, \
-             then /api/v1/admin/me/totp/confirm) and sign in again with a code",
+            "this site requires two-factor sign-in: turn it on (the panel's Security page, or \
+             POST /api/v1/admin/me/totp then /api/v1/admin/me/totp/confirm) and sign in again \
+             with a code",
         )
         .with_code("totp_required"));
     }

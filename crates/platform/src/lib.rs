@@ -12,6 +12,7 @@ pub mod audit_api;
 pub mod errors;
 pub mod gdpr;
 pub mod jobs;
+pub mod security_page;
 pub mod settings;
 pub mod signin;
 pub mod staff;
@@ -30,12 +31,15 @@ use utoipa_axum::routes;
 pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// The platform's links in the panel's navigation (after the modules' own).
-const NAV: &[faro_http::NavLink] = &[faro_http::NavLink {
-    section: "errors",
-    label: "Errors",
-    href: "/admin/errors",
-    admins_only: true,
-}];
+const NAV: &[faro_http::NavLink] = &[
+    faro_http::NavLink {
+        section: "errors",
+        label: "Errors",
+        href: "/admin/errors",
+        admins_only: true,
+    },
+    security_page::NAV,
+];
 
 /// The platform as the binary lists it.
 pub fn module() -> Module {
@@ -105,11 +109,13 @@ pub fn module() -> Module {
                 .routes(routes!(audit_api::platform_audit))
                 .routes(routes!(audit_api::platform_audit_export))
                 .with_state(core.clone());
-            let pages = signin::router(core.clone()).merge(
-                axum::Router::new()
-                    .route("/admin/errors", axum::routing::get(errors::page))
-                    .with_state(core.clone()),
-            );
+            let pages = signin::router(core.clone())
+                .merge(security_page::router(core.clone()))
+                .merge(
+                    axum::Router::new()
+                        .route("/admin/errors", axum::routing::get(errors::page))
+                        .with_state(core.clone()),
+                );
             let mut mounted = Mounted::new(api, pages);
             mounted.jobs.push(errors::trim_job());
             mounted.jobs.push(jobs::purge_events_job(retention_days));

@@ -122,16 +122,35 @@ pub async fn check_code(
     }
 }
 
-async fn record(core: &Core, staff: &Staff, client: Option<&str>, action: &str) -> ApiResult<()> {
-    let actor = Actor::staff(staff, client);
+/// Whose two-factor sign-in a call changes: the signed-in staff member's own account.
+pub struct Account<'a> {
+    pub tenant: &'a TenantId,
+    pub user_id: &'a str,
+    pub username: &'a str,
+    /// Who the audit log names.
+    pub actor: Actor,
+}
+
+impl<'a> Account<'a> {
+    pub fn of(staff: &'a Staff, client: Option<&str>) -> Self {
+        Account {
+            tenant: &staff.tenant,
+            user_id: &staff.claims.sub,
+            username: &staff.claims.name,
+            actor: Actor::staff(staff, client),
+        }
+    }
+}
+
+async fn record(core: &Core, who: &Account<'_>, action: &str) -> ApiResult<()> {
     let mut tx = core.db.writer().begin().await.map_err(StoreError::from)?;
     audit::record(
         &mut tx,
         Entry {
-            tenant: &staff.tenant,
-            actor: &actor,
+            tenant: who.tenant,
+            actor: &who.actor,
             action,
-            target: &staff.claims.sub,
+            target: who.user_id,
             before: None,
             after: None,
         },
@@ -149,22 +168,10 @@ pub struct TotpEnrollment {
     pub otpauth_url: String,
 }
 
-/// Starts turning two-factor sign-in on: a new secret for the app. Nothing changes for the
-/// sign-in until `…/confirm` receives a first code. Starting again replaces the secret.
-#[utoipa::path(post, path = "/api/v1/admin/me/totp", tag = "accounts",
-    security(("bearer" = [])),
-    responses(
-        (status = 201, body = TotpEnrollment),
-        (status = 401, body = faro_http::ErrorBody),
-        (status = 409, description = "totp_enabled: already on", body = faro_http::ErrorBody),
-    ))]
-pub async fn begin(
-    State(core): State<Core>,
-    Viewer(staff): Viewer,
-) -> ApiResult<(StatusCode, Json<TotpEnrollment>)> {
-    let tenant = &staff.tenant;
-    let user_id = &staff.claims.sub;
-    if row(&core, tenant, user_id)
+/// Starts turning two-factor sign-in on: a new secret for the app (replacing one not yet
+/// confirmed). 409 `totp_enabled` when it is on already.
+pub async fn start(core: &Core, who: &Account<'_>) -> ApiResult<TotpEnrollment> {
+    if row(core, who.tenant, who.user_id)
         .await?
         .is_some_and(|r| r.enabled)
     {
@@ -176,57 +183,46 @@ pub async fn begin(
     let secret = totp::new_secret();
     let sealed = core
         .sealer
-        .seal(&SECRET_COLUMN.context_for(tenant.as_str()), &secret);
+        .seal(&SECRET_COLUMN.context_for(who.tenant.as_str()), &secret);
     sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_last_step = 0 \
          WHERE tenant_id = $2 AND id = $3 AND totp_enabled_at IS NULL",
     )
     .bind(&sealed)
-    .bind(tenant.as_str())
-    .bind(user_id)
+    .bind(who.tenant.as_str())
+    .bind(who.user_id)
     .execute(core.db.writer())
     .await
     .map_err(StoreError::from)?;
-    let issuer = format!("Faro ({})", tenant.as_str());
-    Ok((
-        StatusCode::CREATED,
-        Json(TotpEnrollment {
-            otpauth_url: totp::otpauth_url(&secret, &issuer, &staff.claims.name),
-            secret: totp::secret_text(&secret),
-        }),
-    ))
+    let issuer = format!("Faro ({})", who.tenant.as_str());
+    Ok(TotpEnrollment {
+        otpauth_url: totp::otpauth_url(&secret, &issuer, who.username),
+        secret: totp::secret_text(&secret),
+    })
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TotpCode {
-    /// Six digits from the app (or, to turn it off, a recovery code).
-    pub code: String,
+/// The secret of an enrollment started and not yet confirmed, as [`start`] gave it (for the
+/// panel, which shows it again until the first code arrives).
+pub async fn pending(core: &Core, who: &Account<'_>) -> ApiResult<Option<TotpEnrollment>> {
+    let Some(r) = row(core, who.tenant, who.user_id).await? else {
+        return Ok(None);
+    };
+    let Some(sealed) = r.secret.filter(|_| !r.enabled) else {
+        return Ok(None);
+    };
+    let secret = open_secret(core, who.tenant, &sealed)?;
+    let issuer = format!("Faro ({})", who.tenant.as_str());
+    Ok(Some(TotpEnrollment {
+        otpauth_url: totp::otpauth_url(&secret, &issuer, who.username),
+        secret: totp::secret_text(&secret),
+    }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RecoveryCodes {
-    /// Each signs in once instead of a code. Shown only now: keep them somewhere safe.
-    pub recovery_codes: Vec<String>,
-}
-
-/// Turns two-factor sign-in on with a first code from the app; answers the recovery codes.
-#[utoipa::path(post, path = "/api/v1/admin/me/totp/confirm", tag = "accounts",
-    request_body = TotpCode, security(("bearer" = [])),
-    responses(
-        (status = 200, body = RecoveryCodes),
-        (status = 401, description = "invalid_totp", body = faro_http::ErrorBody),
-        (status = 409, description = "totp_enabled, or totp_not_started", body = faro_http::ErrorBody),
-    ))]
-pub async fn confirm(
-    State(core): State<Core>,
-    Viewer(staff): Viewer,
-    ClientAddr(client): ClientAddr,
-    Json(body): Json<TotpCode>,
-) -> ApiResult<Json<RecoveryCodes>> {
-    let tenant = &staff.tenant;
-    let user_id = &staff.claims.sub;
-    let r = row(&core, tenant, user_id)
+/// Confirms an enrollment with a first code: two-factor sign-in is on from now, and the
+/// answer is the ten recovery codes (shown only now).
+pub async fn confirm_code(core: &Core, who: &Account<'_>, code: &str) -> ApiResult<Vec<String>> {
+    let (tenant, user_id) = (who.tenant, who.user_id);
+    let r = row(core, tenant, user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     if r.enabled {
@@ -241,9 +237,9 @@ pub async fn confirm(
             "start with POST /api/v1/admin/me/totp to get a secret for the app",
         )
     })?;
-    let secret = open_secret(&core, tenant, &sealed)?;
+    let secret = open_secret(core, tenant, &sealed)?;
     let now = u64::try_from(unix_now()).unwrap_or(0);
-    let step = totp::verify(&secret, &body.code, now, 0).ok_or_else(wrong_code)?;
+    let step = totp::verify(&secret, code, now, 0).ok_or_else(wrong_code)?;
     let codes = totp::new_recovery_codes();
     let mut tx = core.db.writer().begin().await.map_err(StoreError::from)?;
     let on = sqlx::query(
@@ -284,9 +280,94 @@ pub async fn confirm(
         .map_err(StoreError::from)?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    record(&core, &staff, client.as_deref(), "staff.totp_on").await?;
+    record(core, who, "staff.totp_on").await?;
+    Ok(codes)
+}
+
+/// Turns two-factor sign-in off with a current code or a recovery code; 409 when it is off,
+/// or when the site requires it.
+pub async fn turn_off(core: &Core, who: &Account<'_>, code: &str) -> ApiResult<()> {
+    let (tenant, user_id) = (who.tenant, who.user_id);
+    if !enabled(core, tenant, user_id).await? {
+        return Err(ApiError::conflict(
+            "totp_off",
+            "two-factor sign-in is not on",
+        ));
+    }
+    if core.tenants.state(&core.db, tenant).await.require_totp {
+        return Err(ApiError::conflict(
+            "totp_required_by_site",
+            "this site requires two-factor sign-in of all its staff: it cannot be turned off",
+        ));
+    }
+    check_code(core, tenant, user_id, code).await?;
+    let mut tx = core.db.writer().begin().await.map_err(StoreError::from)?;
+    sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = 0 \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::from)?;
+    sqlx::query("DELETE FROM staff_recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    tx.commit().await.map_err(StoreError::from)?;
+    record(core, who, "staff.totp_off").await
+}
+
+/// Starts turning two-factor sign-in on: a new secret for the app. Nothing changes for the
+/// sign-in until `…/confirm` receives a first code. Starting again replaces the secret.
+#[utoipa::path(post, path = "/api/v1/admin/me/totp", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = TotpEnrollment),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 409, description = "totp_enabled: already on", body = faro_http::ErrorBody),
+    ))]
+pub async fn begin(
+    State(core): State<Core>,
+    Viewer(staff): Viewer,
+    ClientAddr(client): ClientAddr,
+) -> ApiResult<(StatusCode, Json<TotpEnrollment>)> {
+    let who = Account::of(&staff, client.as_deref());
+    Ok((StatusCode::CREATED, Json(start(&core, &who).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    /// Six digits from the app (or, to turn it off, a recovery code).
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Each signs in once instead of a code. Shown only now: keep them somewhere safe.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Turns two-factor sign-in on with a first code from the app; answers the recovery codes.
+#[utoipa::path(post, path = "/api/v1/admin/me/totp/confirm", tag = "accounts",
+    request_body = TotpCode, security(("bearer" = [])),
+    responses(
+        (status = 200, body = RecoveryCodes),
+        (status = 401, description = "invalid_totp", body = faro_http::ErrorBody),
+        (status = 409, description = "totp_enabled, or totp_not_started", body = faro_http::ErrorBody),
+    ))]
+pub async fn confirm(
+    State(core): State<Core>,
+    Viewer(staff): Viewer,
+    ClientAddr(client): ClientAddr,
+    Json(body): Json<TotpCode>,
+) -> ApiResult<Json<RecoveryCodes>> {
+    let who = Account::of(&staff, client.as_deref());
     Ok(Json(RecoveryCodes {
-        recovery_codes: codes,
+        recovery_codes: confirm_code(&core, &who, &body.code).await?,
     }))
 }
 
@@ -304,37 +385,7 @@ pub async fn disable(
     ClientAddr(client): ClientAddr,
     Json(body): Json<TotpCode>,
 ) -> ApiResult<StatusCode> {
-    let tenant = &staff.tenant;
-    let user_id = &staff.claims.sub;
-    if !enabled(&core, tenant, user_id).await? {
-        return Err(ApiError::conflict(
-            "totp_off",
-            "two-factor sign-in is not on",
-        ));
-    }
-    if core.tenants.state(&core.db, tenant).await.require_totp {
-        return Err(ApiError::conflict(
-            "totp_required_by_site",
-            "this site requires two-factor sign-in of all its staff: it cannot be turned off",
-        ));
-    }
-    check_code(&core, tenant, user_id, &body.code).await?;
-    let mut tx = core.db.writer().begin().await.map_err(StoreError::from)?;
-    sqlx::query(
-        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = 0 \
-         WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::from)?;
-    sqlx::query("DELETE FROM staff_recovery_codes WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-    tx.commit().await.map_err(StoreError::from)?;
-    record(&core, &staff, client.as_deref(), "staff.totp_off").await?;
+    let who = Account::of(&staff, client.as_deref());
+    turn_off(&core, &who, &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -29,6 +29,8 @@ pub const CSRF_FIELD: &str = "csrf";
 /// The signed-in staff member a page is rendered for.
 #[derive(Clone, Debug)]
 pub struct PanelUser {
+    /// The account's id (the token's subject).
+    pub id: String,
     pub name: String,
     pub tenant: TenantId,
     pub is_admin: bool,
@@ -83,6 +85,7 @@ impl PanelUser {
             .await
             .map_err(PageError::from)?;
         Ok(PanelUser {
+            id: claims.sub.clone(),
             is_admin: claims.role.can_write(),
             role: claims.role,
             name: claims.name,
@@ -298,6 +301,26 @@ pub struct AdminForm {
     pub form: FormData,
 }
 
+/// A form post from any signed-in staff member (viewers too: a form about their own account)
+/// whose `csrf` field matches the `faro_csrf` cookie.
+pub struct UserForm {
+    pub user: PanelUser,
+    pub form: FormData,
+}
+
+impl<S> FromRequest<S> for UserForm
+where
+    Core: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (user, form) = form_user(req, &Core::from_ref(state)).await?;
+        Ok(UserForm { user, form })
+    }
+}
+
 impl<S> FromRequest<S> for AdminForm
 where
     Core: FromRef<S>,
@@ -306,38 +329,43 @@ where
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let core = Core::from_ref(state);
-        let headers = req.headers().clone();
-        let uri = req.uri().clone();
-        let form = FormData::read(req)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        // Rebuild the request head the way `authenticate` reads it, with the form's token as
-        // the double-submit header (and only the form's: a stray header does not count).
-        let mut parts = Request::new(()).into_parts().0;
-        parts.method = Method::POST;
-        parts.uri = uri;
-        parts.headers = headers;
-        parts.headers.remove(CSRF_HEADER);
-        if let Some(token) = form.get(CSRF_FIELD)
-            && let Ok(v) = HeaderValue::from_str(token)
-        {
-            parts
-                .headers
-                .insert(HeaderName::from_static(CSRF_HEADER), v);
-        }
-        let user = match PanelUser::authenticate(&core, &parts).await {
-            Ok(user) => user,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-                return Err(Redirect::to("/admin/login").into_response());
-            }
-            Err(e) => return Err(e.into_response()),
-        };
+        let (user, form) = form_user(req, &Core::from_ref(state)).await?;
         if !user.is_admin {
             return Err(PageError::viewer().into_response());
         }
         Ok(AdminForm { user, form })
     }
+}
+
+/// Reads a form post and authenticates it with its `csrf` field as the double-submit token.
+async fn form_user(req: Request, core: &Core) -> Result<(PanelUser, FormData), Response> {
+    let headers = req.headers().clone();
+    let uri = req.uri().clone();
+    let form = FormData::read(req)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    // Rebuild the request head the way `authenticate` reads it, with the form's token as
+    // the double-submit header (and only the form's: a stray header does not count).
+    let mut parts = Request::new(()).into_parts().0;
+    parts.method = Method::POST;
+    parts.uri = uri;
+    parts.headers = headers;
+    parts.headers.remove(CSRF_HEADER);
+    if let Some(token) = form.get(CSRF_FIELD)
+        && let Ok(v) = HeaderValue::from_str(token)
+    {
+        parts
+            .headers
+            .insert(HeaderName::from_static(CSRF_HEADER), v);
+    }
+    let user = match PanelUser::authenticate(core, &parts).await {
+        Ok(user) => user,
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            return Err(Redirect::to("/admin/login").into_response());
+        }
+        Err(e) => return Err(e.into_response()),
+    };
+    Ok((user, form))
 }
 
 // ---- rendering and errors -------------------------------------------------------------------
