@@ -182,6 +182,37 @@ impl Sealer {
     }
 }
 
+/// Finds sealed values again: a keyed hash (HMAC-SHA256) of a normalised value, stored beside
+/// the sealed one and looked up instead of it. Equal values give equal indexes; without the
+/// key (itself sealed with `DATA_KEYS`) an index cannot even be tested against a guess.
+#[derive(Clone)]
+pub struct BlindIndex {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for BlindIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlindIndex")
+    }
+}
+
+impl BlindIndex {
+    pub fn new(key: [u8; 32]) -> Self {
+        BlindIndex { key }
+    }
+
+    /// The hex index of `value` for `context` (e.g. `"end_users.email|<tenant>"`).
+    pub fn of(&self, context: &str, value: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(context.as_bytes());
+        mac.update(b"\n");
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
 /// Whether a stored value is sealed (rather than an older row's clear text).
 pub fn is_sealed(value: &str) -> bool {
     parts(value).is_ok()
@@ -288,6 +319,18 @@ mod tests {
         let key = good.split_once(':').map(|(_, k)| k).unwrap_or_default();
         let e = Sealer::parse(key).expect_err("no id").to_string();
         assert!(!e.contains(key), "{e}");
+    }
+
+    #[test]
+    fn a_blind_index_is_stable_per_key_and_context() {
+        let a = BlindIndex::new([1; 32]);
+        let b = BlindIndex::new([2; 32]);
+        let i = a.of("end_users.email|t1", "ana@example.com");
+        assert_eq!(i.len(), 64);
+        assert_eq!(i, a.of("end_users.email|t1", "ana@example.com"));
+        assert_ne!(i, a.of("end_users.email|t2", "ana@example.com"));
+        assert_ne!(i, b.of("end_users.email|t1", "ana@example.com"));
+        assert_ne!(i, a.of("end_users.email|t1", "bea@example.com"));
     }
 
     #[test]

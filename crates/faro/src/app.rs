@@ -65,12 +65,24 @@ fn enabled(config: &Config) -> Vec<&'static Module> {
 /// Without it a key is made on the first start and kept in the database, which keeps the
 /// zero-setup start working but protects nothing against a copy of the database: said once
 /// at start, louder on PostgreSQL (where an installation is a production one).
+///
+/// Moving to `DATA_KEYS` later needs no export: the key kept in the database (id `stored`)
+/// still opens what it sealed, after the configured keys, until `faro secrets rotate` has
+/// re-sealed everything with the first of them.
 pub async fn data_keys(db: &Db, config: &Config) -> anyhow::Result<faro_auth::seal::Sealer> {
     if let Some(spec) = &config.data_keys {
-        return faro_auth::seal::Sealer::parse(&spec.0).map_err(|e| anyhow::anyhow!("{e}"));
+        let ring = match faro_store::get_setting(db, "data_keys").await? {
+            Some(stored) => format!("{},{stored}", spec.0),
+            None => spec.0.clone(),
+        };
+        return faro_auth::seal::Sealer::parse(&ring)
+            .or_else(|_| faro_auth::seal::Sealer::parse(&spec.0))
+            .map_err(|e| anyhow::anyhow!("{e}"));
     }
-    let spec =
-        get_or_create_setting(db, "data_keys", || faro_auth::seal::Sealer::generate("k1")).await?;
+    let spec = get_or_create_setting(db, "data_keys", || {
+        faro_auth::seal::Sealer::generate("stored")
+    })
+    .await?;
     let message = "DATA_KEYS is not set: the key sealing secrets at rest is kept in the \
                    database itself; set DATA_KEYS to keep it apart (docs/tenancy.md)";
     if db.backend() == faro_store::Backend::Postgres {
@@ -80,6 +92,35 @@ pub async fn data_keys(db: &Db, config: &Config) -> anyhow::Result<faro_auth::se
     }
     faro_auth::seal::Sealer::parse(&spec)
         .map_err(|e| anyhow::anyhow!("the data key kept in the database: {e}"))
+}
+
+/// Where the blind index's key lives: in the settings table, sealed with `DATA_KEYS` (so
+/// `faro secrets rotate` re-seals it; the key itself never changes, or every index would).
+pub const INDEX_KEY_COLUMN: faro_http::module::SealedColumn = faro_http::module::SealedColumn {
+    table: "settings",
+    key: "key",
+    column: "value",
+    context: "settings.blind_index_key",
+    only: Some("key = 'blind_index_key'"),
+    tenantless: true,
+};
+
+/// The installation's blind-index key: made on the first start, kept sealed.
+async fn blind_index(
+    db: &Db,
+    sealer: &faro_auth::seal::Sealer,
+) -> anyhow::Result<faro_auth::seal::BlindIndex> {
+    let context = INDEX_KEY_COLUMN.context_for("");
+    let sealed = get_or_create_setting(db, "blind_index_key", || {
+        sealer.seal(&context, &rand::random::<[u8; 32]>())
+    })
+    .await?;
+    let key: [u8; 32] = sealer
+        .open(&context, &sealed)
+        .map_err(|e| anyhow::anyhow!("the blind index key: {e} (is DATA_KEYS missing a key?)"))?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the blind index key is not 32 bytes"))?;
+    Ok(faro_auth::seal::BlindIndex::new(key))
 }
 
 fn random_secret() -> String {
@@ -113,6 +154,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("JWT_SECRET: {e}"))?;
         let client_key = get_or_create_setting(&db, "client_hash_key", random_secret).await?;
         let sealer = Arc::new(data_keys(&db, &config).await?);
+        let blind_index = Arc::new(blind_index(&db, &sealer).await?);
         let limiter = match &config.redis_url {
             Some(url) => Limiter::redis(&url.0)
                 .await
@@ -134,6 +176,7 @@ impl App {
             limiter,
             keys: Arc::new(keys),
             sealer,
+            blind_index,
             clients: ClientHasher::new(client_key.as_bytes()),
             web: Arc::new(web),
             // The switchable modules' links first, then the platform's own (errors, webhooks).

@@ -159,9 +159,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&config).await?;
             app::migrate(&db).await?;
             let sealer = app::data_keys(&db, &config).await?;
-            let columns: Vec<_> = modules::all()
-                .iter()
-                .flat_map(|m| m.sealed.iter().copied())
+            let columns: Vec<_> = std::iter::once(app::INDEX_KEY_COLUMN)
+                .chain(modules::all().iter().flat_map(|m| m.sealed.iter().copied()))
                 .collect();
             let done = crate::secrets::rotate(&db, &sealer, &columns).await?;
             println!(

@@ -36,11 +36,13 @@ pub async fn rotate(
         let mut after = String::new();
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {key}, tenant_id, {col} FROM {table} WHERE {key} > $1 \
-                 ORDER BY {key} LIMIT $2",
+                "SELECT {key}, {tenant} AS tenant_id, {col} FROM {table} \
+                 WHERE {key} > $1 AND ({only}) ORDER BY {key} LIMIT $2",
+                tenant = if c.tenantless { "''" } else { "tenant_id" },
                 key = c.key,
                 col = c.column,
-                table = c.table
+                table = c.table,
+                only = c.only.unwrap_or("1 = 1"),
             )))
             .bind(&after)
             .bind(PAGE)

@@ -50,7 +50,8 @@ pub struct Module {
 }
 
 /// A column of sealed values. Each row's value is sealed for the context
-/// `"<context>|<tenant_id>"`, and the row is found again by `key`.
+/// `"<context>|<tenant>"` (the row's `tenant_id`; empty for a table without tenants, with
+/// `tenantless`), and the row is found again by `key`.
 #[derive(Clone, Copy, Debug)]
 pub struct SealedColumn {
     pub table: &'static str,
@@ -59,6 +60,10 @@ pub struct SealedColumn {
     pub column: &'static str,
     /// What the value is for, e.g. `"webhook_endpoints.secret"`.
     pub context: &'static str,
+    /// Which rows hold sealed values (an SQL condition), when not all of them do.
+    pub only: Option<&'static str>,
+    /// The table has no `tenant_id` (installation-wide values).
+    pub tenantless: bool,
 }
 
 impl SealedColumn {

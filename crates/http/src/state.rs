@@ -35,6 +35,8 @@ pub struct CoreParts {
     pub keys: Arc<Keys>,
     /// Seals secrets and personal fields at rest (`DATA_KEYS`).
     pub sealer: Arc<faro_auth::seal::Sealer>,
+    /// Finds sealed personal fields again (an end user's email at sign-in).
+    pub blind_index: Arc<faro_auth::seal::BlindIndex>,
     pub clients: ClientHasher,
     pub web: Arc<WebConfig>,
     /// The panel's main navigation: the links of every mounted module, in module order.

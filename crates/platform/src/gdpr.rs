@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::audit::{self, Actor, Entry};
-use crate::users::store::{UserRow, user_by_id};
+use crate::users::store::{Emails, UserRow, user_by_id};
 
 /// The export document.
 #[derive(Serialize, ToSchema)]
@@ -125,7 +125,7 @@ async fn audited(
     security(("bearer" = [])),
     responses((status = 200, body = PersonalExport), (status = 401, body = faro_http::ErrorBody)))]
 pub async fn my_export(State(core): State<Core>, user: EndUser) -> ApiResult<Json<PersonalExport>> {
-    let row = user_by_id(&core.db, &user.tenant, &user.id)
+    let row = user_by_id(&core.db, Emails::of(&core), &user.tenant, &user.id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     Ok(Json(export_user(&core, &row).await?))
@@ -146,7 +146,7 @@ pub async fn user_export(
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PersonalExport>> {
-    let row = user_by_id(&core.db, &staff.tenant, &id)
+    let row = user_by_id(&core.db, Emails::of(&core), &staff.tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such end user"))?;
     let export = export_user(&core, &row).await?;

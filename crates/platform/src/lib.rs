@@ -128,6 +128,6 @@ pub fn module() -> Module {
             aliases: &[],
             run: tenants::cli::run,
         }),
-        sealed: &[totp::SECRET_COLUMN],
+        sealed: &[totp::SECRET_COLUMN, users::store::EMAIL_COLUMN],
     }
 }

@@ -27,6 +27,8 @@ pub const SECRET_COLUMN: SealedColumn = SealedColumn {
     key: "id",
     column: "totp_secret",
     context: "users.totp_secret",
+    only: None,
+    tenantless: false,
 };
 
 /// An account's two-factor state.

@@ -44,6 +44,8 @@ pub const SECRET_COLUMN: faro_http::module::SealedColumn = faro_http::module::Se
     key: "id",
     column: "secret",
     context: "webhook_endpoints.secret",
+    only: None,
+    tenantless: false,
 };
 
 /// An endpoint's signing secret as stored (sealed; rows from before sealing hold it in clear

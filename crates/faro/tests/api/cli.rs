@@ -828,9 +828,10 @@ async fn secrets_rotate_reseals_with_the_newest_key(backend: Backend) {
         )
         .await;
     ok(&o);
+    // The two endpoints' secrets, and the blind index's key.
     assert_eq!(
         out(&o).trim(),
-        "2 value(s) sealed with key k2, 0 already were"
+        "3 value(s) sealed with key k2, 0 already were"
     );
     let o = s
         .faro(
@@ -842,7 +843,7 @@ async fn secrets_rotate_reseals_with_the_newest_key(backend: Backend) {
     ok(&o);
     assert_eq!(
         out(&o).trim(),
-        "0 value(s) sealed with key k2, 2 already were"
+        "0 value(s) sealed with key k2, 3 already were"
     );
     // The newest key alone now opens every one.
     let newest = faro_auth::seal::Sealer::parse(&k2).expect("k2");
@@ -894,4 +895,58 @@ async fn secrets_rotate_reseals_with_the_newest_key_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_rotate_reseals_with_the_newest_key_on_postgres() {
     secrets_rotate_reseals_with_the_newest_key(Backend::Postgres).await;
+}
+
+/// An installation that started without DATA_KEYS (its key kept in the database) moves to
+/// DATA_KEYS with no export: the stored key still opens what it sealed until a rotation.
+async fn moving_to_data_keys_needs_only_a_rotation(backend: Backend) {
+    let s = Scratch::new(backend).await;
+    let app = s.app().await;
+    let r = app
+        .admin_post(
+            "/api/v1/admin/webhooks",
+            &json!({"url": "https://receiver.example/x", "event_kinds": ["quiz.finished"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let (id, secret) = (
+        r.json()["id"].as_str().expect("id").to_string(),
+        r.json()["secret"].as_str().expect("secret").to_string(),
+    );
+    let k1 = faro_auth::seal::Sealer::generate("k1");
+    let o = s
+        .faro(
+            &["secrets", "rotate"],
+            &[("FARO_LOG", "warn"), ("DATA_KEYS", &k1)],
+            None,
+        )
+        .await;
+    ok(&o);
+    assert_eq!(
+        out(&o).trim(),
+        "2 value(s) sealed with key k1, 0 already were"
+    );
+    let stored: String = sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.core.db.writer())
+        .await
+        .expect("row");
+    let k1 = faro_auth::seal::Sealer::parse(&k1).expect("k1");
+    let context = format!("webhook_endpoints.secret|{}", faro_store::DEFAULT_TENANT);
+    assert_eq!(
+        k1.open_str(&context, &stored).as_deref(),
+        Ok(secret.as_str())
+    );
+    drop(app);
+    s.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_to_data_keys_needs_only_a_rotation_on_sqlite() {
+    moving_to_data_keys_needs_only_a_rotation(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_to_data_keys_needs_only_a_rotation_on_postgres() {
+    moving_to_data_keys_needs_only_a_rotation(Backend::Postgres).await;
 }

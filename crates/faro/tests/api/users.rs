@@ -77,6 +77,24 @@ async fn registering_gives_a_sign_in_and_an_event(app: TestApp) {
     assert_eq!(row.len(), 1);
     let subject: String = row[0].try_get("subject").expect("subject");
     assert_eq!(subject, s(&v["user"], "id"));
+
+    // The address is sealed at rest and found by its keyed hash.
+    let stored = sqlx::query("SELECT email, email_index FROM end_users")
+        .fetch_one(app.core.db.writer())
+        .await
+        .expect("row");
+    let email: String = stored.try_get("email").expect("email");
+    let index: String = stored.try_get("email_index").expect("index");
+    assert!(email.starts_with("s1.") && !email.contains('@'), "{email}");
+    assert!(index.len() == 64 && !index.contains("ana"), "{index}");
+    let again = post(
+        &app,
+        None,
+        "/api/v1/auth/login",
+        &json!({"email": "ana@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{again}");
 }
 both!(registering_gives_a_sign_in_and_an_event);
 

@@ -281,10 +281,15 @@ pub async fn list_users(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<EndUserList>> {
     let (limit, after) = q.page()?;
-    let mut rows =
-        super::store::list_users(&core.db, &staff.tenant, after.as_deref(), limit as i64 + 1)
-            .await
-            .map_err(super::UserError::from)?;
+    let mut rows = super::store::list_users(
+        &core.db,
+        super::store::Emails::of(&core),
+        &staff.tenant,
+        after.as_deref(),
+        limit as i64 + 1,
+    )
+    .await
+    .map_err(super::UserError::from)?;
     let next_cursor = next_page(&mut rows, limit, |u| &u.id);
     Ok(Json(EndUserList {
         items: rows.into_iter().map(UserProfile::from).collect(),

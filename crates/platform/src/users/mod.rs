@@ -132,7 +132,7 @@ pub async fn register(
     }
     let email = domain::normalize_email(email);
     // Checked before the costly hash, and again by the unique index (a race).
-    if store::user_by_email(&core.db, tenant, &email)
+    if store::user_by_email(&core.db, store::Emails::of(core), tenant, &email)
         .await?
         .is_some()
     {
@@ -153,7 +153,7 @@ pub async fn register(
     };
     let family = new_id();
     let mut tx = core.db.writer().begin().await?;
-    match store::insert_user(&mut tx, &user).await {
+    match store::insert_user(&mut tx, store::Emails::of(core), &user).await {
         Err(StoreError::Conflict(_)) => return Err(UserError::EmailTaken),
         other => other?,
     }
@@ -184,7 +184,7 @@ pub async fn login(
 ) -> Result<Tokens, UserError> {
     let email = domain::normalize_email(email);
     let user = if domain::check_email(&email).is_ok() {
-        store::user_by_email(&core.db, tenant, &email).await?
+        store::user_by_email(&core.db, store::Emails::of(core), tenant, &email).await?
     } else {
         None
     };
@@ -237,7 +237,7 @@ pub async fn refresh(core: &Core, tenant: &TenantId, token: &str) -> Result<Toke
             ));
         }
     }
-    let user = store::user_by_id(&core.db, tenant, &row.user_id)
+    let user = store::user_by_id(&core.db, store::Emails::of(core), tenant, &row.user_id)
         .await?
         .ok_or(UserError::InvalidRefresh(UNKNOWN))?;
     let mut tx = core.db.writer().begin().await?;
@@ -290,7 +290,7 @@ pub async fn logout(core: &Core, user: &faro_http::enduser::EndUser) -> Result<(
 }
 
 pub async fn me(core: &Core, user: &faro_http::enduser::EndUser) -> Result<UserRow, UserError> {
-    store::user_by_id(&core.db, &user.tenant, &user.id)
+    store::user_by_id(&core.db, store::Emails::of(core), &user.tenant, &user.id)
         .await?
         .ok_or(UserError::NotFound)
 }

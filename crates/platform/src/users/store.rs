@@ -1,8 +1,56 @@
 //! End users' and refresh tokens' rows. Every query names its tenant, except the refresh
 //! token lookup by hash (the caller checks the row's tenant against the request's).
 
+use faro_auth::seal::{BlindIndex, Sealer, is_sealed};
+use faro_http::module::SealedColumn;
 use faro_store::{Db, StoreError, TenantId};
 use sqlx::Row;
+
+/// Where end users' emails are kept, sealed (rows with an index; older ones hold the
+/// address in clear until they are written again).
+pub const EMAIL_COLUMN: SealedColumn = SealedColumn {
+    table: "end_users",
+    key: "id",
+    column: "email",
+    context: "end_users.email",
+    only: Some("email_index IS NOT NULL"),
+    tenantless: false,
+};
+
+/// How an end user's email is kept: sealed, and found by its blind index.
+#[derive(Clone, Copy)]
+pub struct Emails<'a> {
+    pub sealer: &'a Sealer,
+    pub index: &'a BlindIndex,
+}
+
+impl Emails<'_> {
+    pub fn of(core: &faro_http::Core) -> Emails<'_> {
+        Emails {
+            sealer: &core.sealer,
+            index: &core.blind_index,
+        }
+    }
+
+    fn index(&self, tenant: &TenantId, email: &str) -> String {
+        self.index
+            .of(&EMAIL_COLUMN.context_for(tenant.as_str()), email)
+    }
+
+    fn seal(&self, tenant: &TenantId, email: &str) -> String {
+        self.sealer
+            .seal_str(&EMAIL_COLUMN.context_for(tenant.as_str()), email)
+    }
+
+    fn open(&self, tenant: &TenantId, stored: String) -> Result<String, StoreError> {
+        if !is_sealed(&stored) {
+            return Ok(stored);
+        }
+        self.sealer
+            .open_str(&EMAIL_COLUMN.context_for(tenant.as_str()), &stored)
+            .map_err(|e| StoreError::corrupt(format!("an end user's email: {e}")))
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct UserRow {
@@ -18,12 +66,12 @@ pub struct UserRow {
 const USER_COLUMNS: &str =
     "id, tenant_id, email, pass_hash, email_verified_at, created_at, last_login_at";
 
-fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
-    let tenant: String = r.try_get("tenant_id")?;
+fn user_of(emails: Emails<'_>, r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
+    let tenant = TenantId::new(r.try_get::<String, _>("tenant_id")?);
     Ok(UserRow {
         id: r.try_get("id")?,
-        tenant: TenantId::new(tenant),
-        email: r.try_get("email")?,
+        email: emails.open(&tenant, r.try_get("email")?)?,
+        tenant,
         pass_hash: r.try_get("pass_hash")?,
         email_verified_at: r.try_get("email_verified_at")?,
         created_at: r.try_get("created_at")?,
@@ -34,15 +82,17 @@ fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
 /// Inserts a user in the caller's transaction; `Conflict` when the email is taken there.
 pub async fn insert_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    emails: Emails<'_>,
     user: &UserRow,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO end_users (id, tenant_id, email, pass_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO end_users (id, tenant_id, email, email_index, pass_hash, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
     .bind(&user.id)
     .bind(user.tenant.as_str())
-    .bind(&user.email)
+    .bind(emails.seal(&user.tenant, &user.email))
+    .bind(emails.index(&user.tenant, &user.email))
     .bind(&user.pass_hash)
     .bind(user.created_at)
     .execute(&mut **tx)
@@ -50,25 +100,30 @@ pub async fn insert_user(
     Ok(())
 }
 
+/// By the blind index of the (normalised) address; rows from before sealing by the address.
 pub async fn user_by_email(
     db: &Db,
+    emails: Emails<'_>,
     tenant: &TenantId,
     email: &str,
 ) -> Result<Option<UserRow>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS} FROM end_users WHERE tenant_id = $1 AND email = $2"
+        "SELECT {USER_COLUMNS} FROM end_users WHERE tenant_id = $1 \
+         AND (email_index = $2 OR (email_index IS NULL AND email = $3))"
     )))
     .bind(tenant.as_str())
+    .bind(emails.index(tenant, email))
     .bind(email)
     .fetch_optional(db.writer())
     .await?
     .as_ref()
-    .map(user_of)
+    .map(|r| user_of(emails, r))
     .transpose()
 }
 
 pub async fn user_by_id(
     db: &Db,
+    emails: Emails<'_>,
     tenant: &TenantId,
     id: &str,
 ) -> Result<Option<UserRow>, StoreError> {
@@ -80,7 +135,7 @@ pub async fn user_by_id(
     .fetch_optional(db.reader())
     .await?
     .as_ref()
-    .map(user_of)
+    .map(|r| user_of(emails, r))
     .transpose()
 }
 
@@ -221,6 +276,7 @@ pub async fn purge_refresh_all_tenants(db: &Db, now: i64) -> Result<u64, StoreEr
 /// last id.
 pub async fn list_users(
     db: &Db,
+    emails: Emails<'_>,
     tenant: &TenantId,
     before: Option<&str>,
     limit: i64,
@@ -234,7 +290,7 @@ pub async fn list_users(
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    rows.iter().map(user_of).collect()
+    rows.iter().map(|r| user_of(emails, r)).collect()
 }
 
 pub async fn set_password(
