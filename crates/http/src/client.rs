@@ -102,24 +102,42 @@ pub fn peer_of(parts: &Parts) -> Option<IpAddr> {
 #[derive(Clone)]
 pub struct ClientHasher {
     master: Vec<u8>,
+    /// The last day's keyed MAC, ready to clone: every request of a day hashes under the same
+    /// key, so deriving it (an HMAC of its own) once a day saves half the work per request.
+    today: std::sync::Arc<std::sync::RwLock<Option<(String, Hmac<Sha256>)>>>,
 }
 
 impl ClientHasher {
     pub fn new(master: &[u8]) -> Self {
         ClientHasher {
             master: master.to_vec(),
+            today: Default::default(),
         }
     }
 
-    /// 128 bits of HMAC-SHA256 under the key of `day`, hex encoded.
-    pub fn hash(&self, ip: Option<IpAddr>, day: &str) -> String {
+    fn day_mac(&self, day: &str) -> Hmac<Sha256> {
+        if let Ok(today) = self.today.read()
+            && let Some((d, mac)) = today.as_ref()
+            && d == day
+        {
+            return mac.clone();
+        }
         let mut day_key = <Hmac<Sha256> as Mac>::new_from_slice(&self.master)
             .unwrap_or_else(|_| unreachable_hmac());
         day_key.update(b"faro-client-day:");
         day_key.update(day.as_bytes());
         let key = day_key.finalize().into_bytes();
-        let mut mac =
+        let mac =
             <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable_hmac());
+        if let Ok(mut today) = self.today.write() {
+            *today = Some((day.to_owned(), mac.clone()));
+        }
+        mac
+    }
+
+    /// 128 bits of HMAC-SHA256 under the key of `day`, hex encoded.
+    pub fn hash(&self, ip: Option<IpAddr>, day: &str) -> String {
+        let mut mac = self.day_mac(day);
         match ip {
             Some(ip) => mac.update(ip.to_string().as_bytes()),
             None => mac.update(b"unknown"),
@@ -167,6 +185,19 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")
+    }
+
+    #[test]
+    fn the_days_key_is_kept_without_changing_the_hash() {
+        let h = ClientHasher::new(b"master");
+        let a = h.hash(Some(ip("203.0.113.9")), "2026-12-06");
+        let b = h.hash(Some(ip("203.0.113.9")), "2026-12-07");
+        let again = h.hash(Some(ip("203.0.113.9")), "2026-12-06");
+        assert_eq!(a, again);
+        assert_ne!(a, b, "another day, another hash");
+        let fresh = ClientHasher::new(b"master").hash(Some(ip("203.0.113.9")), "2026-12-06");
+        assert_eq!(a, fresh, "the cache changes nothing");
+        assert_ne!(a, h.hash(Some(ip("203.0.113.10")), "2026-12-06"));
     }
 
     #[test]

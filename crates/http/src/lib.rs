@@ -44,6 +44,10 @@ pub fn client_key_of(
     headers: &axum::http::HeaderMap,
     extensions: &axum::http::Extensions,
 ) -> String {
+    // Worked out once per request: the limits every request passes leave it here.
+    if let Some(ClientKeyOf(key)) = extensions.get::<ClientKeyOf>() {
+        return key.clone();
+    }
     let peer = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|ci| ci.0.ip());
@@ -51,6 +55,10 @@ pub fn client_key_of(
     core.clients
         .hash(ip, &faro_store::day_of(faro_store::unix_now()))
 }
+
+/// A request's [`client_key`], once worked out (see [`traffic`]).
+#[derive(Clone)]
+pub struct ClientKeyOf(pub String);
 
 /// Extractor form of [`client_key`].
 pub struct ClientKey(pub String);

@@ -100,12 +100,15 @@ fn refused(bucket: &'static str, code: &'static str, message: String, d: Decisio
 }
 
 /// The middleware: spends the request against the limits that apply, or answers 429.
-pub async fn guard(State(core): State<Core>, req: Request, next: Next) -> Response {
+pub async fn guard(State(core): State<Core>, mut req: Request, next: Next) -> Response {
     let limits = &core.web.traffic;
     if !core.web.limits_enabled || exempt(req.uri().path()) {
         return next.run(req).await;
     }
     let client = crate::client_key_of(&core, req.headers(), req.extensions());
+    // The handlers' own limits (quiz starts, logins) key on the same value.
+    req.extensions_mut()
+        .insert(crate::ClientKeyOf(client.clone()));
     if let Some((quota, penalty)) = limits.penalty {
         let d = core
             .limiter
