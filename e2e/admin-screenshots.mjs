@@ -115,6 +115,14 @@ for (const device of devices) {
       await Promise.all([page.waitForLoadState('load'), setUp.click()]);
     }
     await shot(page, `admin-security-${device.name}.png`);
+    // API keys: one made for a CRM, one revoked (made once, on the first device).
+    if (device.name === devices[0].name) {
+      await api('POST', '/api/v1/admin/api-keys', { name: 'CRM sync', scopes: ['quiz:read', 'webhooks:read'] }, token);
+      const old = await api('POST', '/api/v1/admin/api-keys', { name: 'Old importer', scopes: ['quiz:write'] }, token);
+      await api('DELETE', `/api/v1/admin/api-keys/${old.id}`, null, token);
+    }
+    await page.goto(`${BASE_URL}/admin/api-keys`);
+    await shot(page, `admin-api-keys-${device.name}.png`);
     if (device.name === 'desktop') {
       await page.goto(`${BASE_URL}/admin/errors`);
       await shot(page, 'admin-errors-desktop.png');

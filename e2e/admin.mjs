@@ -232,9 +232,25 @@ await test('the security page turns two-factor sign-in on with an app code, and 
   eq(await page.locator('#totp-state').innerText(), 'off', 'off again');
 });
 
-await test('the webhooks, errors and security pages fit a phone', async () => {
+await test('the API keys page makes a key, shows it once, and revokes it', async () => {
+  await page.goto(`${BASE_URL}/admin/api-keys`);
+  eq(await page.locator('h1').innerText(), 'API keys', 'the API keys page');
+  await page.locator('#name').fill('e2e integration');
+  await page.locator('input[name=scope][value="quiz:read"]').check();
+  await Promise.all([page.waitForLoadState('load'), page.locator('button', { hasText: 'Make the key' }).click()]);
+  const key = await page.locator('#new-key').inputValue();
+  assert(key.startsWith('faro_'), `a key: ${key}`);
+  const res = await fetch(`${BASE_URL}/api/v1/admin/tests`, { headers: { authorization: `Bearer ${key}` } });
+  eq(res.status, 200, 'the key reads the tests');
+  const row = page.locator('tr[data-status="active"]', { hasText: 'e2e integration' });
+  await Promise.all([page.waitForURL(/\?msg=revoked$/), row.locator('button', { hasText: 'Revoke' }).click()]);
+  const refused = await fetch(`${BASE_URL}/api/v1/admin/tests`, { headers: { authorization: `Bearer ${key}` } });
+  eq(refused.status, 401, 'refused once revoked');
+});
+
+await test('the webhooks, errors, API keys and security pages fit a phone', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const path of ['/admin/webhooks', '/admin/errors', '/admin/security']) {
+  for (const path of ['/admin/webhooks', '/admin/errors', '/admin/api-keys', '/admin/security']) {
     await page.goto(`${BASE_URL}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `${path} is ${overflow}px wider than the phone`);

@@ -502,6 +502,87 @@ async fn a_site_requiring_two_factor_sends_the_panel_to_the_security_page(app: T
 }
 both!(a_site_requiring_two_factor_sends_the_panel_to_the_security_page);
 
+async fn the_api_keys_page_makes_shows_once_and_revokes_keys(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.sign_in().await;
+    let page = b.get("/admin/api-keys").await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(page.text.contains("No API keys yet"), "{page}");
+    assert!(
+        page.text.contains("value=\"quiz:read\""),
+        "the scopes are offered"
+    );
+    let csrf = b.csrf();
+    let r = b
+        .post(
+            "/admin/api-keys",
+            &[("csrf", &csrf), ("name", ""), ("scope", "quiz:read")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r}");
+    assert!(r.text.contains("<code>name</code>"), "{r}");
+    let r = b
+        .post(
+            "/admin/api-keys",
+            &[
+                ("csrf", &csrf),
+                ("name", "CRM sync"),
+                ("scope", "quiz:read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    let key = input_value(&r.text, "new-key");
+    assert!(key.starts_with("faro_"), "{key}");
+    let with_key = app
+        .send(
+            app.request(Method::GET, "/api/v1/admin/tests")
+                .bearer_auth(&key),
+        )
+        .await;
+    assert_eq!(with_key.status, 200, "{with_key}");
+    let page = b.get("/admin/api-keys").await;
+    assert!(!page.text.contains(&key), "the key is shown once");
+    assert!(page.text.contains("data-status=\"active\""), "{page}");
+    let id = page
+        .text
+        .split("data-key=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the key's row")
+        .to_string();
+    let r = b
+        .post(&format!("/admin/api-keys/{id}/revoke"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/admin/api-keys?msg=revoked");
+    let refused = app
+        .send(
+            app.request(Method::GET, "/api/v1/admin/tests")
+                .bearer_auth(&key),
+        )
+        .await;
+    refused.assert_error(401, "unauthorized");
+
+    // Viewers see neither the page nor its link.
+    let r = app
+        .admin_post(
+            "/api/v1/admin/staff",
+            &json!({"username": "vera", "password": "Lectura-Segura-77", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let mut v = Browser::new(&app);
+    v.sign_in_as("vera", "Lectura-Segura-77").await;
+    assert_eq!(v.get("/admin/api-keys").await.status, 403);
+    assert!(
+        !v.get("/admin/security")
+            .await
+            .text
+            .contains("href=\"/admin/api-keys\"")
+    );
+}
+both!(the_api_keys_page_makes_shows_once_and_revokes_keys);
+
 async fn next_only_leads_to_panel_pages(app: TestApp) {
     for evil in [
         "https://evil.example/admin",

@@ -38,6 +38,7 @@ const NAV: &[faro_http::NavLink] = &[
         href: "/admin/errors",
         admins_only: true,
     },
+    api_keys::panel::NAV,
     security_page::NAV,
 ];
 
@@ -111,6 +112,7 @@ pub fn module() -> Module {
                 .with_state(core.clone());
             let pages = signin::router(core.clone())
                 .merge(security_page::router(core.clone()))
+                .merge(api_keys::panel::router(core.clone()))
                 .merge(
                     axum::Router::new()
                         .route("/admin/errors", axum::routing::get(errors::page))

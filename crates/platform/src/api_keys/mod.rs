@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod panel;
 
 use faro_http::ApiError;
 use faro_store::api_keys::{self as store, ApiKeyRow, NewApiKey};
