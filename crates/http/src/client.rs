@@ -98,13 +98,16 @@ pub fn peer_of(parts: &Parts) -> Option<IpAddr> {
         .map(|ci| ci.0.ip())
 }
 
+/// A day and its keyed MAC, ready to clone.
+type DayMac = Option<(String, Hmac<Sha256>)>;
+
 /// Turns client addresses into day-scoped keyed hashes.
 #[derive(Clone)]
 pub struct ClientHasher {
     master: Vec<u8>,
     /// The last day's keyed MAC, ready to clone: every request of a day hashes under the same
     /// key, so deriving it (an HMAC of its own) once a day saves half the work per request.
-    today: std::sync::Arc<std::sync::RwLock<Option<(String, Hmac<Sha256>)>>>,
+    today: std::sync::Arc<std::sync::RwLock<DayMac>>,
 }
 
 impl ClientHasher {

@@ -69,17 +69,7 @@ pub async fn list_visitors(
             .await?
         }
     };
-    rows.iter()
-        .map(|r| {
-            Ok(VisitorRow {
-                id: r.try_get("id")?,
-                first_seen_at: r.try_get("first_seen_at")?,
-                last_seen_at: r.try_get("last_seen_at")?,
-                user_id: r.try_get("user_id")?,
-                merged_at: r.try_get("merged_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(visitor_of).collect()
 }
 
 /// Links the visitor to the end user it became, in the caller's transaction. False when it
