@@ -39,7 +39,6 @@ const NAV: &[faro_http::NavLink] = &[
         admins_only: true,
     },
     api_keys::panel::NAV,
-    security_page::NAV,
 ];
 
 /// The platform as the binary lists it.

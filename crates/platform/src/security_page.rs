@@ -26,14 +26,6 @@ use serde::Deserialize;
 use crate::audit::Actor;
 use crate::totp::{self, Account, TotpEnrollment};
 
-/// The platform's link in the panel's navigation.
-pub const NAV: faro_http::NavLink = faro_http::NavLink {
-    section: "security",
-    label: "Security",
-    href: "/admin/security",
-    admins_only: false,
-};
-
 pub fn router(core: Core) -> Router {
     Router::new()
         .route("/admin/security", get(page))
