@@ -12,7 +12,7 @@ use faro_store::TenantId;
 use crate::apikey::{Access, KEY_PREFIX, KeyRefusal, RouteModule, allows};
 use crate::error::ApiError;
 use crate::state::Core;
-use crate::tenant::Staff;
+use crate::tenant::{Staff, TenantState};
 
 /// Cookie holding the panel's session token (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "faro_session";
@@ -106,8 +106,10 @@ pub fn authenticate(core: &Core, parts: &Parts) -> Result<(Claims, Via), ApiErro
 async fn staff(core: &Core, claims: Claims, path: &str) -> Result<Staff, ApiError> {
     refuse_outdated(core, &claims).await?;
     let staff = Staff::from_claims(claims);
-    refuse_paused(core, &staff).await?;
-    refuse_single_factor(core, &staff.claims, &staff.tenant, path).await?;
+    // One look at the tenant directory for both checks.
+    let state = core.tenants.state(&core.db, &staff.tenant).await;
+    refuse_paused(&state, &staff)?;
+    refuse_single_factor(&state, &staff.claims, path)?;
     Ok(staff)
 }
 
@@ -125,16 +127,15 @@ pub const SECOND_FACTOR_ENROLLMENT: &[&str] = &[
 /// Refuses a staff token signed in without a second factor when the tenant's settings
 /// require one (`security.require_totp`), except on [`SECOND_FACTOR_ENROLLMENT`]. The
 /// super-admin's impersonation tokens pass: the super-admin signed in on their own tenant.
-pub async fn refuse_single_factor(
-    core: &Core,
+pub fn refuse_single_factor(
+    state: &TenantState,
     claims: &Claims,
-    tenant: &TenantId,
     path: &str,
 ) -> Result<(), ApiError> {
     if claims.mfa || claims.imp.is_some() || SECOND_FACTOR_ENROLLMENT.contains(&path) {
         return Ok(());
     }
-    if core.tenants.state(&core.db, tenant).await.require_totp {
+    if state.require_totp {
         return Err(ApiError::forbidden(
             "this site requires two-factor sign-in: turn it on (the panel's Security page, or \
              POST /api/v1/admin/me/totp then /api/v1/admin/me/totp/confirm) and sign in again \
@@ -200,8 +201,8 @@ impl StaffTokens {
     }
 }
 
-async fn refuse_paused(core: &Core, staff: &Staff) -> Result<(), ApiError> {
-    if staff.claims.imp.is_none() && core.tenants.state(&core.db, &staff.tenant).await.paused {
+fn refuse_paused(state: &TenantState, staff: &Staff) -> Result<(), ApiError> {
+    if staff.claims.imp.is_none() && state.paused {
         return Err(ApiError::forbidden(
             "this tenant is paused: ask the installation's administrator",
         )
@@ -293,7 +294,7 @@ async fn key_staff(
     };
     let mut staff = Staff::from_claims(claims);
     staff.api_key = Some(row.id.clone());
-    refuse_paused(core, &staff).await?;
+    refuse_paused(&core.tenants.state(&core.db, &staff.tenant).await, &staff)?;
     Ok(staff)
 }
 

@@ -81,8 +81,8 @@ impl PanelUser {
             .await
             .map_err(PageError::from)?;
         let Staff { claims, tenant, .. } = Staff::from_claims(claims);
-        faro_http::auth::refuse_single_factor(core, &claims, &tenant, parts.uri.path())
-            .await
+        let state = core.tenants.state(&core.db, &tenant).await;
+        faro_http::auth::refuse_single_factor(&state, &claims, parts.uri.path())
             .map_err(PageError::from)?;
         Ok(PanelUser {
             id: claims.sub.clone(),

@@ -39,14 +39,7 @@ pub struct ApiKey {
 
 impl From<ApiKeyRow> for ApiKey {
     fn from(k: ApiKeyRow) -> Self {
-        let now = faro_store::unix_now();
-        let status = if k.revoked_at.is_some() {
-            "revoked"
-        } else if k.expires_at.is_some_and(|at| at <= now) {
-            "expired"
-        } else {
-            "active"
-        };
+        let status = super::domain::status(k.revoked_at, k.expires_at, faro_store::unix_now());
         ApiKey {
             id: k.id,
             name: k.name,

@@ -77,6 +77,17 @@ pub fn check_expiry(expires_at: i64, now: i64) -> Result<(), String> {
     }
 }
 
+/// A key's status at `now`: `revoked`, `expired` or `active`.
+pub fn status(revoked_at: Option<i64>, expires_at: Option<i64>, now: i64) -> &'static str {
+    if revoked_at.is_some() {
+        "revoked"
+    } else if expires_at.is_some_and(|at| at <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,12 +56,11 @@ fn day(unix: i64) -> String {
 }
 
 fn view(k: ApiKeyRow, now: i64) -> KeyView {
-    let (status, badge) = if k.revoked_at.is_some() {
-        ("revoked", "off")
-    } else if k.expires_at.is_some_and(|at| at <= now) {
-        ("expired", "draft")
-    } else {
-        ("active", "on")
+    let status = super::domain::status(k.revoked_at, k.expires_at, now);
+    let badge = match status {
+        "revoked" => "off",
+        "expired" => "draft",
+        _ => "on",
     };
     KeyView {
         created: format!("{} by {}", day(k.created_at), k.created_by),
