@@ -29,6 +29,16 @@ impl Actor {
         }
     }
 
+    /// A staff member signed in to the panel (pages do not see the client address).
+    pub fn panel(user: &faro_web::panel::PanelUser) -> Self {
+        Actor {
+            id: Some(user.id.clone()),
+            name: user.name.clone(),
+            impersonator: None,
+            ip: None,
+        }
+    }
+
     /// `faro tenant …` on the server's command line.
     pub fn cli() -> Self {
         Actor {

@@ -195,16 +195,29 @@ pub async fn delete_visitor_endpoint(
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let tenant = &staff.tenant;
     let actor = Actor::staff(&staff, client.as_deref());
-    let mut tx = core.db.writer().begin().await.map_err(StoreError::from)?;
-    if !delete_visitor(&mut tx, tenant, &id).await? {
+    if !erase_visitor(&core, &staff.tenant, &id, &actor).await? {
         return Err(ApiError::not_found("no such visitor"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases a visitor's row, tells every module through `visitor.deleted`, and audits it, in
+/// one transaction. False when the tenant has no such visitor.
+pub async fn erase_visitor(
+    core: &Core,
+    tenant: &TenantId,
+    id: &str,
+    actor: &Actor,
+) -> Result<bool, StoreError> {
+    let mut tx = core.db.writer().begin().await?;
+    if !delete_visitor(&mut tx, tenant, id).await? {
+        return Ok(false);
     }
     let event = NewEvent::new(
         tenant.as_str(),
         "visitor.deleted",
-        &id,
+        id,
         &json!({"visitor_id": id}),
     )?;
     faro_store::outbox::append(&mut tx, core.db.backend(), &[event]).await?;
@@ -212,15 +225,15 @@ pub async fn delete_visitor_endpoint(
         &mut tx,
         Entry {
             tenant,
-            actor: &actor,
+            actor,
             action: "visitor.delete",
-            target: &id,
+            target: id,
             before: None,
             after: None,
         },
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     core.wake.notify();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(true)
 }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_api;
+pub mod audit_page;
 pub mod errors;
 pub mod gdpr;
 pub mod jobs;
@@ -20,6 +21,7 @@ pub mod tenants;
 pub mod totp;
 pub mod users;
 pub mod visitors;
+pub mod visitors_page;
 
 use faro_http::module::{Module, Mounted};
 use faro_store::Migrator;
@@ -32,13 +34,17 @@ pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// The platform's links in the panel's navigation (after the modules' own).
 const NAV: &[faro_http::NavLink] = &[
+    visitors_page::NAV,
+    staff::panel::NAV,
+    api_keys::panel::NAV,
+    settings::panel::NAV,
+    audit_page::NAV,
     faro_http::NavLink {
         section: "errors",
         label: "Errors",
         href: "/admin/errors",
         admins_only: true,
     },
-    api_keys::panel::NAV,
 ];
 
 /// The platform as the binary lists it.
@@ -112,6 +118,10 @@ pub fn module() -> Module {
             let pages = signin::router(core.clone())
                 .merge(security_page::router(core.clone()))
                 .merge(api_keys::panel::router(core.clone()))
+                .merge(staff::panel::router(core.clone()))
+                .merge(settings::panel::router(core.clone()))
+                .merge(audit_page::router(core.clone()))
+                .merge(visitors_page::router(core.clone()))
                 .merge(
                     axum::Router::new()
                         .route("/admin/errors", axum::routing::get(errors::page))

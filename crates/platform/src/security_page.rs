@@ -57,12 +57,7 @@ fn account(user: &PanelUser) -> Account<'_> {
         tenant: &user.tenant,
         user_id: &user.id,
         username: &user.name,
-        actor: Actor {
-            id: Some(user.id.clone()),
-            name: user.name.clone(),
-            impersonator: None,
-            ip: None,
-        },
+        actor: Actor::panel(user),
     }
 }
 

@@ -125,15 +125,6 @@ async fn show(core: &Core, user: &PanelUser, status: StatusCode, shown: Shown) -
     ))
 }
 
-fn actor(user: &PanelUser) -> Actor {
-    Actor {
-        id: Some(user.id.clone()),
-        name: user.name.clone(),
-        impersonator: None,
-        ip: None,
-    }
-}
-
 /// `GET /admin/api-keys`.
 async fn page(
     State(core): State<Core>,
@@ -168,7 +159,7 @@ async fn create(State(core): State<Core>, AdminForm { user, form }: AdminForm) -
         &user.tenant,
         &core.key_modules,
         new,
-        &actor(&user),
+        &Actor::panel(&user),
     )
     .await
     {
@@ -200,7 +191,7 @@ async fn revoke(
     Path(id): Path<String>,
     AdminForm { user, .. }: AdminForm,
 ) -> Response {
-    match super::revoke(&core.db, &user.tenant, &id, &actor(&user)).await {
+    match super::revoke(&core.db, &user.tenant, &id, &Actor::panel(&user)).await {
         Ok(row) => {
             core.api_keys.forget(&row.id);
             Redirect::to("/admin/api-keys?msg=revoked").into_response()

@@ -4,9 +4,11 @@
 //! {"branding": {"colors": {"primary": "#0a7d5a"}, "logo": "https://…", "texts": {"tagline": "…"}},
 //!  "origins": ["https://www.cocinaslopez.es"],
 //!  "quotas": {"tests": 20},
+//!  "roles": {"agent": "Comercial"},
 //!  "security": {"require_totp": true}}
 //! ```
 
+use faro_auth::Role;
 use serde_json::{Map, Value};
 
 use crate::tenants::domain::Problem;
@@ -18,7 +20,9 @@ pub const MAX_TEXTS: usize = 100;
 pub const MAX_ORIGINS: usize = 50;
 const COLOR_KEYS: &[&str] = &["primary", "accent", "background", "text"];
 const BRANDING_KEYS: &[&str] = &["colors", "logo", "texts"];
-const TOP_KEYS: &[&str] = &["branding", "origins", "quotas", "security"];
+const TOP_KEYS: &[&str] = &["branding", "origins", "quotas", "roles", "security"];
+/// The longest display name of a role.
+pub const MAX_ROLE_NAME_CHARS: usize = 40;
 const SECURITY_KEYS: &[&str] = &["require_totp"];
 
 /// Every problem of `doc`, each with its JSON path; empty when the document is valid.
@@ -50,6 +54,9 @@ pub fn check(doc: &Value) -> Vec<Problem> {
             None => p.push(Problem::new("doc.quotas", "an object of numbers")),
         }
     }
+    if let Some(r) = top.get("roles") {
+        roles(r, &mut p);
+    }
     if let Some(s) = top.get("security") {
         match s.as_object() {
             Some(s) => {
@@ -67,6 +74,44 @@ pub fn check(doc: &Value) -> Vec<Problem> {
 /// Whether the document requires two-factor sign-in of all staff.
 pub fn requires_totp(doc: &Value) -> bool {
     doc["security"]["require_totp"].as_bool() == Some(true)
+}
+
+/// The name the tenant shows for `role` (`roles` in the document), else the role's own
+/// name capitalised.
+pub fn role_name(doc: &Value, role: Role) -> String {
+    match doc["roles"][role.as_str()].as_str() {
+        Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => {
+            let key = role.as_str();
+            let mut name = key[..1].to_ascii_uppercase();
+            name.push_str(&key[1..]);
+            name
+        }
+    }
+}
+
+/// `{"agent": "Comercial"}`: display names of the four roles (their rights stay the same).
+fn roles(r: &Value, p: &mut Vec<Problem>) {
+    let Some(r) = r.as_object() else {
+        p.push(Problem::new("doc.roles", "an object of names by role"));
+        return;
+    };
+    for (k, v) in r {
+        if Role::parse(k).is_none() {
+            p.push(Problem::new(
+                format!("doc.roles.{k}"),
+                "not a role (owner, admin, agent or viewer)",
+            ));
+        } else if !v.as_str().is_some_and(|s| {
+            let n = s.trim().chars().count();
+            (1..=MAX_ROLE_NAME_CHARS).contains(&n) && !s.chars().any(char::is_control)
+        }) {
+            p.push(Problem::new(
+                format!("doc.roles.{k}"),
+                format!("a name of 1 to {MAX_ROLE_NAME_CHARS} characters"),
+            ));
+        }
+    }
 }
 
 fn unknown_keys(obj: &Map<String, Value>, known: &[&str], path: &str, p: &mut Vec<Problem>) {
@@ -235,6 +280,26 @@ mod tests {
             ["doc.security.sso", "doc.security.require_totp"]
         );
         assert_eq!(paths(json!({"security": []})), ["doc.security"]);
+    }
+
+    #[test]
+    fn roles_take_display_names() {
+        let doc = json!({"roles": {"agent": "  Comercial ", "viewer": "Lectura"}});
+        assert!(check(&doc).is_empty());
+        assert_eq!(role_name(&doc, Role::Agent), "Comercial");
+        assert_eq!(role_name(&doc, Role::Owner), "Owner");
+        assert_eq!(role_name(&json!({}), Role::Viewer), "Viewer");
+        assert_eq!(
+            paths(json!({"roles": {"boss": "Jefe", "admin": "", "agent": 3,
+                                   "viewer": "x".repeat(41)}})),
+            [
+                "doc.roles.admin",
+                "doc.roles.agent",
+                "doc.roles.boss",
+                "doc.roles.viewer"
+            ]
+        );
+        assert_eq!(paths(json!({"roles": ["agent"]})), ["doc.roles"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod panel;
 
 use faro_http::ApiError;
 use faro_store::{Db, StoreError, TenantId, unix_now};

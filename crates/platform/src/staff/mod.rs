@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod panel;
 pub mod store;
 
 use faro_auth::Role;

@@ -6,8 +6,9 @@
 //! Every test runs on a fresh SQLite file and a fresh PostgreSQL database (`name::sqlite`,
 //! `name::postgres`) through the shared harness in `common/mod.rs`.
 
-#[path = "common/mod.rs"]
+#[path = "../common/mod.rs"]
 mod common;
+mod platform_pages;
 
 use std::collections::BTreeMap;
 
