@@ -123,6 +123,28 @@ for (const device of devices) {
     }
     await page.goto(`${BASE_URL}/admin/api-keys`);
     await shot(page, `admin-api-keys-${device.name}.png`);
+    // Staff with a renamed role, the settings with branding, the audit log of those changes
+    // and a few visitors (made once, on the first device).
+    if (device.name === devices[0].name) {
+      await api('PUT', '/api/v1/admin/settings', {
+        doc: {
+          branding: { colors: { primary: '#0a7d5a', accent: '#f2a900' }, logo: 'https://www.example.com/logo.svg',
+            texts: { tagline: 'Cocinas a medida desde 1987' } },
+          origins: ['https://www.cocinaslopez.es'],
+          roles: { agent: 'Comercial' },
+          quotas: { tests: 20 },
+        },
+      }, token);
+      await api('POST', '/api/v1/admin/staff', { username: 'marta', password: 'Segura-Clave-2026', role: 'admin' }, token);
+      await api('POST', '/api/v1/admin/staff', { username: 'jordi', password: 'Segura-Clave-2026', role: 'agent' }, token);
+      const lector = await api('POST', '/api/v1/admin/staff', { username: 'lectura', password: 'Segura-Clave-2026', role: 'viewer' }, token);
+      await api('PATCH', `/api/v1/admin/staff/${lector.id}`, { disabled: true }, token);
+      for (let i = 0; i < 4; i += 1) await fetch(`${BASE_URL}/api/v1/public/whoami`);
+    }
+    for (const name of ['staff', 'settings', 'audit', 'visitors']) {
+      await page.goto(`${BASE_URL}/admin/${name}`);
+      await shot(page, `admin-${name}-${device.name}.png`);
+    }
     if (device.name === 'desktop') {
       await page.goto(`${BASE_URL}/admin/errors`);
       await shot(page, 'admin-errors-desktop.png');

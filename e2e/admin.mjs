@@ -3,7 +3,8 @@
 // admin then sees the visit on the dashboard and in its CSV. Also: a bad document's problems
 // link to the question cards they concern, and the dashboard fits a phone's width. The
 // platform's pages too: a webhook added (its secret shown once) gets the visit's
-// quiz.finished delivery, and the errors page; both fit a phone.
+// quiz.finished delivery, the errors, API keys, security, staff, settings, audit log and
+// visitors pages; all fit a phone.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... node e2e/admin.mjs
 //
@@ -248,9 +249,62 @@ await test('the API keys page makes a key, shows it once, and revokes it', async
   eq(refused.status, 401, 'refused once revoked');
 });
 
-await test('the webhooks, errors, API keys and security pages fit a phone', async () => {
+await test('the staff page adds a colleague, changes her role and disables her', async () => {
+  await page.goto(`${BASE_URL}/admin/staff`);
+  eq(await page.locator('h1').innerText(), 'Staff', 'the staff page');
+  await page.locator('#username').fill('e2e-ana');
+  await page.locator('#password').fill('Segura-Clave-2026');
+  await page.locator('#role').selectOption('agent');
+  await Promise.all([page.waitForURL(/\?msg=added$/), page.locator('button', { hasText: /^Add$/ }).click()]);
+  const row = page.locator('tr', { hasText: 'e2e-ana' });
+  eq(await row.getAttribute('data-role'), 'agent', 'added as an agent');
+  await row.locator('summary').click();
+  await row.locator('select[name=role]').selectOption('viewer');
+  await Promise.all([page.waitForURL(/\?msg=role$/), row.locator('button', { hasText: 'Change role' }).click()]);
+  eq(await page.locator('tr', { hasText: 'e2e-ana' }).getAttribute('data-role'), 'viewer', 'now a viewer');
+  const again = page.locator('tr', { hasText: 'e2e-ana' });
+  await again.locator('summary').click();
+  await Promise.all([page.waitForURL(/\?msg=disable$/), again.locator('button', { hasText: 'Disable' }).click()]);
+  eq(await page.locator('tr', { hasText: 'e2e-ana' }).getAttribute('data-status'), 'disabled', 'disabled');
+});
+
+await test('the settings page saves the branding and restores the version before', async () => {
+  await page.goto(`${BASE_URL}/admin/settings`);
+  eq(await page.locator('h1').innerText(), 'Settings', 'the settings page');
+  await page.locator('#color_primary').fill('#0a7d5a');
+  await page.locator('#origins').fill('https://www.example.com');
+  await page.locator('#role_agent').fill('Comercial');
+  await Promise.all([page.waitForURL(/\?msg=saved&v=\d+$/), page.locator('button', { hasText: 'Save as a new version' }).click()]);
+  eq(await page.locator('#color_primary').inputValue(), '#0a7d5a', 'saved');
+  const previous = page.locator('#history tbody tr').nth(1);
+  if (await previous.count()) {
+    await Promise.all([page.waitForURL(/\?msg=restored&v=\d+$/), previous.locator('button', { hasText: 'Restore' }).click()]);
+    eq(await page.locator('#role_agent').inputValue(), '', 'the version before has no role names');
+  }
+});
+
+await test('the audit log shows the changes made in the panel', async () => {
+  await page.goto(`${BASE_URL}/admin/audit`);
+  eq(await page.locator('h1').innerText(), 'Audit log', 'the audit page');
+  assert(await page.locator('tr[data-action="staff.create"]').count() >= 1, 'the colleague added');
+  assert(await page.locator('tr[data-action="settings.update"]').count() >= 1, 'the settings saved');
+});
+
+await test('the visitors page lists a visitor and erases them', async () => {
+  const who = await (await fetch(`${BASE_URL}/api/v1/public/whoami`)).json();
+  await page.goto(`${BASE_URL}/admin/visitors`);
+  eq(await page.locator('h1').innerText(), 'Visitors', 'the visitors page');
+  const row = page.locator(`tr[data-visitor="${who.visitor_id}"]`);
+  eq(await row.count(), 1, 'the visitor is listed');
+  await row.locator('summary').click();
+  await Promise.all([page.waitForURL(/\?msg=deleted$/), row.locator('button', { hasText: 'Erase for good' }).click()]);
+  eq(await page.locator(`tr[data-visitor="${who.visitor_id}"]`).count(), 0, 'erased');
+});
+
+await test('the webhooks, errors, API keys, security, staff, settings, audit and visitors pages fit a phone', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const path of ['/admin/webhooks', '/admin/errors', '/admin/api-keys', '/admin/security']) {
+  for (const path of ['/admin/webhooks', '/admin/errors', '/admin/api-keys', '/admin/security',
+    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors']) {
     await page.goto(`${BASE_URL}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `${path} is ${overflow}px wider than the phone`);
