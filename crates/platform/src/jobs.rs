@@ -83,18 +83,16 @@ pub async fn list_jobs(State(core): State<Core>, _staff: Viewer) -> ApiResult<Js
     }))
 }
 
-/// `EVENT_RETENTION_DAYS`: events every consumer has handled are deleted once older than this
-/// (the newest is always kept). A consumer's cursor can be reset this far back to replay.
-pub const KEYS: &[(&str, Option<&str>)] = &[("EVENT_RETENTION_DAYS", Some("7"))];
-
-/// The retention, checked at start.
+/// `EVENT_RETENTION_DAYS`, checked at start: events every consumer has handled are deleted
+/// once older than this (the newest is always kept). A consumer's cursor can be reset this
+/// far back to replay.
 pub fn retention_days(
     s: &faro_http::module::Settings,
 ) -> Result<i64, faro_http::module::ConfigError> {
     Ok(s.number("EVENT_RETENTION_DAYS", 1, 3650)? as i64)
 }
 
-/// Hourly: handled events older than the retention go (see [`KEYS`]). A consumer that never
+/// Hourly: handled events older than the retention go (`EVENT_RETENTION_DAYS`). A consumer that never
 /// runs again holds them back until it is retired.
 pub fn purge_events_job(days: i64) -> Job {
     Job::new(

@@ -47,19 +47,45 @@ const NAV: &[faro_http::NavLink] = &[
     },
 ];
 
+/// The platform's configuration keys, with their defaults.
+const KEYS: &[(&str, Option<&str>)] = &[
+    ("EVENT_RETENTION_DAYS", Some("7")),
+    // Where end users' mail goes: smtp://user:pass@host:587?tls=required, smtps://…, or a
+    // directory for development (see faro-mail).
+    ("MAIL_URL", Some("file://data/mail")),
+    ("MAIL_FROM", Some("Faro <no-reply@localhost>")),
+];
+
+/// The mail settings, checked at start.
+fn postbox(
+    s: &faro_http::module::Settings,
+) -> Result<faro_mail::Postbox, faro_http::module::ConfigError> {
+    let url = s.required("MAIL_URL")?;
+    let from = s.required("MAIL_FROM")?;
+    faro_mail::Mailer::from_url(&url)
+        .map_err(|e| faro_http::module::ConfigError::new("MAIL_URL", e.to_string()))?;
+    faro_mail::Postbox::new(&url, &from)
+        .map_err(|e| faro_http::module::ConfigError::new("MAIL_FROM", e.to_string()))
+}
+
 /// The platform as the binary lists it.
 pub fn module() -> Module {
     Module {
         name: "platform",
         optional: false,
         api_keys: false,
-        keys: jobs::KEYS,
-        secret_keys: &[],
-        check: |settings| jobs::retention_days(settings).map(drop),
+        keys: KEYS,
+        // It may carry the SMTP password.
+        secret_keys: &["MAIL_URL"],
+        check: |settings| {
+            jobs::retention_days(settings)?;
+            postbox(settings).map(drop)
+        },
         migrations: &MIGRATIONS,
         nav: NAV,
         mount: |core, settings| {
             let retention_days = jobs::retention_days(settings)?;
+            let postbox = postbox(settings)?;
             let api = OpenApiRouter::new()
                 .routes(routes!(accounts::login))
                 .routes(routes!(accounts::logout))
@@ -84,6 +110,10 @@ pub fn module() -> Module {
                     api_keys::api::revoke_api_key
                 ))
                 .routes(routes!(users::api::register))
+                .routes(routes!(users::links_api::request_password_reset))
+                .routes(routes!(users::links_api::confirm_password_reset))
+                .routes(routes!(users::links_api::verify_email))
+                .routes(routes!(users::links_api::resend_verification))
                 .routes(routes!(users::api::login))
                 .routes(routes!(users::api::refresh))
                 .routes(routes!(users::api::logout))
@@ -114,7 +144,8 @@ pub fn module() -> Module {
                 .routes(routes!(audit_api::tenant_audit_export))
                 .routes(routes!(audit_api::platform_audit))
                 .routes(routes!(audit_api::platform_audit_export))
-                .with_state(core.clone());
+                .with_state(core.clone())
+                .layer(axum::Extension(postbox.clone()));
             let pages = signin::router(core.clone())
                 .merge(security_page::router(core.clone()))
                 .merge(api_keys::panel::router(core.clone()))
@@ -122,6 +153,7 @@ pub fn module() -> Module {
                 .merge(settings::panel::router(core.clone()))
                 .merge(audit_page::router(core.clone()))
                 .merge(visitors_page::router(core.clone()))
+                .merge(users::links_pages::router(core.clone()))
                 .merge(
                     axum::Router::new()
                         .route("/admin/errors", axum::routing::get(errors::page))
@@ -131,6 +163,9 @@ pub fn module() -> Module {
             mounted.jobs.push(errors::trim_job());
             mounted.jobs.push(jobs::purge_events_job(retention_days));
             mounted.jobs.push(jobs::purge_tokens_job());
+            mounted
+                .jobs
+                .push(users::links::mail_job(core.clone(), postbox));
             Ok(mounted)
         },
         demo: None,

@@ -14,6 +14,7 @@ mod cli;
 mod files;
 mod gdpr;
 mod instances;
+mod mail;
 mod platform;
 mod privacy;
 mod questions;

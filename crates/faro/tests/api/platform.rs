@@ -143,10 +143,14 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/analytics", &["get"]),
     ("/api/v1/admin/api-keys", &["get", "post"]),
     ("/api/v1/auth/register", &["post"]),
+    ("/api/v1/auth/password-reset", &["post"]),
+    ("/api/v1/auth/password-reset/confirm", &["post"]),
+    ("/api/v1/auth/verify-email", &["post"]),
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/refresh", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get", "patch", "delete"]),
+    ("/api/v1/me/verify-email", &["post"]),
     ("/api/v1/admin/users", &["get"]),
     ("/api/v1/admin/users/{id}", &["delete"]),
     ("/api/v1/public/whoami", &["get"]),
@@ -533,7 +537,7 @@ async fn with_the_quiz_off_its_routes_are_gone_and_the_panel_home_moves(app: Tes
     assert_eq!(app.get("/admin/tests").await.status, 404);
     let home = app.get("/admin").await;
     assert_eq!(home.status, 303, "{home}");
-    assert_eq!(home.header("location"), Some("/admin/webhooks"));
+    assert_eq!(home.header("location"), Some("/admin/visitors"));
     let page = app
         .send(app.admin(Method::GET, "/admin/webhooks").await)
         .await;

@@ -160,6 +160,11 @@ impl Builder {
         env.insert("DATABASE_URL".into(), db_url.clone());
         env.insert("FARO_BIND".into(), addr.to_string());
         env.insert("PUBLIC_BASE_URL".into(), base.clone());
+        // Mail goes to a directory of this instance's own unless a test names a server.
+        env.entry("MAIL_URL".into()).or_insert_with(|| {
+            let dir = std::env::temp_dir().join(format!("faro-test-mail-{}", addr.port()));
+            format!("file://{}", dir.display())
+        });
         let config = faro::Config::from_sources(None, &env).expect("test configuration is valid");
         let app = faro::App::build(config).await.expect("the app builds");
         let core = app.core.clone();

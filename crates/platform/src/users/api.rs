@@ -3,14 +3,16 @@
 //! Register, login and refresh are sensitive endpoints: limited per client (and login per
 //! email too) with the login quota (`RATE_LIMIT_LOGIN`, 10/minute by default).
 
+use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::enduser::EndUser;
 use faro_http::respond::{PageQuery, next_page, rfc3339};
 use faro_http::tenant::PublicTenant;
 use faro_http::visitor::KnownVisitor;
 use faro_http::{ApiResult, ClientAddr, ClientKey, Core, Json, Query};
+use faro_mail::Postbox;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -102,6 +104,8 @@ impl From<UserRow> for UserProfile {
     ))]
 pub async fn register(
     State(core): State<Core>,
+    Extension(postbox): Extension<Postbox>,
+    headers: HeaderMap,
     PublicTenant(tenant): PublicTenant,
     ClientKey(client): ClientKey,
     KnownVisitor(visitor): KnownVisitor,
@@ -109,7 +113,9 @@ pub async fn register(
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
     core.limit("register", &client, core.web.login_quota)
         .await?;
-    let tokens = super::register(&core, &tenant, &body.email, &body.password).await?;
+    let lang = super::links_api::mail_lang(&core, &tenant, &headers).await;
+    let tokens = super::register(&core, &tenant, &body.email, &body.password, lang).await?;
+    super::links::send_soon(&core, &postbox, tokens.mail.clone());
     became(&core, &tenant, visitor.as_deref(), &tokens.user.id).await?;
     Ok((StatusCode::CREATED, Json(tokens.into())))
 }

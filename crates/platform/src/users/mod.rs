@@ -9,6 +9,10 @@
 
 pub mod api;
 pub mod domain;
+pub mod links;
+pub mod links_api;
+pub mod links_pages;
+pub mod mail_texts;
 pub mod store;
 
 use std::time::Duration;
@@ -34,6 +38,10 @@ pub enum UserError {
     InvalidRefresh(&'static str),
     #[error("no such user")]
     NotFound,
+    #[error("the email is confirmed already")]
+    AlreadyVerified,
+    #[error("the link is unknown, spent or expired")]
+    InvalidLink,
     #[error("issuing a token: {0}")]
     Token(String),
     #[error(transparent)]
@@ -63,6 +71,14 @@ impl From<UserError> for ApiError {
                 ApiError::unauthorized(m).with_code("invalid_refresh_token")
             }
             UserError::NotFound => ApiError::not_found("no such user here"),
+            UserError::AlreadyVerified => ApiError::conflict(
+                "email_verified",
+                "this account's email is confirmed already",
+            ),
+            UserError::InvalidLink => ApiError::bad_request(
+                "invalid_link",
+                "this link is unknown, used already or expired: ask for a new one",
+            ),
             UserError::Token(e) => ApiError::internal(e),
             UserError::Store(e) => e.into(),
         }
@@ -75,6 +91,8 @@ pub struct Tokens {
     pub refresh_token: String,
     pub expires_in: u64,
     pub user: UserRow,
+    /// The confirmation mail queued by a registration, to send now.
+    pub mail: Option<String>,
 }
 
 /// Issues an access token and stores the next refresh token of `family` in `tx`.
@@ -119,6 +137,7 @@ pub async fn register(
     tenant: &TenantId,
     email: &str,
     password: &str,
+    lang: faro_web::i18n::Lang,
 ) -> Result<Tokens, UserError> {
     let mut problems = Vec::new();
     if let Err(m) = domain::check_email(email) {
@@ -165,6 +184,15 @@ pub async fn register(
         &serde_json::json!({"user_id": user.id, "email": user.email}),
     )?;
     faro_store::outbox::append(&mut tx, core.db.backend(), &[event]).await?;
+    let mail = links::enqueue(
+        &mut tx,
+        tenant,
+        &user.id,
+        mail_texts::Purpose::VerifyEmail,
+        lang,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     core.wake.notify();
     Ok(Tokens {
@@ -172,6 +200,7 @@ pub async fn register(
         refresh_token: refresh,
         expires_in: domain::ACCESS_TTL_SECS,
         user,
+        mail,
     })
 }
 
@@ -206,6 +235,7 @@ pub async fn login(
         refresh_token: refresh,
         expires_in: domain::ACCESS_TTL_SECS,
         user,
+        mail: None,
     })
 }
 
@@ -253,6 +283,7 @@ pub async fn refresh(core: &Core, tenant: &TenantId, token: &str) -> Result<Toke
         refresh_token: refresh,
         expires_in: domain::ACCESS_TTL_SECS,
         user,
+        mail: None,
     })
 }
 
