@@ -333,18 +333,22 @@ pub async fn revoke_other_sign_ins(
     .rows_affected())
 }
 
-/// Deletes the account (its refresh tokens go with it) and unlinks the visitors it was; false
-/// when the tenant has no such user.
+/// Deletes the account (its refresh tokens, mailed links and queued mail go with it) and
+/// unlinks the visitors it was; false when the tenant has no such user.
 pub async fn delete_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     tenant: &TenantId,
     id: &str,
 ) -> Result<bool, StoreError> {
-    sqlx::query("DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2")
+    for table in ["refresh_tokens", "user_links", "mail_queue"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND user_id = $2"
+        )))
         .bind(tenant.as_str())
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    }
     sqlx::query(
         "UPDATE visitors SET user_id = NULL, merged_at = NULL WHERE tenant_id = $1 AND user_id = $2",
     )

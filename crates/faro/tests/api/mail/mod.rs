@@ -211,6 +211,18 @@ async fn registering_mails_a_link_that_confirms_the_email(first: TestApp) {
         .scalar("SELECT COUNT(*) FROM events WHERE kind = 'user.email_verified'")
         .await;
     assert_eq!(events, 1);
+
+    // Erasing the account erases its mail and links too.
+    let gone = app
+        .send(
+            app.request(Method::DELETE, "/api/v1/me")
+                .bearer_auth(&access)
+                .json(&json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(gone.status, 204, "{gone}");
+    assert_eq!(first.scalar("SELECT COUNT(*) FROM mail_queue").await, 0);
+    assert_eq!(first.scalar("SELECT COUNT(*) FROM user_links").await, 0);
 }
 both!(registering_mails_a_link_that_confirms_the_email);
 
