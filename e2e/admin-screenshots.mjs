@@ -145,6 +145,17 @@ for (const device of devices) {
       await page.goto(`${BASE_URL}/admin/${name}`);
       await shot(page, `admin-${name}-${device.name}.png`);
     }
+    // The console, with a second tenant (made once).
+    if (device.name === devices[0].name) {
+      await api('POST', '/api/v1/platform/tenants', {
+        slug: 'cocinas-lopez', name: 'Cocinas López', hosts: ['www.cocinaslopez.es'], language: 'es', time_zone: 'Europe/Madrid',
+        owner: { username: 'marta', password: 'Segura-Clave-2026' },
+      }, token);
+    }
+    await page.goto(`${BASE_URL}/platform`);
+    await shot(page, `console-${device.name}.png`);
+    await page.goto(`${BASE_URL}/platform/tenants/cocinas-lopez`);
+    await shot(page, `console-tenant-${device.name}.png`);
     if (device.name === 'desktop') {
       await page.goto(`${BASE_URL}/admin/errors`);
       await shot(page, 'admin-errors-desktop.png');

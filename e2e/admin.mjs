@@ -4,7 +4,7 @@
 // link to the question cards they concern, and the dashboard fits a phone's width. The
 // platform's pages too: a webhook added (its secret shown once) gets the visit's
 // quiz.finished delivery, the errors, API keys, security, staff, settings, audit log and
-// visitors pages; all fit a phone.
+// visitors pages, and the installation's console (/platform); all fit a phone.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... node e2e/admin.mjs
 //
@@ -301,10 +301,24 @@ await test('the visitors page lists a visitor and erases them', async () => {
   eq(await page.locator(`tr[data-visitor="${who.visitor_id}"]`).count(), 0, 'erased');
 });
 
-await test('the webhooks, errors, API keys, security, staff, settings, audit and visitors pages fit a phone', async () => {
+await test('the console creates a tenant, pauses and resumes it', async () => {
+  await page.goto(`${BASE_URL}/admin/visitors`);
+  await Promise.all([page.waitForURL(/\/platform$/), page.locator('.who a', { hasText: 'Console' }).click()]);
+  eq(await page.locator('h1').innerText(), 'Console', 'the console');
+  await page.locator('#slug').fill('e2e-lopez');
+  await page.locator('#name').fill('Cocinas López');
+  await page.locator('#hosts').fill('cocinas.e2e.test');
+  await Promise.all([page.waitForURL(/\/platform\/tenants\/e2e-lopez\?msg=created$/), page.locator('button', { hasText: 'Create the tenant' }).click()]);
+  await Promise.all([page.waitForURL(/\?msg=pause$/), page.locator('button', { hasText: /^Pause$/ }).click()]);
+  eq(await page.locator('#status').innerText(), 'paused', 'paused');
+  await Promise.all([page.waitForURL(/\?msg=resume$/), page.locator('button', { hasText: /^Resume$/ }).click()]);
+  eq(await page.locator('#status').innerText(), 'active', 'active again');
+});
+
+await test('the webhooks, errors, API keys, security, staff, settings, audit, visitors and console pages fit a phone', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const path of ['/admin/webhooks', '/admin/errors', '/admin/api-keys', '/admin/security',
-    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors']) {
+    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors', '/platform', '/platform/tenants/e2e-lopez']) {
     await page.goto(`${BASE_URL}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `${path} is ${overflow}px wider than the phone`);

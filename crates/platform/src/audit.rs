@@ -29,12 +29,13 @@ impl Actor {
         }
     }
 
-    /// A staff member signed in to the panel (pages do not see the client address).
+    /// A staff member signed in to the panel, or a super-admin impersonating one (pages do
+    /// not see the client address).
     pub fn panel(user: &faro_web::panel::PanelUser) -> Self {
         Actor {
             id: Some(user.id.clone()),
             name: user.name.clone(),
-            impersonator: None,
+            impersonator: user.impersonator.clone(),
             ip: None,
         }
     }

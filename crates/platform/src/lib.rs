@@ -154,6 +154,7 @@ pub fn module() -> Module {
                 .merge(audit_page::router(core.clone()))
                 .merge(visitors_page::router(core.clone()))
                 .merge(users::links_pages::router(core.clone()))
+                .merge(tenants::console::router(core.clone()))
                 .merge(
                     axum::Router::new()
                         .route("/admin/errors", axum::routing::get(errors::page))

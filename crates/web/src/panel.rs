@@ -40,6 +40,11 @@ pub struct PanelUser {
     pub csrf: String,
     /// The main navigation of this installation's mounted modules.
     pub nav: Arc<[NavLink]>,
+    /// The installation's super-admin (never through an impersonation token): the console
+    /// at `/platform` is theirs.
+    pub super_admin: bool,
+    /// Set on an impersonation session: the super-admin's id, for the audit log.
+    pub impersonator: Option<String>,
 }
 
 /// What the layout needs on every page: who is signed in and the token forms echo.
@@ -53,6 +58,8 @@ pub struct Shell {
     pub section: &'static str,
     /// The navigation links this user may follow.
     pub nav: Vec<NavLink>,
+    /// Shows the link to the installation's console.
+    pub super_admin: bool,
 }
 
 impl PanelUser {
@@ -70,6 +77,7 @@ impl PanelUser {
                 .filter(|l| self.is_admin || !l.admins_only)
                 .copied()
                 .collect(),
+            super_admin: self.super_admin,
         }
     }
 
@@ -81,6 +89,8 @@ impl PanelUser {
             .await
             .map_err(PageError::from)?;
         let Staff { claims, tenant, .. } = Staff::from_claims(claims);
+        let super_admin =
+            claims.sa && claims.imp.is_none() && tenant.as_str() == faro_store::DEFAULT_TENANT;
         let state = core.tenants.state(&core.db, &tenant).await;
         faro_http::auth::refuse_single_factor(&state, &claims, parts.uri.path())
             .map_err(PageError::from)?;
@@ -94,6 +104,8 @@ impl PanelUser {
                 .unwrap_or_default()
                 .to_string(),
             nav: core.panel_nav.clone(),
+            super_admin,
+            impersonator: claims.imp.clone(),
         })
     }
 }

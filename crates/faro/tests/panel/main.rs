@@ -8,6 +8,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod console;
 mod platform_pages;
 
 use std::collections::BTreeMap;

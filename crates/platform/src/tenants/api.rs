@@ -240,13 +240,33 @@ pub async fn impersonate(
     let row = super::store::get(&core.db, &tenant)
         .await?
         .ok_or_else(|| ApiError::from(super::TenantError::NotFound))?;
-    let target = faro_http::TenantId::new(row.id.as_str());
     let actor = Actor::staff(&admin, client.as_deref());
+    let access_token = impersonation_token(&core, &row, &actor).await?;
+    Ok(Json(Impersonation {
+        access_token,
+        token_type: "Bearer",
+        expires_in: IMPERSONATION_TTL.as_secs(),
+        tenant: row.id,
+    }))
+}
+
+/// An owner's token for `row`, marked with the super-admin `actor` (their id and name), after
+/// recording `tenant.impersonate` in the tenant's audit log.
+pub async fn impersonation_token(
+    core: &Core,
+    row: &super::store::TenantRow,
+    actor: &Actor,
+) -> ApiResult<String> {
+    let target = faro_http::TenantId::new(row.id.as_str());
+    let actor_id = actor
+        .id
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("an impersonation needs the super-admin's id"))?;
     crate::audit::record_alone(
         &core.db,
         crate::audit::Entry {
             tenant: &target,
-            actor: &actor,
+            actor,
             action: "tenant.impersonate",
             target: &row.id,
             before: None,
@@ -255,22 +275,15 @@ pub async fn impersonate(
     )
     .await?;
     let grant = faro_auth::token::Grant {
-        user_id: &admin.claims.sub,
-        username: &admin.claims.name,
+        user_id: actor_id,
+        username: &actor.name,
         tenant_id: &row.id,
         role: faro_auth::Role::Owner,
         super_admin: false,
-        impersonator: Some(&admin.claims.sub),
+        impersonator: Some(actor_id),
         mfa: false,
     };
-    let access_token = core
-        .keys
+    core.keys
         .issue_grant(&grant, IMPERSONATION_TTL, faro_store::unix_now())
-        .map_err(ApiError::internal)?;
-    Ok(Json(Impersonation {
-        access_token,
-        token_type: "Bearer",
-        expires_in: IMPERSONATION_TTL.as_secs(),
-        tenant: row.id,
-    }))
+        .map_err(ApiError::internal)
 }

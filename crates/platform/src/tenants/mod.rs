@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod console;
 pub mod domain;
 pub mod store;
 

@@ -1,0 +1,231 @@
+//! The installation's console (`/platform`) with forms: the super-admin creates, edits,
+//! pauses and resumes a tenant, switches maintenance and modules, and opens its panel with an
+//! audited 15-minute owner's session; nobody else, and no impersonation session, reaches it.
+
+use reqwest::Method;
+use reqwest::header::HOST;
+use serde_json::json;
+
+use super::{Browser, location};
+use crate::both;
+use crate::common::TestApp;
+
+async fn the_super_admin_creates_edits_pauses_and_enters_a_tenant(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.sign_in().await;
+    let home = b.get("/admin/visitors").await;
+    assert!(home.text.contains("href=\"/platform\""), "the console link");
+    let console = b.get("/platform").await;
+    assert_eq!(console.status, 200, "{console}");
+    assert!(
+        console.text.contains("data-tenant=\"default\""),
+        "{console}"
+    );
+    assert!(console.text.contains("data-job=\"platform.send_mail\""));
+    let csrf = b.csrf();
+
+    // A bad slug and a weak owner password: every problem, the typed fields kept.
+    let r = b
+        .post(
+            "/platform/tenants",
+            &[
+                ("csrf", &csrf),
+                ("slug", "Cocinas López"),
+                ("name", "Cocinas López"),
+                ("hosts", "cocinas.test"),
+                ("language", "es"),
+                ("time_zone", "Europe/Madrid"),
+                ("plan", "free"),
+                ("owner", "marta"),
+                ("owner_password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r}");
+    assert!(r.text.contains("<code>slug</code>"), "{r}");
+    assert!(r.text.contains("<code>owner.password</code>"), "{r}");
+    assert!(r.text.contains("value=\"Cocinas López\""), "{r}");
+
+    let r = b
+        .post(
+            "/platform/tenants",
+            &[
+                ("csrf", &csrf),
+                ("slug", "lopez"),
+                ("name", "Cocinas López"),
+                ("hosts", "cocinas.test\nwww.cocinas.test"),
+                ("language", "es"),
+                ("time_zone", "Europe/Madrid"),
+                ("plan", "free"),
+                ("owner", "marta"),
+                ("owner_password", "Segura-Clave-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/platform/tenants/lopez?msg=created");
+    let t = app.admin_get("/api/v1/platform/tenants/lopez").await.json();
+    assert_eq!(t["hosts"], json!(["cocinas.test", "www.cocinas.test"]));
+    let r = b
+        .post(
+            "/platform/tenants",
+            &[("csrf", &csrf), ("slug", "lopez"), ("name", "Otra")],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r}");
+    assert!(r.text.contains("id=\"refused\""), "{r}");
+
+    // The edit form: language, hosts and the modules.
+    let page = b.get("/platform/tenants/lopez?msg=created").await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(page.text.contains("Tenant created"));
+    let r = b
+        .post(
+            "/platform/tenants/lopez",
+            &[
+                ("csrf", &csrf),
+                ("name", "Cocinas López e hijos"),
+                ("hosts", "cocinas.test"),
+                ("language", "ca"),
+                ("time_zone", "Europe/Madrid"),
+                ("plan", "pro"),
+                ("module", "quiz"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/platform/tenants/lopez?msg=saved");
+    let t = app.admin_get("/api/v1/platform/tenants/lopez").await.json();
+    assert_eq!(t["name"], "Cocinas López e hijos");
+    assert_eq!(t["language"], "ca");
+    assert_eq!(t["plan"], "pro");
+    assert_eq!(t["hosts"], json!(["cocinas.test"]));
+    assert_eq!(t["modules"], json!(["quiz"]));
+    let r = b
+        .post(
+            "/platform/tenants/lopez",
+            &[
+                ("csrf", &csrf),
+                ("name", "x"),
+                ("hosts", "not a host"),
+                ("language", "fr"),
+                ("time_zone", "Mars/Base"),
+                ("plan", "pro"),
+                ("all_modules", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r}");
+    for path in ["hosts", "language", "time_zone"] {
+        assert!(r.text.contains(&format!("<code>{path}")), "{path}: {r}");
+    }
+
+    // Pause: its public pages answer 503; resume; maintenance on and off.
+    let r = b
+        .post("/platform/tenants/lopez/pause", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/platform/tenants/lopez?msg=pause");
+    let public = app
+        .send(
+            app.request(Method::GET, "/api/v1/public/whoami")
+                .header(HOST, "cocinas.test"),
+        )
+        .await;
+    assert_eq!(public.status, 503, "{public}");
+    let r = b
+        .post("/platform/tenants/lopez/resume", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/platform/tenants/lopez?msg=resume");
+    let r = b
+        .post("/platform/tenants/lopez/maintenance-on", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/platform/tenants/lopez?msg=maintenance-on");
+    assert_eq!(
+        app.admin_get("/api/v1/platform/tenants/lopez").await.json()["maintenance"],
+        true
+    );
+    b.post(
+        "/platform/tenants/lopez/maintenance-off",
+        &[("csrf", &csrf)],
+    )
+    .await;
+    let r = b
+        .post("/platform/tenants/default/pause", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 409, "the default tenant is never paused: {r}");
+    assert_eq!(
+        b.post("/platform/tenants/lopez/explode", &[("csrf", &csrf)])
+            .await
+            .status,
+        404
+    );
+
+    // Entering its panel: an owner's session of that tenant, which cannot reach the console.
+    let r = b
+        .post("/platform/tenants/lopez/impersonate", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/admin");
+    let staff = b.get("/admin/staff").await;
+    assert_eq!(staff.status, 200, "{staff}");
+    assert!(
+        staff.text.contains(">marta<"),
+        "the tenant's staff: {staff}"
+    );
+    assert!(!staff.text.contains("href=\"/platform\""));
+    assert_eq!(b.get("/platform").await.status, 403);
+    let audit = b.get("/admin/audit").await;
+    assert!(
+        audit.text.contains("data-action=\"tenant.impersonate\""),
+        "{audit}"
+    );
+    // A change made now names the super-admin behind the session.
+    let csrf = b.csrf();
+    let r = b
+        .post(
+            "/admin/staff",
+            &[
+                ("csrf", &csrf),
+                ("username", "nuria"),
+                ("password", "Segura-Clave-2026"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/staff?msg=added");
+    let audit = b.get("/admin/audit").await;
+    assert!(audit.text.contains("as super-admin"), "{audit}");
+}
+both!(the_super_admin_creates_edits_pauses_and_enters_a_tenant);
+
+async fn nobody_else_reaches_the_console(app: TestApp) {
+    let r = app
+        .admin_post(
+            "/api/v1/admin/staff",
+            &json!({"username": "olga", "password": "Segura-Clave-2026", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let mut b = Browser::new(&app);
+    b.sign_in_as("olga", "Segura-Clave-2026").await;
+    let page = b.get("/admin/visitors").await;
+    assert!(!page.text.contains("href=\"/platform\""), "no console link");
+    let r = b.get("/platform").await;
+    assert_eq!(r.status, 403, "{r}");
+    assert!(r.text.contains("super-admin"), "{r}");
+    let csrf = b.csrf();
+    let r = b
+        .post(
+            "/platform/tenants",
+            &[("csrf", &csrf), ("slug", "sneaky"), ("name", "Sneaky")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{r}");
+    assert_eq!(
+        app.admin_get("/api/v1/platform/tenants/sneaky")
+            .await
+            .status,
+        404
+    );
+    // Signed out: the sign-in page.
+    let mut anon = Browser::new(&app);
+    assert!(location(&anon.get("/platform").await).starts_with("/admin/login"));
+}
+both!(nobody_else_reaches_the_console);
