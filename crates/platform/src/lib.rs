@@ -101,6 +101,7 @@ pub fn module() -> Module {
                     tenants::api::update_tenant
                 ))
                 .routes(routes!(tenants::api::impersonate))
+                .routes(routes!(tenants::api::purge_tenant))
                 .routes(routes!(
                     api_keys::api::create_api_key,
                     api_keys::api::list_api_keys

@@ -229,3 +229,58 @@ async fn nobody_else_reaches_the_console(app: TestApp) {
     assert!(location(&anon.get("/platform").await).starts_with("/admin/login"));
 }
 both!(nobody_else_reaches_the_console);
+
+async fn the_console_purges_a_paused_tenant_after_its_slug_is_typed(app: TestApp) {
+    let r = app
+        .admin_post(
+            "/api/v1/platform/tenants",
+            &json!({"slug": "adios", "name": "Adiós", "hosts": ["adios.test"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let mut b = Browser::new(&app);
+    b.sign_in().await;
+    let page = b.get("/platform/tenants/adios").await;
+    assert!(
+        !page.text.contains("/platform/tenants/adios/purge"),
+        "active: no purge form"
+    );
+    let csrf = b.csrf();
+    let r = b
+        .post(
+            "/platform/tenants/adios/purge",
+            &[("csrf", &csrf), ("confirm", "adios")],
+        )
+        .await;
+    assert_eq!(r.status, 409, "not paused: {r}");
+    b.post("/platform/tenants/adios/pause", &[("csrf", &csrf)])
+        .await;
+    let page = b.get("/platform/tenants/adios").await;
+    assert!(
+        page.text.contains("/platform/tenants/adios/purge"),
+        "{page}"
+    );
+    let r = b
+        .post(
+            "/platform/tenants/adios/purge",
+            &[("csrf", &csrf), ("confirm", "adio")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r}");
+    assert!(r.text.contains("<code>confirm</code>"), "{r}");
+    let r = b
+        .post(
+            "/platform/tenants/adios/purge",
+            &[("csrf", &csrf), ("confirm", "adios")],
+        )
+        .await;
+    assert_eq!(location(&r), "/platform?msg=purged");
+    let home = b.get("/platform?msg=purged").await;
+    assert!(home.text.contains("Purged"), "{home}");
+    assert!(!home.text.contains("data-tenant=\"adios\""));
+    assert_eq!(
+        app.admin_get("/api/v1/platform/tenants/adios").await.status,
+        404
+    );
+}
+both!(the_console_purges_a_paused_tenant_after_its_slug_is_typed);

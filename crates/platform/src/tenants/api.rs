@@ -287,3 +287,43 @@ pub async fn impersonation_token(
         .issue_grant(&grant, IMPERSONATION_TTL, faro_store::unix_now())
         .map_err(ApiError::internal)
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeBody {
+    /// The tenant's slug, typed again.
+    pub confirm: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Purged {
+    /// Rows deleted, every table together.
+    pub rows_deleted: u64,
+}
+
+/// Deletes a paused tenant and everything every module holds for it, for good (its slug
+/// repeated in `confirm`). Recorded in the default tenant's audit log.
+#[utoipa::path(post, path = "/api/v1/platform/tenants/{tenant}/purge", tag = "platform",
+    params(("tenant" = String, Path, description = "Id or slug")), security(("bearer" = [])),
+    request_body = PurgeBody,
+    responses(
+        (status = 200, body = Purged),
+        (status = 403, body = faro_http::ErrorBody),
+        (status = 404, body = faro_http::ErrorBody),
+        (status = 409, description = "not_paused or default_tenant", body = faro_http::ErrorBody),
+        (status = 422, body = faro_http::ErrorBody),
+    ))]
+pub async fn purge_tenant(
+    State(core): State<Core>,
+    SuperAdmin(admin): SuperAdmin,
+    ClientAddr(client): ClientAddr,
+    Path(tenant): Path<String>,
+    Json(body): Json<PurgeBody>,
+) -> ApiResult<Json<Purged>> {
+    let actor = Actor::staff(&admin, client.as_deref());
+    let deleted = super::purge::purge(&core.db, &tenant, &body.confirm, &actor).await?;
+    core.tenants.invalidate();
+    Ok(Json(Purged {
+        rows_deleted: deleted.iter().map(|(_, n)| n).sum(),
+    }))
+}

@@ -14,6 +14,7 @@
 //! | `POST /platform/tenants/{slug}` | save the edit form |
 //! | `POST /platform/tenants/{slug}/{pause,resume,maintenance-on,maintenance-off}` | switch |
 //! | `POST /platform/tenants/{slug}/impersonate` | open its panel as an owner, 15 minutes |
+//! | `POST /platform/tenants/{slug}/purge` | delete a paused tenant for good (`confirm`: its slug) |
 
 use std::collections::HashMap;
 
@@ -184,6 +185,7 @@ struct ConsolePage {
     form: NewForm,
     problems: Vec<Problem>,
     error: Option<String>,
+    notice: Option<&'static str>,
 }
 
 #[derive(Clone, Default)]
@@ -206,14 +208,22 @@ fn when(ms: Option<i64>) -> String {
     .unwrap_or_else(|| "never".into())
 }
 
-async fn show_home(
-    core: &Core,
-    user: &PanelUser,
-    status: StatusCode,
+/// What the console's home shows besides the tenants: an outcome, or the create form again.
+#[derive(Default)]
+struct Home {
+    notice: Option<&'static str>,
     form: NewForm,
     problems: Vec<Problem>,
     error: Option<String>,
-) -> PageResult {
+}
+
+async fn show_home(core: &Core, user: &PanelUser, status: StatusCode, home: Home) -> PageResult {
+    let Home {
+        notice,
+        form,
+        problems,
+        error,
+    } = home;
     let rows = super::store::list(&core.db, None, 1000)
         .await
         .map_err(ApiError::from)?;
@@ -256,20 +266,28 @@ async fn show_home(
             },
             problems,
             error,
+            notice,
         },
     ))
 }
 
 /// `GET /platform`.
-async fn home(State(core): State<Core>, PageUser(user): PageUser) -> PageResult {
+async fn home(
+    State(core): State<Core>,
+    PageUser(user): PageUser,
+    Query(q): Query<MsgQuery>,
+) -> PageResult {
     super_admin(&user)?;
+    let notice = (q.msg.as_deref() == Some("purged"))
+        .then_some("Purged: the tenant and everything it held are gone. The default tenant's audit log records it.");
     show_home(
         &core,
         &user,
         StatusCode::OK,
-        NewForm::default(),
-        Vec::new(),
-        None,
+        Home {
+            notice,
+            ..Home::default()
+        },
     )
     .await
 }
@@ -316,9 +334,11 @@ async fn create(State(core): State<Core>, AdminForm { user, form }: AdminForm) -
             &core,
             &user,
             StatusCode::UNPROCESSABLE_ENTITY,
-            typed,
-            problems,
-            None,
+            Home {
+                form: typed,
+                problems,
+                ..Home::default()
+            },
         )
         .await
         .into_response(),
@@ -327,7 +347,12 @@ async fn create(State(core): State<Core>, AdminForm { user, form }: AdminForm) -
             if e.status.is_server_error() {
                 return PageError::from(e).into_response();
             }
-            show_home(&core, &user, e.status, typed, Vec::new(), Some(e.message))
+            let home = Home {
+                form: typed,
+                error: Some(e.message),
+                ..Home::default()
+            };
+            show_home(&core, &user, e.status, home)
                 .await
                 .into_response()
         }
@@ -529,7 +554,7 @@ async fn save(
 async fn act(
     State(core): State<Core>,
     Path((slug, action)): Path<(String, String)>,
-    AdminForm { user, .. }: AdminForm,
+    AdminForm { user, form }: AdminForm,
 ) -> Response {
     if let Err(e) = super_admin(&user) {
         return e.into_response();
@@ -548,6 +573,22 @@ async fn act(
             ..Patch::default()
         },
         "impersonate" => return impersonate(&core, &user, &slug).await,
+        "purge" => {
+            return match super::purge::purge(
+                &core.db,
+                &slug,
+                form.text("confirm"),
+                &Actor::panel(&user),
+            )
+            .await
+            {
+                Ok(_) => {
+                    core.tenants.invalidate();
+                    Redirect::to("/platform?msg=purged").into_response()
+                }
+                Err(e) => refused(&core, &user, &slug, e).await,
+            };
+        }
         _ => return PageError::not_found("No such action on a tenant.").into_response(),
     };
     match super::update(&core.db, &core.modules, &slug, patch, &Actor::panel(&user)).await {

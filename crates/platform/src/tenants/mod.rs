@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod console;
 pub mod domain;
+pub mod purge;
 pub mod store;
 
 use faro_http::ApiError;
@@ -29,6 +30,8 @@ pub enum TenantError {
     NotFound,
     #[error("{0}")]
     DefaultTenant(&'static str),
+    #[error("the tenant is not paused")]
+    NotPaused,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,6 +61,10 @@ impl From<TenantError> for ApiError {
             ),
             TenantError::NotFound => ApiError::not_found("no tenant has this id or slug"),
             TenantError::DefaultTenant(m) => ApiError::conflict("default_tenant", m),
+            TenantError::NotPaused => ApiError::conflict(
+                "not_paused",
+                "pause the tenant first: a purge deletes everything it holds, for good",
+            ),
             TenantError::Store(e) => e.into(),
         }
     }

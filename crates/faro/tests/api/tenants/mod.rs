@@ -4,6 +4,7 @@
 mod api_keys;
 mod audit;
 mod lifecycle;
+mod purge;
 mod settings;
 mod staff;
 mod walk;
