@@ -40,6 +40,16 @@ impl Actor {
         }
     }
 
+    /// The installation itself (a job), named for what acted: `retention`.
+    pub fn system(name: &str) -> Self {
+        Actor {
+            id: None,
+            name: name.to_owned(),
+            impersonator: None,
+            ip: None,
+        }
+    }
+
     /// `faro tenant …` on the server's command line.
     pub fn cli() -> Self {
         Actor {

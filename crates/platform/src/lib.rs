@@ -13,6 +13,7 @@ pub mod audit_page;
 pub mod errors;
 pub mod gdpr;
 pub mod jobs;
+pub mod retention;
 pub mod security_page;
 pub mod settings;
 pub mod signin;
@@ -165,6 +166,7 @@ pub fn module() -> Module {
             mounted.jobs.push(errors::trim_job());
             mounted.jobs.push(jobs::purge_events_job(retention_days));
             mounted.jobs.push(jobs::purge_tokens_job());
+            mounted.jobs.push(retention::retention_job(core.clone()));
             mounted
                 .jobs
                 .push(users::links::mail_job(core.clone(), postbox));

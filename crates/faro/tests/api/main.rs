@@ -19,6 +19,7 @@ mod platform;
 mod privacy;
 mod questions;
 mod ratelimit;
+mod retention;
 mod session;
 mod share;
 mod size;

@@ -20,7 +20,18 @@ pub const MAX_TEXTS: usize = 100;
 pub const MAX_ORIGINS: usize = 50;
 const COLOR_KEYS: &[&str] = &["primary", "accent", "background", "text"];
 const BRANDING_KEYS: &[&str] = &["colors", "logo", "texts"];
-const TOP_KEYS: &[&str] = &["branding", "origins", "quotas", "roles", "security"];
+const TOP_KEYS: &[&str] = &[
+    "branding",
+    "origins",
+    "quotas",
+    "retention",
+    "roles",
+    "security",
+];
+/// The data classes a tenant may keep for a limited time (days), see `crate::retention`.
+pub const RETENTION_CLASSES: [&str; 3] = ["visitors", "end_users", "audit_log"];
+/// The shortest and longest retention, in days.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u64> = 30..=36_500;
 /// The longest display name of a role.
 pub const MAX_ROLE_NAME_CHARS: usize = 40;
 const SECURITY_KEYS: &[&str] = &["require_totp"];
@@ -54,6 +65,31 @@ pub fn check(doc: &Value) -> Vec<Problem> {
             None => p.push(Problem::new("doc.quotas", "an object of numbers")),
         }
     }
+    if let Some(r) = top.get("retention") {
+        match r.as_object() {
+            Some(r) => {
+                unknown_keys(r, &RETENTION_CLASSES, "doc.retention", &mut p);
+                for (k, v) in r {
+                    if RETENTION_CLASSES.contains(&k.as_str())
+                        && !v.as_u64().is_some_and(|d| RETENTION_DAYS.contains(&d))
+                    {
+                        p.push(Problem::new(
+                            format!("doc.retention.{k}"),
+                            format!(
+                                "a number of days from {} to {}",
+                                RETENTION_DAYS.start(),
+                                RETENTION_DAYS.end()
+                            ),
+                        ));
+                    }
+                }
+            }
+            None => p.push(Problem::new(
+                "doc.retention",
+                "an object of days by data class",
+            )),
+        }
+    }
     if let Some(r) = top.get("roles") {
         roles(r, &mut p);
     }
@@ -74,6 +110,14 @@ pub fn check(doc: &Value) -> Vec<Problem> {
 /// Whether the document requires two-factor sign-in of all staff.
 pub fn requires_totp(doc: &Value) -> bool {
     doc["security"]["require_totp"].as_bool() == Some(true)
+}
+
+/// How many days the tenant keeps `class` (`None`: until erased). Assumes a checked document.
+pub fn retention_days(doc: &Value, class: &str) -> Option<i64> {
+    doc["retention"][class]
+        .as_u64()
+        .filter(|d| RETENTION_DAYS.contains(d))
+        .and_then(|d| i64::try_from(d).ok())
 }
 
 /// The name the tenant shows for `role` (`roles` in the document), else the role's own
@@ -280,6 +324,23 @@ mod tests {
             ["doc.security.sso", "doc.security.require_totp"]
         );
         assert_eq!(paths(json!({"security": []})), ["doc.security"]);
+    }
+
+    #[test]
+    fn retention_takes_days_per_known_class() {
+        let doc = json!({"retention": {"visitors": 365, "audit_log": 1825}});
+        assert!(check(&doc).is_empty());
+        assert_eq!(retention_days(&doc, "visitors"), Some(365));
+        assert_eq!(retention_days(&doc, "end_users"), None);
+        assert_eq!(
+            paths(json!({"retention": {"visitors": 7, "end_users": "1 year", "emails": 90}})),
+            [
+                "doc.retention.emails",
+                "doc.retention.end_users",
+                "doc.retention.visitors"
+            ]
+        );
+        assert_eq!(paths(json!({"retention": 90})), ["doc.retention"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The panel's Settings page (owners and admins): branding (colours, logo, texts), the
 //! origins allowed to call the API from a browser, the names shown for the roles, two-factor
-//! for all staff, and the history of versions with a one-click restore. Same use cases as
+//! for all staff, how long each data class is kept, and the history of versions with a one-click restore. Same use cases as
 //! `/api/v1/admin/settings`: every save is a new version, audited; two admins saving at once
 //! do not overwrite each other (the form carries the version it was read from). Quotas are
 //! the plan's and are shown, not edited, here.
@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::SettingsError;
-use super::domain::role_name;
+use super::domain::{RETENTION_CLASSES, role_name};
 use crate::audit::Actor;
 use crate::tenants::domain::Problem;
 
@@ -65,6 +65,8 @@ pub struct Fields {
     /// In `Role::ALL` order; empty = the role's own name.
     pub roles: [String; 4],
     pub require_totp: bool,
+    /// Days, in `RETENTION_CLASSES` order; empty = kept until erased.
+    pub retention: [String; 3],
 }
 
 impl Fields {
@@ -96,6 +98,12 @@ impl Fields {
             origins,
             roles: Role::ALL.map(|r| text(&doc["roles"][r.as_str()])),
             require_totp: super::domain::requires_totp(doc),
+            retention: RETENTION_CLASSES.map(|c| {
+                doc["retention"][c]
+                    .as_u64()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            }),
         }
     }
 
@@ -107,6 +115,8 @@ impl Fields {
             origins: form.text("origins").to_owned(),
             roles: Role::ALL.map(|r| form.text(&format!("role_{}", r.as_str())).trim().to_owned()),
             require_totp: form.has("require_totp"),
+            retention: RETENTION_CLASSES
+                .map(|c| form.text(&format!("retention_{c}")).trim().to_owned()),
         }
     }
 }
@@ -134,6 +144,21 @@ pub fn document(current: &Value, f: &Fields) -> Result<Value, Vec<Problem>> {
             _ => problems.push(Problem::new(
                 format!("texts line {}", i + 1),
                 "write each text as name = text",
+            )),
+        }
+    }
+    let mut retention = Map::new();
+    for (class, days) in RETENTION_CLASSES.iter().zip(&f.retention) {
+        if days.is_empty() {
+            continue;
+        }
+        match days.parse::<u64>() {
+            Ok(d) => {
+                retention.insert((*class).to_owned(), json!(d));
+            }
+            Err(_) => problems.push(Problem::new(
+                format!("retention {class}"),
+                "a whole number of days, or empty to keep until erased",
             )),
         }
     }
@@ -165,6 +190,11 @@ pub fn document(current: &Value, f: &Fields) -> Result<Value, Vec<Problem>> {
     let mut doc = current.as_object().cloned().unwrap_or_default();
     doc.insert("branding".into(), Value::Object(branding));
     doc.insert("origins".into(), json!(origins));
+    if retention.is_empty() {
+        doc.remove("retention");
+    } else {
+        doc.insert("retention".into(), Value::Object(retention));
+    }
     if roles.is_empty() {
         doc.remove("roles");
     } else {
@@ -208,6 +238,7 @@ struct SettingsPage {
     colors: Vec<ColorField>,
     fields: Fields,
     roles: Vec<RoleField>,
+    retention: Vec<(&'static str, &'static str, String)>,
     quotas: Vec<(String, String)>,
     history: Vec<VersionView>,
     notice: Option<String>,
@@ -258,6 +289,18 @@ async fn show(core: &Core, user: &PanelUser, status: StatusCode, shown: Shown) -
             value: value.clone(),
         })
         .collect();
+    let retention = RETENTION_CLASSES
+        .iter()
+        .zip(&fields.retention)
+        .map(|(class, days)| {
+            let label = match *class {
+                "visitors" => "Anonymous visitors (days since last seen)",
+                "end_users" => "End users (days since their last sign-in)",
+                _ => "Audit log entries (days)",
+            };
+            (*class, label, days.clone())
+        })
+        .collect();
     let quotas = current.doc["quotas"]
         .as_object()
         .map(|q| q.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
@@ -282,6 +325,7 @@ async fn show(core: &Core, user: &PanelUser, status: StatusCode, shown: Shown) -
             colors,
             fields,
             roles,
+            retention,
             quotas,
             history,
             notice: shown.notice,
@@ -404,6 +448,7 @@ mod tests {
                 String::new(),
             ],
             require_totp: true,
+            retention: ["365".into(), String::new(), "1825".into()],
         }
     }
 
@@ -422,6 +467,7 @@ mod tests {
                 },
                 "origins": ["https://www.cocinaslopez.es", "http://localhost:5173"],
                 "quotas": {"tests": 20},
+                "retention": {"visitors": 365, "audit_log": 1825},
                 "roles": {"agent": "Comercial"},
                 "security": {"require_totp": true},
             })
@@ -453,10 +499,14 @@ mod tests {
     fn a_text_line_without_a_name_is_a_problem_with_its_line() {
         let f = Fields {
             texts: "tagline = Hola\njust words\n= no name".into(),
+            retention: ["a year".into(), String::new(), String::new()],
             ..Fields::default()
         };
         let problems = document(&json!({}), &f).expect_err("two bad lines");
         let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(paths, ["texts line 2", "texts line 3"]);
+        assert_eq!(
+            paths,
+            ["texts line 2", "texts line 3", "retention visitors"]
+        );
     }
 }
