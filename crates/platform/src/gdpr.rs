@@ -60,6 +60,7 @@ async fn export_user(core: &Core, user: &UserRow) -> Result<PersonalExport, Stor
             "email_verified": user.email_verified_at.is_some(),
             "created_at": rfc3339(user.created_at),
             "last_login_at": user.last_login_at.map(rfc3339),
+            "fields": user.fields,
         },
         "visitors": visitors.iter().map(visitor_json).collect::<Vec<_>>(),
     });

@@ -178,6 +178,10 @@ pub fn module() -> Module {
             aliases: &[],
             run: tenants::cli::run,
         }),
-        sealed: &[totp::SECRET_COLUMN, users::store::EMAIL_COLUMN],
+        sealed: &[
+            totp::SECRET_COLUMN,
+            users::store::EMAIL_COLUMN,
+            users::store::FIELDS_COLUMN,
+        ],
     }
 }

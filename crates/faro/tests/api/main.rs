@@ -27,6 +27,7 @@ mod tenants;
 mod totp;
 mod traffic;
 mod upgrade;
+mod user_fields;
 mod users;
 mod visitors;
 mod webhooks;

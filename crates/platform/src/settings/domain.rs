@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "retention",
     "roles",
     "security",
+    "user_fields",
 ];
 /// The data classes a tenant may keep for a limited time (days), see `crate::retention`.
 pub const RETENTION_CLASSES: [&str; 3] = ["visitors", "end_users", "audit_log"];
@@ -89,6 +90,9 @@ pub fn check(doc: &Value) -> Vec<Problem> {
                 "an object of days by data class",
             )),
         }
+    }
+    if let Some(f) = top.get("user_fields") {
+        p.extend(crate::users::fields::check_defs(f, "doc.user_fields"));
     }
     if let Some(r) = top.get("roles") {
         roles(r, &mut p);

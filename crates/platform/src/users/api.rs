@@ -30,6 +30,21 @@ pub struct Credentials {
     pub password: String,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    #[schema(example = "ana@example.com")]
+    pub email: String,
+    /// At least 8 characters from three of lowercase, uppercase, digits and symbols, or a
+    /// passphrase of 15 or more; not a commonly used password.
+    pub password: String,
+    /// Values of the site's custom user fields (`user_fields` in its settings); required
+    /// ones must be here.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct UserRef {
     pub id: String,
@@ -78,6 +93,9 @@ pub struct UserProfile {
     pub email_verified: bool,
     pub created_at: String,
     pub last_login_at: Option<String>,
+    /// The site's custom user fields, as given (normalised).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl From<UserRow> for UserProfile {
@@ -88,13 +106,14 @@ impl From<UserRow> for UserProfile {
             email_verified: u.email_verified_at.is_some(),
             created_at: rfc3339(u.created_at),
             last_login_at: u.last_login_at.map(rfc3339),
+            fields: u.fields,
         }
     }
 }
 
 /// Creates an account on this site (the `Host`'s tenant) and signs it in. The visitor the
 /// request comes from (its `faro_vid` cookie or `x-faro-visitor` header) becomes the account's.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "end users", request_body = Credentials,
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "end users", request_body = Registration,
     responses(
         (status = 201, body = TokenResponse),
         (status = 409, description = "email_taken", body = faro_http::ErrorBody),
@@ -109,12 +128,20 @@ pub async fn register(
     PublicTenant(tenant): PublicTenant,
     ClientKey(client): ClientKey,
     KnownVisitor(visitor): KnownVisitor,
-    Json(body): Json<Credentials>,
+    Json(body): Json<Registration>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
     core.limit("register", &client, core.web.login_quota)
         .await?;
     let lang = super::links_api::mail_lang(&core, &tenant, &headers).await;
-    let tokens = super::register(&core, &tenant, &body.email, &body.password, lang).await?;
+    let tokens = super::register(
+        &core,
+        &tenant,
+        &body.email,
+        &body.password,
+        &body.fields,
+        lang,
+    )
+    .await?;
     super::links::send_soon(&core, &postbox, tokens.mail.clone());
     became(&core, &tenant, visitor.as_deref(), &tokens.user.id).await?;
     Ok((StatusCode::CREATED, Json(tokens.into())))
@@ -199,13 +226,17 @@ pub async fn me(State(core): State<Core>, user: EndUser) -> ApiResult<Json<UserP
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
-    pub current_password: String,
+    /// Needed with `password`.
+    pub current_password: Option<String>,
     /// The password policy's: 8+ characters from three classes, or a passphrase of 15+.
-    pub password: String,
+    pub password: Option<String>,
+    /// Custom fields to set (`null` removes one); the others stay.
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Changes the password (the current one first). Every other sign-in of the account ends;
-/// this one goes on.
+/// Changes the custom fields, or the password (the current one first: every other sign-in
+/// of the account then ends; this one goes on), or both.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "end users", request_body = PasswordChange,
     security(("bearer" = [])),
     responses(
@@ -222,7 +253,29 @@ pub async fn update_me(
     // Guessing the current password through this endpoint is limited like a login.
     core.limit("user_login_email", &user.id, core.web.login_quota)
         .await?;
-    super::change_password(&core, &user, &body.current_password, &body.password).await?;
+    // Every check before any write: a bad field does not leave a changed password behind.
+    let fields = match &body.fields {
+        Some(given) => Some(super::merged_fields(&core, &user, given).await?),
+        None => None,
+    };
+    match (&body.current_password, &body.password) {
+        (Some(current), Some(new)) => {
+            super::change_password(&core, &user, current, new).await?;
+        }
+        (None, Some(_)) => {
+            return Err(
+                super::UserError::Invalid(vec![crate::tenants::domain::Problem::new(
+                    "current_password",
+                    "needed to change the password",
+                )])
+                .into(),
+            );
+        }
+        _ => {}
+    }
+    if let Some(fields) = &fields {
+        super::save_fields(&core, &user, fields).await?;
+    }
     Ok(Json(super::me(&core, &user).await?.into()))
 }
 

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod fields;
 pub mod links;
 pub mod links_api;
 pub mod links_pages;
@@ -137,6 +138,7 @@ pub async fn register(
     tenant: &TenantId,
     email: &str,
     password: &str,
+    given_fields: &serde_json::Map<String, serde_json::Value>,
     lang: faro_web::i18n::Lang,
 ) -> Result<Tokens, UserError> {
     let mut problems = Vec::new();
@@ -146,6 +148,14 @@ pub async fn register(
     if let Err(m) = faro_auth::policy::check(password) {
         problems.push(Problem::new("password", m));
     }
+    let defs = field_defs(core, tenant).await?;
+    let fields = match fields::apply(&defs, &serde_json::Map::new(), given_fields) {
+        Ok(f) => f,
+        Err(p) => {
+            problems.extend(p);
+            serde_json::Map::new()
+        }
+    };
     if !problems.is_empty() {
         return Err(UserError::Invalid(problems));
     }
@@ -169,6 +179,7 @@ pub async fn register(
         email_verified_at: None,
         created_at: now,
         last_login_at: Some(now),
+        fields,
     };
     let family = new_id();
     let mut tx = core.db.writer().begin().await?;
@@ -317,6 +328,44 @@ pub async fn logout(core: &Core, user: &faro_http::enduser::EndUser) -> Result<(
     )
     .await?;
     core.revoked_tokens.revoked(&user.claims.jti);
+    Ok(())
+}
+
+/// The tenant's custom user fields, from its settings.
+async fn field_defs(core: &Core, tenant: &TenantId) -> Result<Vec<fields::FieldDef>, UserError> {
+    let doc = crate::settings::current(&core.db, tenant)
+        .await
+        .map_err(|e| UserError::Store(StoreError::Other(e.to_string())))?
+        .doc;
+    Ok(fields::defs(&doc))
+}
+
+/// The user's custom fields with `given` applied (`null` removes one), checked against the
+/// tenant's definitions; saved by [`save_fields`].
+pub async fn merged_fields(
+    core: &Core,
+    user: &faro_http::enduser::EndUser,
+    given: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Map<String, serde_json::Value>, UserError> {
+    let row = me(core, user).await?;
+    let defs = field_defs(core, &user.tenant).await?;
+    fields::apply(&defs, &row.fields, given).map_err(UserError::Invalid)
+}
+
+pub async fn save_fields(
+    core: &Core,
+    user: &faro_http::enduser::EndUser,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UserError> {
+    store::set_fields(
+        &core.db,
+        store::Emails::of(core),
+        &user.tenant,
+        &user.id,
+        fields,
+        unix_now(),
+    )
+    .await?;
     Ok(())
 }
 

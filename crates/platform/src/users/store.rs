@@ -4,6 +4,7 @@
 use faro_auth::seal::{BlindIndex, Sealer, is_sealed};
 use faro_http::module::SealedColumn;
 use faro_store::{Db, StoreError, TenantId};
+use serde_json::{Map, Value};
 use sqlx::Row;
 
 /// Where end users' emails are kept, sealed (rows with an index; older ones hold the
@@ -14,6 +15,16 @@ pub const EMAIL_COLUMN: SealedColumn = SealedColumn {
     column: "email",
     context: "end_users.email",
     only: Some("email_index IS NOT NULL"),
+    tenantless: false,
+};
+
+/// An end user's custom field values (a JSON object), sealed like the email.
+pub const FIELDS_COLUMN: SealedColumn = SealedColumn {
+    table: "end_users",
+    key: "id",
+    column: "fields",
+    context: "end_users.fields",
+    only: Some("fields IS NOT NULL"),
     tenantless: false,
 };
 
@@ -42,6 +53,38 @@ impl Emails<'_> {
             .seal_str(&EMAIL_COLUMN.context_for(tenant.as_str()), email)
     }
 
+    fn seal_fields(&self, tenant: &TenantId, fields: &Map<String, Value>) -> Option<String> {
+        (!fields.is_empty()).then(|| {
+            self.sealer.seal_str(
+                &FIELDS_COLUMN.context_for(tenant.as_str()),
+                &Value::Object(fields.clone()).to_string(),
+            )
+        })
+    }
+
+    fn open_fields(
+        &self,
+        tenant: &TenantId,
+        stored: Option<String>,
+    ) -> Result<Map<String, Value>, StoreError> {
+        let Some(stored) = stored else {
+            return Ok(Map::new());
+        };
+        let text = if is_sealed(&stored) {
+            self.sealer
+                .open_str(&FIELDS_COLUMN.context_for(tenant.as_str()), &stored)
+                .map_err(|e| StoreError::corrupt(format!("an end user's fields: {e}")))?
+        } else {
+            stored
+        };
+        match serde_json::from_str(&text) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(StoreError::corrupt(
+                "an end user's fields are not a JSON object",
+            )),
+        }
+    }
+
     fn open(&self, tenant: &TenantId, stored: String) -> Result<String, StoreError> {
         if !is_sealed(&stored) {
             return Ok(stored);
@@ -61,13 +104,16 @@ pub struct UserRow {
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// The tenant's custom fields (`user_fields` in its settings), normalised.
+    pub fields: Map<String, Value>,
 }
 
 const USER_COLUMNS: &str =
-    "id, tenant_id, email, pass_hash, email_verified_at, created_at, last_login_at";
+    "id, tenant_id, email, pass_hash, email_verified_at, created_at, last_login_at, fields";
 
 fn user_of(emails: Emails<'_>, r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
     let tenant = TenantId::new(r.try_get::<String, _>("tenant_id")?);
+    let fields = emails.open_fields(&tenant, r.try_get("fields")?)?;
     Ok(UserRow {
         id: r.try_get("id")?,
         email: emails.open(&tenant, r.try_get("email")?)?,
@@ -76,6 +122,7 @@ fn user_of(emails: Emails<'_>, r: &sqlx::any::AnyRow) -> Result<UserRow, StoreEr
         email_verified_at: r.try_get("email_verified_at")?,
         created_at: r.try_get("created_at")?,
         last_login_at: r.try_get("last_login_at")?,
+        fields,
     })
 }
 
@@ -87,7 +134,7 @@ pub async fn insert_user(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO end_users (id, tenant_id, email, email_index, pass_hash, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+         updated_at, fields) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(&user.id)
     .bind(user.tenant.as_str())
@@ -95,6 +142,7 @@ pub async fn insert_user(
     .bind(emails.index(&user.tenant, &user.email))
     .bind(&user.pass_hash)
     .bind(user.created_at)
+    .bind(emails.seal_fields(&user.tenant, &user.fields))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -137,6 +185,27 @@ pub async fn user_by_id(
     .as_ref()
     .map(|r| user_of(emails, r))
     .transpose()
+}
+
+/// Replaces the user's custom field values.
+pub async fn set_fields(
+    db: &Db,
+    emails: Emails<'_>,
+    tenant: &TenantId,
+    id: &str,
+    fields: &Map<String, Value>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE end_users SET fields = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(emails.seal_fields(tenant, fields))
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(())
 }
 
 pub async fn record_login(
