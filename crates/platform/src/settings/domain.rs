@@ -92,7 +92,7 @@ pub fn check(doc: &Value) -> Vec<Problem> {
         }
     }
     if let Some(f) = top.get("user_fields") {
-        p.extend(crate::users::fields::check_defs(f, "doc.user_fields"));
+        p.extend(crate::user_fields::check_defs(f, "doc.user_fields"));
     }
     if let Some(r) = top.get("roles") {
         roles(r, &mut p);

@@ -11,41 +11,7 @@ pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 /// `rt_` and 43 base62 characters: about 256 bits, so its SHA-256 is all that is stored.
 pub const REFRESH_PREFIX: &str = "rt_";
 const REFRESH_RANDOM: usize = 43;
-pub const MAX_EMAIL_LEN: usize = 254;
-
-/// The address as stored and compared: trimmed, lower case.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
-/// A deliberately plain check (one `@`, a dotted domain, no spaces): the verification email is
-/// the real test of an address.
-pub fn check_email(email: &str) -> Result<(), String> {
-    let e = email.trim();
-    if e.is_empty() {
-        return Err("give an email address".into());
-    }
-    if e.len() > MAX_EMAIL_LEN {
-        return Err(format!("at most {MAX_EMAIL_LEN} characters"));
-    }
-    let problem = || {
-        Err(format!(
-            "\"{e}\" is not an email address like ana@example.com"
-        ))
-    };
-    let Some((local, domain)) = e.split_once('@') else {
-        return problem();
-    };
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !domain.contains('@');
-    if local.is_empty() || !domain_ok || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return problem();
-    }
-    Ok(())
-}
+pub use crate::email::{MAX_EMAIL_LEN, check_email, normalize_email};
 
 pub fn generate_refresh_token(rng: &mut impl Rng) -> String {
     let random = faro_auth::secret::random_base62(rng, REFRESH_RANDOM);

@@ -9,7 +9,6 @@
 
 pub mod api;
 pub mod domain;
-pub mod fields;
 pub mod links;
 pub mod links_api;
 pub mod links_pages;
@@ -149,7 +148,7 @@ pub async fn register(
         problems.push(Problem::new("password", m));
     }
     let defs = field_defs(core, tenant).await?;
-    let fields = match fields::apply(&defs, &serde_json::Map::new(), given_fields) {
+    let fields = match crate::user_fields::apply(&defs, &serde_json::Map::new(), given_fields) {
         Ok(f) => f,
         Err(p) => {
             problems.extend(p);
@@ -332,12 +331,15 @@ pub async fn logout(core: &Core, user: &faro_http::enduser::EndUser) -> Result<(
 }
 
 /// The tenant's custom user fields, from its settings.
-async fn field_defs(core: &Core, tenant: &TenantId) -> Result<Vec<fields::FieldDef>, UserError> {
+async fn field_defs(
+    core: &Core,
+    tenant: &TenantId,
+) -> Result<Vec<crate::user_fields::FieldDef>, UserError> {
     let doc = crate::settings::current(&core.db, tenant)
         .await
         .map_err(|e| UserError::Store(StoreError::Other(e.to_string())))?
         .doc;
-    Ok(fields::defs(&doc))
+    Ok(crate::user_fields::defs(&doc))
 }
 
 /// The user's custom fields with `given` applied (`null` removes one), checked against the
@@ -349,7 +351,7 @@ pub async fn merged_fields(
 ) -> Result<serde_json::Map<String, serde_json::Value>, UserError> {
     let row = me(core, user).await?;
     let defs = field_defs(core, &user.tenant).await?;
-    fields::apply(&defs, &row.fields, given).map_err(UserError::Invalid)
+    crate::user_fields::apply(&defs, &row.fields, given).map_err(UserError::Invalid)
 }
 
 pub async fn save_fields(

@@ -169,8 +169,8 @@ fn normalize(kind: &str, v: &Value) -> Result<Value, String> {
             _ => Err("a date like 2026-12-07".into()),
         },
         "email" => match v.as_str() {
-            Some(s) if super::domain::check_email(s).is_ok() => {
-                Ok(Value::from(super::domain::normalize_email(s)))
+            Some(s) if crate::email::check_email(s).is_ok() => {
+                Ok(Value::from(crate::email::normalize_email(s)))
             }
             _ => Err("an email address".into()),
         },
