@@ -16,6 +16,8 @@ use crate::tenant::{Staff, TenantState};
 
 /// Cookie holding the panel's session token (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "faro_session";
+/// The panel's staff refresh token (HttpOnly): renews the session when its hour is over.
+pub const REFRESH_COOKIE: &str = "faro_refresh";
 /// Double-submit CSRF cookie: readable by the panel's pages, echoed in `x-csrf-token` or a form field.
 pub const CSRF_COOKIE: &str = "faro_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";

@@ -100,7 +100,7 @@ impl WebConfig {
             secure_cookies: public_base_url.starts_with("https://"),
             trusted_proxies: Vec::new(),
             login_quota: faro_limits::parse_quota("10/minute").ok().flatten(),
-            token_ttl: Duration::from_secs(8 * 3600),
+            token_ttl: Duration::from_secs(3600),
             limits_enabled: true,
             traffic: crate::traffic::TrafficLimits::default(),
         }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse};
 use faro_auth::Role;
-use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, Viewer};
+use faro_http::auth::{CSRF_COOKIE, REFRESH_COOKIE, SESSION_COOKIE, Viewer};
 use faro_http::{ApiError, ApiResult, ClientKey, Core, HostTenant, Json, Staff};
 use faro_store::{DEFAULT_TENANT, Db, StoreError, new_id, unix_now};
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,9 @@ pub struct LoginResponse {
     pub expires_in: u64,
     /// For cookie-authenticated writes: echo it in `x-csrf-token`.
     pub csrf_token: String,
+    /// Renews the sign-in at `POST /api/v1/admin/refresh` (once: each answer carries the
+    /// next one); also set as the HttpOnly `faro_refresh` cookie. Lasts 7 days unused.
+    pub refresh_token: String,
 }
 
 fn cookie(
@@ -172,6 +175,9 @@ pub struct SignedIn {
     pub token: String,
     pub csrf: String,
     pub ttl: Duration,
+    /// The sign-in's refresh token (none for an impersonation session, which ends with its
+    /// token).
+    pub refresh: Option<String>,
 }
 
 /// Checks credentials for the JSON login and the panel's form alike: rate-limited per client
@@ -238,10 +244,12 @@ pub async fn sign_in(
         .keys
         .issue_grant(&grant, ttl, unix_now())
         .map_err(ApiError::internal)?;
+    let refresh = crate::staff_sessions::start(core, tenant, &user.id, mfa).await?;
     Ok(SignedIn {
         token,
         csrf: faro_auth::password::generate(),
         ttl,
+        refresh: Some(refresh),
     })
 }
 
@@ -255,10 +263,22 @@ pub fn session_cookies(
         Some(s) => (s.token.as_str(), s.csrf.as_str(), s.ttl.as_secs()),
         None => ("", "", 0),
     };
+    // Signing out clears the refresh cookie; a session without one (an impersonation)
+    // leaves the browser's own in place.
+    let refresh = match session {
+        Some(s) => s.refresh.as_deref().map(|r| {
+            (
+                r,
+                u64::try_from(crate::staff_sessions::REFRESH_TTL_SECS).unwrap_or(0),
+            )
+        }),
+        None => Some(("", 0)),
+    };
     AppendHeaders(
         [
             cookie(SESSION_COOKIE, token, secs, true, secure),
             cookie(CSRF_COOKIE, csrf, secs, false, secure),
+            refresh.and_then(|(r, age)| cookie(REFRESH_COOKIE, r, age, true, secure)),
         ]
         .into_iter()
         .flatten()
@@ -300,15 +320,93 @@ pub async fn login(
             access_token: session.token,
             token_type: "Bearer",
             csrf_token: session.csrf,
+            refresh_token: session.refresh.unwrap_or_default(),
         }),
     ))
 }
 
-/// Clears the panel's cookies. Bearer tokens are stateless and simply expire.
+/// Ends the sign-in of the `faro_refresh` cookie (or of `refresh_token` in the body) and
+/// clears the panel's cookies. Access tokens already issued expire within the hour.
 #[utoipa::path(post, path = "/api/v1/admin/logout", tag = "accounts",
-    responses((status = 204, description = "Cookies cleared")))]
-pub async fn logout(State(core): State<Core>) -> impl IntoResponse {
-    (StatusCode::NO_CONTENT, session_cookies(&core, None))
+    request_body(content = Option<StaffRefreshBody>, description = "for API clients: the sign-in to end"),
+    responses((status = 204, description = "Cookies cleared"),
+        (status = 400, body = faro_http::ErrorBody)))]
+pub async fn logout(
+    State(core): State<Core>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    if let Some(token) = refresh_token_of(&headers, &body)? {
+        crate::staff_sessions::end(&core, &token).await?;
+    }
+    Ok((StatusCode::NO_CONTENT, session_cookies(&core, None)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StaffRefreshBody {
+    /// The last `refresh_token` received; without it, the `faro_refresh` cookie is used.
+    pub refresh_token: Option<String>,
+}
+
+/// The refresh token of a request: the JSON body's, else the `faro_refresh` cookie's.
+fn refresh_token_of(headers: &HeaderMap, body: &[u8]) -> ApiResult<Option<String>> {
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let parsed: StaffRefreshBody = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("the body is not valid: {e}"))
+        })?;
+        if let Some(t) = parsed.refresh_token.filter(|t| !t.trim().is_empty()) {
+            return Ok(Some(t));
+        }
+    }
+    Ok(faro_http::auth::cookie(headers, REFRESH_COOKIE)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned))
+}
+
+/// Renews a staff sign-in: spends the refresh token for a new one-hour access token and the
+/// next refresh token (and the panel's cookies). A spent token presented again ends the
+/// sign-in everywhere; a disabled account or a paused tenant is refused.
+#[utoipa::path(post, path = "/api/v1/admin/refresh", tag = "accounts",
+    request_body(content = Option<StaffRefreshBody>, description = "or the faro_refresh cookie"),
+    responses(
+        (status = 200, body = LoginResponse, headers(("Set-Cookie" = String))),
+        (status = 400, body = faro_http::ErrorBody),
+        (status = 401, description = "invalid_refresh_token", body = faro_http::ErrorBody),
+        (status = 403, description = "tenant_paused", body = faro_http::ErrorBody),
+        (status = 429, body = faro_http::ErrorBody),
+    ))]
+pub async fn refresh(
+    State(core): State<Core>,
+    HostTenant(tenant): HostTenant,
+    ClientKey(client): ClientKey,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    core.limit("staff_refresh", &client, core.web.login_quota)
+        .await?;
+    let token = refresh_token_of(&headers, &body)?.ok_or_else(|| {
+        ApiError::unauthorized("send refresh_token, or the faro_refresh cookie")
+            .with_code("invalid_refresh_token")
+    })?;
+    let renewed = crate::staff_sessions::refresh(&core, &tenant, &token).await?;
+    let session = SignedIn {
+        token: renewed.access_token,
+        csrf: faro_auth::password::generate(),
+        ttl: crate::staff_sessions::ACCESS_TTL,
+        refresh: Some(renewed.refresh_token),
+    };
+    Ok((
+        session_cookies(&core, Some(&session)),
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(LoginResponse {
+            expires_in: session.ttl.as_secs(),
+            access_token: session.token,
+            token_type: "Bearer",
+            csrf_token: session.csrf,
+            refresh_token: session.refresh.unwrap_or_default(),
+        }),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -393,8 +491,9 @@ pub async fn bootstrap_admin(db: &Db, admin: &AdminBootstrap) -> anyhow::Result<
     }
 }
 
-/// Default lifetime of admin tokens and the panel session.
-pub const TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
+/// Lifetime of staff access tokens and of the panel's session cookie (an hour; the refresh
+/// token renews them).
+pub const TOKEN_TTL: Duration = crate::staff_sessions::ACCESS_TTL;
 
 #[cfg(test)]
 mod tests {

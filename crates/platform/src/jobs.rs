@@ -118,7 +118,8 @@ pub fn purge_tokens_job() -> Job {
             let now = faro_store::unix_now();
             let revoked =
                 faro_store::revoked_tokens::purge_revoked_tokens_all_tenants(&db, now).await?;
-            let refresh = crate::users::store::purge_refresh_all_tenants(&db, now).await?;
+            let refresh = crate::users::store::purge_refresh_all_tenants(&db, now).await?
+                + crate::staff_sessions::purge(&db, now).await?;
             if revoked + refresh > 0 {
                 tracing::info!(revoked, refresh, "expired tokens purged");
             }

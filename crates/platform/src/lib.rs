@@ -19,6 +19,7 @@ pub mod security_page;
 pub mod settings;
 pub mod signin;
 pub mod staff;
+pub mod staff_sessions;
 pub mod tenants;
 pub mod totp;
 pub mod user_fields;
@@ -92,6 +93,7 @@ pub fn module() -> Module {
             let api = OpenApiRouter::new()
                 .routes(routes!(accounts::login))
                 .routes(routes!(accounts::logout))
+                .routes(routes!(accounts::refresh))
                 .routes(routes!(accounts::me))
                 .routes(routes!(jobs::list_jobs))
                 .routes(routes!(errors::list_errors))

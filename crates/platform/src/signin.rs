@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use faro_http::auth::{CSRF_COOKIE, SESSION_COOKIE, cookie, same_secret};
+use faro_http::auth::{CSRF_COOKIE, REFRESH_COOKIE, SESSION_COOKIE, cookie, same_secret};
 use faro_http::{ClientKey, Core, HostTenant};
 use faro_web::panel::{self as ui, LoginView};
 use serde::Deserialize;
@@ -26,6 +26,7 @@ pub fn router(core: Core) -> Router {
     Router::new()
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
+        .route("/admin/session/renew", get(renew))
         .merge(ui::assets_router())
         .with_state(core)
 }
@@ -222,10 +223,53 @@ async fn logout(
     if !csrf_ok(&headers, form.csrf.as_deref()) {
         return csrf_refused();
     }
+    if let Some(token) = cookie(&headers, REFRESH_COOKIE).filter(|t| !t.is_empty())
+        && let Err(e) = crate::staff_sessions::end(&core, token).await
+    {
+        return ui::PageError::from(faro_http::ApiError::from(e)).into_response();
+    }
     (
         session_cookies(&core, None),
         [(header::CACHE_CONTROL, "no-store")],
         Redirect::to("/admin/login?signed_out=1"),
     )
         .into_response()
+}
+
+/// `GET /admin/session/renew?next=`: where a panel page sends a browser whose hour-long
+/// session is over but whose `faro_refresh` cookie is not: the sign-in is renewed (new
+/// cookies) and the browser goes back to `next`. Without a valid refresh cookie, to the
+/// sign-in page. The cookies are SameSite=Strict, so another site's link renews nothing.
+async fn renew(
+    State(core): State<Core>,
+    HostTenant(tenant): HostTenant,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let next = ui::safe_next(q.next.as_deref());
+    let Some(token) = cookie(&headers, REFRESH_COOKIE).filter(|t| !t.is_empty()) else {
+        return Redirect::to(&ui::login_url(&next)).into_response();
+    };
+    match crate::staff_sessions::refresh(&core, &tenant, token).await {
+        Ok(renewed) => {
+            let session = accounts::SignedIn {
+                token: renewed.access_token,
+                csrf: faro_auth::password::generate(),
+                ttl: crate::staff_sessions::ACCESS_TTL,
+                refresh: Some(renewed.refresh_token),
+            };
+            (
+                session_cookies(&core, Some(&session)),
+                [(header::CACHE_CONTROL, "no-store")],
+                Redirect::to(&next),
+            )
+                .into_response()
+        }
+        Err(_) => (
+            session_cookies(&core, None),
+            [(header::CACHE_CONTROL, "no-store")],
+            Redirect::to(&ui::login_url(&next)),
+        )
+            .into_response(),
+    }
 }

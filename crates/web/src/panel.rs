@@ -156,6 +156,20 @@ pub fn login_url(next: &str) -> String {
     }
 }
 
+/// Where a signed-out browser goes: to renew its session when it holds a refresh cookie (the
+/// session's hour is over), else to the sign-in page; either way back to `next` after.
+fn signed_out_url(headers: &axum::http::HeaderMap, next: &str) -> String {
+    let has_refresh = faro_http::auth::cookie(headers, faro_http::auth::REFRESH_COOKIE)
+        .is_some_and(|t| !t.is_empty());
+    if has_refresh && is_local_admin_path(next) {
+        format!("/admin/session/renew?next={}", encode_component(next))
+    } else if has_refresh {
+        "/admin/session/renew".to_string()
+    } else {
+        login_url(next)
+    }
+}
+
 // ---- page extractors --------------------------------------------------------------------
 
 /// Any signed-in staff member (admin or viewer), for pages that read. Signed out, the browser
@@ -186,7 +200,7 @@ where
         match PanelUser::authenticate(&core, parts).await {
             Ok(user) => Ok(PageUser(user)),
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-                Err(Redirect::to(&login_url(&here(parts))).into_response())
+                Err(Redirect::to(&signed_out_url(&parts.headers, &here(parts))).into_response())
             }
             Err(e) => Err(e.into_response()),
         }
@@ -373,7 +387,8 @@ async fn form_user(req: Request, core: &Core) -> Result<(PanelUser, FormData), R
     let user = match PanelUser::authenticate(core, &parts).await {
         Ok(user) => user,
         Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-            return Err(Redirect::to("/admin/login").into_response());
+            // The form's data is lost either way; the browser lands on the panel's home.
+            return Err(Redirect::to(&signed_out_url(&parts.headers, "/admin")).into_response());
         }
         Err(e) => return Err(e.into_response()),
     };

@@ -55,7 +55,7 @@ async fn a_login_returns_a_token_and_strict_http_only_cookies(app: TestApp) {
     assert_eq!(r.status, 200, "{r}");
     let v = r.json();
     assert_eq!(v["token_type"], "Bearer");
-    assert_eq!(v["expires_in"], 8 * 3600);
+    assert_eq!(v["expires_in"], 3600);
     let token = v["access_token"].as_str().expect("token");
     assert_eq!(token.split('.').count(), 3, "a JWT");
     assert_eq!(r.header("cache-control"), Some("no-store"));

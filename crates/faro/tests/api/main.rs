@@ -23,6 +23,7 @@ mod retention;
 mod session;
 mod share;
 mod size;
+mod staff_refresh;
 mod tenants;
 mod totp;
 mod traffic;

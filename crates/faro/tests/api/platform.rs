@@ -110,6 +110,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/ready", &["get"]),
     ("/api/v1/admin/login", &["post"]),
     ("/api/v1/admin/logout", &["post"]),
+    ("/api/v1/admin/refresh", &["post"]),
     ("/api/v1/admin/me", &["get"]),
     ("/api/v1/admin/jobs", &["get"]),
     ("/api/v1/admin/errors", &["get"]),

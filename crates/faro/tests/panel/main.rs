@@ -1645,3 +1645,35 @@ async fn the_dashboard_and_its_csv_show_the_numbers_of_the_analytics_api(app: Te
     assert_eq!(b.get("/admin/tests/nope/dashboard").await.status, 404);
 }
 both!(the_dashboard_and_its_csv_show_the_numbers_of_the_analytics_api);
+
+async fn an_ended_panel_session_is_renewed_by_its_refresh_cookie(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.sign_in().await;
+    assert!(b.cookies.contains_key("faro_refresh"), "a refresh cookie");
+    // The hour is over: the browser dropped the session and CSRF cookies.
+    b.cookies.remove("faro_session");
+    b.cookies.remove("faro_csrf");
+    let r = b.get("/admin/staff?x=1").await;
+    assert_eq!(
+        location(&r),
+        "/admin/session/renew?next=/admin/staff%3Fx%3D1"
+    );
+    let renewed = b.get(&location(&r)).await;
+    assert_eq!(location(&renewed), "/admin/staff?x=1");
+    let page = b.get("/admin/staff?x=1").await;
+    assert_eq!(page.status, 200, "{page}");
+    // Signing out ends the sign-in: the refresh cookie renews nothing after.
+    let csrf = b.csrf();
+    let refresh = b.cookies.get("faro_refresh").cloned().expect("rt");
+    b.post("/admin/logout", &[("csrf", &csrf)]).await;
+    b.cookies.insert("faro_refresh".into(), refresh);
+    b.cookies.remove("faro_session");
+    let r = b.get("/admin/session/renew?next=/admin/staff").await;
+    assert_eq!(location(&r), "/admin/login?next=/admin/staff");
+    // A renewal never leaves the panel.
+    let r = b
+        .get("/admin/session/renew?next=https://evil.example")
+        .await;
+    assert_eq!(location(&r), "/admin/login");
+}
+both!(an_ended_panel_session_is_renewed_by_its_refresh_cookie);

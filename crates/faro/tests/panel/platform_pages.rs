@@ -103,10 +103,16 @@ async fn the_staff_page_adds_changes_and_disables_staff(app: TestApp) {
         )
         .await;
     assert_eq!(location(&r), "/admin/staff?msg=role");
-    assert!(
-        location(&ana_b.get("/admin/staff").await).starts_with("/admin/login"),
+    // Her session from before is refused; her sign-in renews it with the new role.
+    let refused = ana_b.get("/admin/staff").await;
+    assert_eq!(
+        location(&refused),
+        "/admin/session/renew?next=/admin/staff",
         "the old session is refused"
     );
+    let renewed = ana_b.get(&location(&refused)).await;
+    assert_eq!(location(&renewed), "/admin/staff");
+    assert_eq!(ana_b.get("/admin/staff").await.status, 200, "an admin now");
     let api = app.admin_get(&format!("/api/v1/admin/staff/{ana}")).await;
     assert_eq!(api.json()["role"], "admin");
 

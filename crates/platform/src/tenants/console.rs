@@ -616,6 +616,7 @@ async fn impersonate(core: &Core, user: &PanelUser, slug: &str) -> Response {
         token,
         csrf: faro_auth::password::generate(),
         ttl: super::api::IMPERSONATION_TTL,
+        refresh: None,
     };
     (
         crate::accounts::session_cookies(core, Some(&session)),
