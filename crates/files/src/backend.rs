@@ -287,6 +287,27 @@ impl FileStore {
         }
     }
 
+    /// Deletes every object of `tenant` (its key prefix); the number deleted. For a purged
+    /// tenant, whose rows are gone already: what is left to find is the backend's listing.
+    pub async fn delete_tenant(&self, tenant: &TenantId) -> Result<u64, FilesError> {
+        let store = self.store().await?;
+        let prefix = Path::from(tenant.as_str());
+        let keys: Vec<Path> = store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await?;
+        let mut deleted = 0;
+        for key in keys {
+            match store.delete(&key).await {
+                Ok(()) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Deletes the object; deleting one that is not there succeeds (retries are safe).
     pub async fn delete(&self, key: &ObjectKey) -> Result<(), FilesError> {
         match self.store().await?.delete(&key.path()).await {

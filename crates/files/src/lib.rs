@@ -20,6 +20,7 @@ pub mod backend;
 pub mod config;
 pub mod error;
 mod http;
+pub mod purge;
 pub mod service;
 pub mod signing;
 pub mod sniff;
@@ -55,7 +56,10 @@ pub fn module() -> Module {
             let files = Files::new(core.clone(), FilesConfig::from_settings(settings)?)
                 .map_err(|e| ConfigError::new("FILES_BACKEND", e.to_string()))?;
             tracing::debug!(backend = files.store.kind(), "files mounted");
-            Ok(Mounted::new(api::router(files), axum::Router::new()))
+            let consumer = purge::consumer(files.store.clone());
+            let mut mounted = Mounted::new(api::router(files), axum::Router::new());
+            mounted.consumers.push(consumer);
+            Ok(mounted)
         },
         demo: None,
         cli: None,

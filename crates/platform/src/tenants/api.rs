@@ -323,6 +323,7 @@ pub async fn purge_tenant(
     let actor = Actor::staff(&admin, client.as_deref());
     let deleted = super::purge::purge(&core.db, &tenant, &body.confirm, &actor).await?;
     core.tenants.invalidate();
+    core.wake.notify();
     Ok(Json(Purged {
         rows_deleted: deleted.iter().map(|(_, n)| n).sum(),
     }))

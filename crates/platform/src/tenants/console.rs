@@ -584,6 +584,7 @@ async fn act(
             {
                 Ok(_) => {
                     core.tenants.invalidate();
+                    core.wake.notify();
                     Redirect::to("/platform?msg=purged").into_response()
                 }
                 Err(e) => refused(&core, &user, &slug, e).await,

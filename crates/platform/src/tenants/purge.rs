@@ -7,7 +7,8 @@
 //! Only a paused tenant is purged, and only when the request repeats its slug: the pause is
 //! the first step of the confirmation, the slug the second. The default tenant never is.
 //! The purge is recorded in the default tenant's audit log (the tenant's own log goes with
-//! it), with the tenant as it was.
+//! it), with the tenant as it was, and announced as `tenant.purged` (in the default tenant's
+//! outbox), so modules delete what they keep outside the database (files' bytes).
 
 use faro_store::{Backend, DEFAULT_TENANT, Db, StoreError};
 use sqlx::Acquire;
@@ -116,6 +117,15 @@ pub async fn purge(
         .await
         .map_err(StoreError::from)?;
     let rows: u64 = deleted.iter().map(|(_, n)| n).sum();
+    // Installation-wide (the default tenant's outbox): what the modules keep outside the
+    // database, such as files' bytes, goes when they hear it.
+    let event = faro_store::outbox::NewEvent::new(
+        DEFAULT_TENANT,
+        "tenant.purged",
+        &row.id,
+        &serde_json::json!({"tenant_id": row.id, "slug": row.slug}),
+    )?;
+    faro_store::outbox::append(&mut tx, db.backend(), &[event]).await?;
     audit::record(
         &mut tx,
         Entry {

@@ -5,6 +5,7 @@
 //! directly (the file on disk, the keys in the bucket), not through the API under test.
 
 mod lifecycle;
+mod purge;
 mod refusals;
 
 use std::future::Future;
