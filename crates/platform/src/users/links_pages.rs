@@ -120,6 +120,29 @@ fn bad_link(t: &'static PageTexts) -> Shape {
     }
 }
 
+/// The page a link opens: its form with the token, or "this link no longer works" when the
+/// address has no token.
+async fn link_page(
+    core: &Core,
+    tenant: &TenantId,
+    headers: &HeaderMap,
+    token: Option<String>,
+    form: &'static str,
+    title: fn(&'static PageTexts) -> &'static str,
+) -> Response {
+    let ctx = ctx(core, tenant, headers).await;
+    match token.filter(|t| !t.trim().is_empty()) {
+        Some(token) => page(StatusCode::OK, &ctx, |t| Shape {
+            title: title(t),
+            form,
+            token,
+            done: None,
+            error: None,
+        }),
+        None => page(StatusCode::BAD_REQUEST, &ctx, bad_link),
+    }
+}
+
 /// `GET /account/verify?token=`: the button that confirms.
 async fn verify_page(
     State(core): State<Core>,
@@ -127,17 +150,10 @@ async fn verify_page(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let ctx = ctx(&core, &tenant, &headers).await;
-    match q.token.filter(|t| !t.trim().is_empty()) {
-        Some(token) => page(StatusCode::OK, &ctx, |t| Shape {
-            title: t.verify_title,
-            form: "verify",
-            token,
-            done: None,
-            error: None,
-        }),
-        None => page(StatusCode::BAD_REQUEST, &ctx, bad_link),
-    }
+    link_page(&core, &tenant, &headers, q.token, "verify", |t| {
+        t.verify_title
+    })
+    .await
 }
 
 /// `POST /account/verify`: `token`.
@@ -175,17 +191,10 @@ async fn reset_page(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let ctx = ctx(&core, &tenant, &headers).await;
-    match q.token.filter(|t| !t.trim().is_empty()) {
-        Some(token) => page(StatusCode::OK, &ctx, |t| Shape {
-            title: t.reset_title,
-            form: "reset",
-            token,
-            done: None,
-            error: None,
-        }),
-        None => page(StatusCode::BAD_REQUEST, &ctx, bad_link),
-    }
+    link_page(&core, &tenant, &headers, q.token, "reset", |t| {
+        t.reset_title
+    })
+    .await
 }
 
 /// `POST /account/reset`: `token`, `password`.
