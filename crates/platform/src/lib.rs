@@ -14,6 +14,7 @@ pub mod email;
 pub mod errors;
 pub mod gdpr;
 pub mod jobs;
+pub mod refresh;
 pub mod retention;
 pub mod security_page;
 pub mod settings;

@@ -4,7 +4,7 @@
 //! means it was copied: the whole sign-in ends (thief and owner both sign in again). A
 //! refresh reads the account again, so a disabled account or a paused tenant stops there, and
 //! a changed role is in the next token. Signing out ends the sign-in. Only SHA-256 hashes
-//! are stored. The rules of presenting a token are the end users' (`users::domain`).
+//! are stored. The rules of presenting a token are the end users' (`refresh.rs`).
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use faro_http::{ApiError, ApiResult, Core};
 use faro_store::{StoreError, TenantId, new_id, unix_now};
 use sqlx::Row;
 
-use crate::users::domain::{Presented, RefreshState, generate_refresh_token, presented};
+use crate::refresh::{Presented, RefreshState, generate_refresh_token, presented};
 
 /// An access token lasts an hour at most (the rule for every token).
 pub const ACCESS_TTL: Duration = Duration::from_secs(3600);

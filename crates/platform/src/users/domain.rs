@@ -1,53 +1,15 @@
 //! End users' rules: what an email address must look like, how refresh tokens are made, and
 //! what presenting one means. Pure: no I/O.
 
-use rand::Rng;
-
 /// Access tokens are short: a stolen one is good for minutes, and logging out elsewhere
 /// reaches every instance well within that time.
 pub const ACCESS_TTL_SECS: u64 = 15 * 60;
 /// A sign-in lasts this long without a password, as long as the app refreshes.
 pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
-/// `rt_` and 43 base62 characters: about 256 bits, so its SHA-256 is all that is stored.
-pub const REFRESH_PREFIX: &str = "rt_";
-const REFRESH_RANDOM: usize = 43;
 pub use crate::email::{MAX_EMAIL_LEN, check_email, normalize_email};
-
-pub fn generate_refresh_token(rng: &mut impl Rng) -> String {
-    let random = faro_auth::secret::random_base62(rng, REFRESH_RANDOM);
-    format!("{REFRESH_PREFIX}{random}")
-}
-
-/// A refresh token as stored, as far as deciding about it goes.
-#[derive(Clone, Copy, Debug)]
-pub struct RefreshState {
-    pub used: bool,
-    pub revoked: bool,
-    pub expires_at: i64,
-}
-
-/// What presenting a refresh token means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Presented {
-    /// Spend it and issue the next one of its family.
-    Rotate,
-    /// Already spent: it was copied. Revoke its whole family.
-    Reused,
-    Expired,
-    Revoked,
-}
-
-pub fn presented(token: RefreshState, now: i64) -> Presented {
-    if token.revoked {
-        Presented::Revoked
-    } else if token.used {
-        Presented::Reused
-    } else if token.expires_at <= now {
-        Presented::Expired
-    } else {
-        Presented::Rotate
-    }
-}
+pub use crate::refresh::{
+    Presented, REFRESH_PREFIX, REFRESH_RANDOM, RefreshState, generate_refresh_token, presented,
+};
 
 #[cfg(test)]
 mod tests {
