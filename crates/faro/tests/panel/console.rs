@@ -22,6 +22,20 @@ async fn the_super_admin_creates_edits_pauses_and_enters_a_tenant(app: TestApp) 
         "{console}"
     );
     assert!(console.text.contains("data-job=\"platform.send_mail\""));
+    assert!(console.text.contains("No server errors kept"));
+    // The newest server errors of every tenant, with the id a user would quote.
+    sqlx::query(
+        "INSERT INTO request_errors (id, tenant_id, request_id, method, route, status, cause, \
+         created_at) VALUES ('e1', 'other', 'req-console-1', 'GET', '/api/v1/tests', 500, \
+         'the database went away', $1)",
+    )
+    .bind(faro_store::unix_now())
+    .execute(app.core.db.writer())
+    .await
+    .expect("an error row");
+    let console = b.get("/platform").await;
+    assert!(console.text.contains("req-console-1"), "{console}");
+    assert!(console.text.contains("the database went away"));
     let csrf = b.csrf();
 
     // A bad slug and a weak owner password: every problem, the typed fields kept.

@@ -1,6 +1,7 @@
 //! The installation's console (`/platform`), for its super-admin only: every tenant with its
 //! use (staff, end users, visitors of the last 30 days, events of the last 7, server errors
-//! of the last 24 hours), the jobs' health, a form to create a tenant, and per tenant a page
+//! of the last 24 hours), the jobs' health and the newest server errors, a form to create a
+//! tenant, and per tenant a page
 //! to edit it, pause or resume it, switch maintenance and modules, read its latest audit
 //! entries and step into its panel with a 15-minute, audited owner's session. The same use
 //! cases as `/api/v1/platform/tenants`. A tenant's staff (and an impersonation session) get a
@@ -168,6 +169,45 @@ fn view(t: TenantRow, usage: &HashMap<String, Usage>) -> TenantView {
     }
 }
 
+pub struct ErrorView {
+    pub when: String,
+    pub tenant: String,
+    pub request: String,
+    pub request_id: String,
+    pub status: i64,
+    pub cause: String,
+}
+
+/// The newest server errors of every tenant (each tenant keeps its own newest).
+async fn recent_errors(db: &Db) -> Result<Vec<ErrorView>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT tenant_id, request_id, method, route, status, cause, created_at \
+         FROM request_errors ORDER BY created_at DESC, id DESC LIMIT 10",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let method: String = r.try_get("method")?;
+            let route: String = r.try_get("route")?;
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok(ErrorView {
+                when: when(Some(r.try_get::<i64, _>("created_at")? * 1000)),
+                tenant: if tenant.is_empty() {
+                    "(before its tenant was known)".into()
+                } else {
+                    tenant
+                },
+                request: format!("{method} {route}"),
+                request_id: r.try_get("request_id")?,
+                status: r.try_get("status")?,
+                cause: r.try_get("cause")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
 pub struct JobView {
     pub name: String,
     pub last_run: String,
@@ -181,6 +221,7 @@ struct ConsolePage {
     shell: Shell,
     tenants: Vec<TenantView>,
     jobs: Vec<JobView>,
+    errors: Vec<ErrorView>,
     languages: [&'static str; 4],
     form: NewForm,
     problems: Vec<Problem>,
@@ -239,12 +280,14 @@ async fn show_home(core: &Core, user: &PanelUser, status: StatusCode, home: Home
             name: j.name,
         })
         .collect();
+    let errors = recent_errors(&core.db).await.map_err(ApiError::from)?;
     Ok(render(
         status,
         &ConsolePage {
             shell: user.shell("console"),
             tenants: rows.into_iter().map(|t| view(t, &usage)).collect(),
             jobs,
+            errors,
             languages: LANGUAGES,
             form: NewForm {
                 language: if form.language.is_empty() {
