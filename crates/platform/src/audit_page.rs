@@ -130,7 +130,7 @@ fn view(e: AuditItem) -> EntryView {
     let more = changes.len().saturating_sub(SHOWN_CHANGES);
     changes.truncate(SHOWN_CHANGES);
     EntryView {
-        when: e.at.replace('T', " ").replace('Z', " UTC"),
+        when: faro_web::panel::readable_time(&e.at),
         actor: e.actor,
         impersonator: e.impersonator,
         action: e.action,

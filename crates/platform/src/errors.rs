@@ -110,7 +110,7 @@ pub async fn page(
     let errors = rows
         .into_iter()
         .map(|r| ErrorItem {
-            when: rfc3339(r.created_at).replace('T', " ").replace('Z', " UTC"),
+            when: faro_web::panel::datetime(r.created_at),
             method: r.method,
             route: r.route,
             request_id: r.request_id,

@@ -9,9 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use faro_http::Core;
-use faro_http::respond::rfc3339;
 use faro_store::visitors::list_visitors;
-use faro_web::panel::{AdminForm, PageError, PageResult, PageUser, Shell, ok};
+use faro_web::panel::{AdminForm, PageError, PageResult, PageUser, Shell, datetime, ok};
 use serde::Deserialize;
 
 use crate::audit::Actor;
@@ -55,10 +54,6 @@ pub struct PageQuery {
     msg: Option<String>,
 }
 
-fn when(unix: i64) -> String {
-    rfc3339(unix).replace('T', " ").replace('Z', " UTC")
-}
-
 /// `GET /admin/visitors[?before=at:id]`.
 async fn page(
     State(core): State<Core>,
@@ -100,8 +95,8 @@ async fn page(
         visitors: rows
             .into_iter()
             .map(|r| VisitorView {
-                first_seen: when(r.first_seen_at),
-                last_seen: when(r.last_seen_at),
+                first_seen: datetime(r.first_seen_at),
+                last_seen: datetime(r.last_seen_at),
                 user_id: r.user_id,
                 id: r.id,
             })

@@ -601,6 +601,21 @@ pub fn login_page(status: StatusCode, view: &LoginView<'_>) -> Response {
 struct Assets;
 
 /// The stylesheet's address with a content hash, so it can be cached for good.
+/// An RFC 3339 time as the panel shows it: `2026-12-07 01:04:07 UTC`.
+pub fn readable_time(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").replace('Z', " UTC")
+}
+
+/// A unix time as the panel shows it (see [`readable_time`]).
+pub fn datetime(unix: i64) -> String {
+    readable_time(&faro_http::respond::rfc3339(unix))
+}
+
+/// The day of a unix time: `2026-12-07`.
+pub fn day(unix: i64) -> String {
+    faro_http::respond::rfc3339(unix).chars().take(10).collect()
+}
+
 pub fn css_url() -> &'static str {
     static URL: LazyLock<String> = LazyLock::new(|| {
         let hash = Assets::get("admin.css")

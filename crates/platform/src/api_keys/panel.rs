@@ -16,10 +16,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use faro_http::Core;
-use faro_http::respond::rfc3339;
 use faro_store::api_keys::ApiKeyRow;
 use faro_store::unix_now;
-use faro_web::panel::{AdminForm, PageAdmin, PageResult, PanelUser, Shell, render};
+use faro_web::panel::{AdminForm, PageAdmin, PageResult, PanelUser, Shell, day, render};
 use serde::Deserialize;
 
 use super::{ApiKeyError, NewKey};
@@ -49,10 +48,6 @@ pub struct KeyView {
     pub last_used: String,
     pub status: &'static str,
     pub badge: &'static str,
-}
-
-fn day(unix: i64) -> String {
-    rfc3339(unix).chars().take(10).collect()
 }
 
 fn view(k: ApiKeyRow, now: i64) -> KeyView {

@@ -310,9 +310,7 @@ async fn show(core: &Core, user: &PanelUser, status: StatusCode, shown: Shown) -
         .map(|v| VersionView {
             current: v.version == current.version,
             version: v.version,
-            when: faro_http::respond::rfc3339(v.created_at)
-                .replace('T', " ")
-                .replace('Z', " UTC"),
+            when: faro_web::panel::datetime(v.created_at),
             actor: v.actor,
             note: v.note.unwrap_or_default(),
         })

@@ -105,10 +105,7 @@ async fn show(core: &Core, user: &PanelUser, status: StatusCode, shown: Shown) -
             disabled: r.disabled,
             is_you: r.id == user.id,
             changeable: r.role <= user.role,
-            since: faro_http::respond::rfc3339(r.created_at)
-                .chars()
-                .take(10)
-                .collect(),
+            since: faro_web::panel::day(r.created_at),
             id: r.id,
             username: r.username,
         })

@@ -241,12 +241,8 @@ struct NewForm {
 }
 
 fn when(ms: Option<i64>) -> String {
-    ms.map(|ms| {
-        faro_http::respond::rfc3339(ms / 1000)
-            .replace('T', " ")
-            .replace('Z', " UTC")
-    })
-    .unwrap_or_else(|| "never".into())
+    ms.map(|ms| faro_web::panel::datetime(ms / 1000))
+        .unwrap_or_else(|| "never".into())
 }
 
 /// What the console's home shows besides the tenants: an outcome, or the create form again.
@@ -457,7 +453,7 @@ async fn show_tenant(
         .map_err(ApiError::from)?
         .into_iter()
         .map(|e| AuditLine {
-            when: e.at.replace('T', " ").replace('Z', " UTC"),
+            when: faro_web::panel::readable_time(&e.at),
             actor: match e.impersonator {
                 Some(_) => format!("{} (super-admin, impersonating)", e.actor),
                 None => e.actor,
