@@ -180,6 +180,18 @@ pub struct SignedIn {
     pub refresh: Option<String>,
 }
 
+impl From<crate::staff_sessions::Renewed> for SignedIn {
+    /// A renewed sign-in as the API answers it and the panel's cookies carry it.
+    fn from(renewed: crate::staff_sessions::Renewed) -> Self {
+        SignedIn {
+            token: renewed.access_token,
+            csrf: faro_auth::password::generate(),
+            ttl: crate::staff_sessions::ACCESS_TTL,
+            refresh: Some(renewed.refresh_token),
+        }
+    }
+}
+
 /// Checks credentials for the JSON login and the panel's form alike: rate-limited per client
 /// and per username; the same message and the same argon2 work for unknown users and wrong
 /// passwords, so neither the answer nor its timing tells which.
@@ -390,12 +402,7 @@ pub async fn refresh(
             .with_code("invalid_refresh_token")
     })?;
     let renewed = crate::staff_sessions::refresh(&core, &tenant, &token).await?;
-    let session = SignedIn {
-        token: renewed.access_token,
-        csrf: faro_auth::password::generate(),
-        ttl: crate::staff_sessions::ACCESS_TTL,
-        refresh: Some(renewed.refresh_token),
-    };
+    let session = SignedIn::from(renewed);
     Ok((
         session_cookies(&core, Some(&session)),
         [(header::CACHE_CONTROL, "no-store")],

@@ -252,12 +252,7 @@ async fn renew(
     };
     match crate::staff_sessions::refresh(&core, &tenant, token).await {
         Ok(renewed) => {
-            let session = accounts::SignedIn {
-                token: renewed.access_token,
-                csrf: faro_auth::password::generate(),
-                ttl: crate::staff_sessions::ACCESS_TTL,
-                refresh: Some(renewed.refresh_token),
-            };
+            let session = accounts::SignedIn::from(renewed);
             (
                 session_cookies(&core, Some(&session)),
                 [(header::CACHE_CONTROL, "no-store")],
