@@ -67,9 +67,16 @@ pub struct Usage {
     pub errors_24h: i64,
 }
 
-async fn counts(db: &Db, sql: &str, since: i64) -> Result<HashMap<String, i64>, StoreError> {
+/// `sql` counts rows since `$1` grouped by tenant; `$2` narrows it to one tenant ('' = all).
+async fn counts(
+    db: &Db,
+    sql: &str,
+    since: i64,
+    only: &str,
+) -> Result<HashMap<String, i64>, StoreError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(since)
+        .bind(only)
         .fetch_all(db.reader())
         .await?;
     rows.iter()
@@ -77,56 +84,64 @@ async fn counts(db: &Db, sql: &str, since: i64) -> Result<HashMap<String, i64>, 
         .collect()
 }
 
-/// Every tenant's use, by tenant id: one grouped count per table.
-pub async fn usage(db: &Db) -> Result<HashMap<String, Usage>, StoreError> {
+/// Where one grouped count goes in a tenant's [`Usage`].
+type UsageField = fn(&mut Usage) -> &mut i64;
+
+/// Every tenant's use (or only `only`'s), by tenant id: one grouped count per table.
+pub async fn usage(db: &Db, only: Option<&str>) -> Result<HashMap<String, Usage>, StoreError> {
+    let only = only.unwrap_or_default();
     let now = unix_now();
     let staff = counts(
         db,
-        "SELECT tenant_id, COUNT(*) FROM users WHERE created_at > $1 GROUP BY tenant_id",
+        "SELECT tenant_id, COUNT(*) FROM users WHERE created_at > $1 \
+         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
         i64::MIN,
+        only,
     )
     .await?;
     let end_users = counts(
         db,
-        "SELECT tenant_id, COUNT(*) FROM end_users WHERE created_at > $1 GROUP BY tenant_id",
+        "SELECT tenant_id, COUNT(*) FROM end_users WHERE created_at > $1 \
+         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
         i64::MIN,
+        only,
     )
     .await?;
     let visitors = counts(
         db,
-        "SELECT tenant_id, COUNT(*) FROM visitors WHERE last_seen_at > $1 GROUP BY tenant_id",
+        "SELECT tenant_id, COUNT(*) FROM visitors WHERE last_seen_at > $1 \
+         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
         now - 30 * 86_400,
+        only,
     )
     .await?;
     let events = counts(
         db,
-        "SELECT tenant_id, COUNT(*) FROM events WHERE occurred_at > $1 GROUP BY tenant_id",
+        "SELECT tenant_id, COUNT(*) FROM events WHERE occurred_at > $1 \
+         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
         now - 7 * 86_400,
+        only,
     )
     .await?;
     let errors = counts(
         db,
-        "SELECT tenant_id, COUNT(*) FROM request_errors WHERE created_at > $1 GROUP BY tenant_id",
+        "SELECT tenant_id, COUNT(*) FROM request_errors WHERE created_at > $1 \
+         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
         now - 86_400,
+        only,
     )
     .await?;
     let mut out: HashMap<String, Usage> = HashMap::new();
-    for (map, set) in [
-        (&staff, 0),
-        (&end_users, 1),
-        (&visitors, 2),
-        (&events, 3),
-        (&errors, 4),
-    ] {
-        for (tenant, n) in map {
-            let u = out.entry(tenant.clone()).or_default();
-            match set {
-                0 => u.staff = *n,
-                1 => u.end_users = *n,
-                2 => u.visitors_30d = *n,
-                3 => u.events_7d = *n,
-                _ => u.errors_24h = *n,
-            }
+    let fields: [(HashMap<String, i64>, UsageField); 5] = [
+        (staff, |u| &mut u.staff),
+        (end_users, |u| &mut u.end_users),
+        (visitors, |u| &mut u.visitors_30d),
+        (events, |u| &mut u.events_7d),
+        (errors, |u| &mut u.errors_24h),
+    ];
+    for (counted, field) in fields {
+        for (tenant, n) in counted {
+            *field(out.entry(tenant).or_default()) = n;
         }
     }
     Ok(out)
@@ -264,7 +279,7 @@ async fn show_home(core: &Core, user: &PanelUser, status: StatusCode, home: Home
     let rows = super::store::list(&core.db, None, 1000)
         .await
         .map_err(ApiError::from)?;
-    let usage = usage(&core.db).await.map_err(ApiError::from)?;
+    let usage = usage(&core.db, None).await.map_err(ApiError::from)?;
     let jobs = faro_store::scheduler::list_jobs(&core.db)
         .await
         .map_err(ApiError::from)?
@@ -446,7 +461,9 @@ async fn show_tenant(
         .await
         .map_err(ApiError::from)?
         .ok_or_else(|| PageError::not_found("No tenant has this slug."))?;
-    let usage = usage(&core.db).await.map_err(ApiError::from)?;
+    let usage = usage(&core.db, Some(&row.id))
+        .await
+        .map_err(ApiError::from)?;
     let tenant_id = faro_store::TenantId::new(row.id.as_str());
     let audit = audit::list(&core.db, Some(&tenant_id), None, 10)
         .await
