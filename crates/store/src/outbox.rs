@@ -44,7 +44,9 @@ mod consumer;
 mod events;
 mod wake;
 
-pub use consumer::{Batch, Consumer, ConsumerTx, Handler, consume_batch, run_consumer};
+pub use consumer::{
+    Ahead, Batch, Consumer, ConsumerTx, Handler, consume_batch, consume_batch_ahead, run_consumer,
+};
 pub use events::{
     BoxFuture, Cursor, Event, NOTIFY_CHANNEL, NewEvent, append, cursor_of, events_after,
     latest_seq, list_cursors, purge_delivered_all_tenants, remove_cursor, reset_cursor, sequence,

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use faro_store::outbox::{
-    self, Batch, Consumer, ConsumerTx, Event, NewEvent, Wake, consume_batch, cursor_of,
-    run_consumer,
+    self, Ahead, Batch, Consumer, ConsumerTx, Event, NewEvent, Wake, consume_batch,
+    consume_batch_ahead, cursor_of, run_consumer,
 };
 use faro_store::testing::TestDb;
 use faro_store::{Db, StoreError, both_backends};
@@ -673,7 +673,121 @@ async fn a_killed_consumer_loses_nothing(t: &TestDb) {
     other.close().await;
 }
 
+/// A running consumer writes its cursor for batches with nothing to handle at most once per
+/// `quiet_write`, yet handles what matches at once, exactly once, and honours a reset.
+async fn quiet_batches_write_the_cursor_sparingly(db: Db) {
+    create_handled_table(&db).await;
+    let c = recording("erasures")
+        .kinds(&["user.deleted"])
+        .batch(10)
+        .quiet_write(Duration::from_secs(3600));
+    let mut ahead = Ahead::default();
+    let batch = |ahead: &mut Ahead| {
+        let (db, c) = (db.clone(), c.clone());
+        let mut a = std::mem::take(ahead);
+        async move {
+            let b = consume_batch_ahead(&db, &c, "me", &mut a)
+                .await
+                .expect("batch");
+            (b, a)
+        }
+    };
+    let many: Vec<NewEvent> = (1..=25).map(|n| ev("quiz.finished", "s", n)).collect();
+    publish(&db, &many).await;
+    // The first batch writes (nothing written yet), the quiet ones after it do not.
+    let (b, a) = batch(&mut ahead).await;
+    ahead = a;
+    assert!(
+        matches!(
+            b,
+            Batch::Done {
+                events: 10,
+                handled: 0,
+                last_seq: 10
+            }
+        ),
+        "{b:?}"
+    );
+    assert_eq!(last_seq(&db, "erasures").await, 10);
+    for want in [20, 25] {
+        let (b, a) = batch(&mut ahead).await;
+        ahead = a;
+        assert!(
+            matches!(b, Batch::Done { handled: 0, last_seq, .. } if last_seq == want),
+            "{b:?}"
+        );
+    }
+    assert_eq!(
+        last_seq(&db, "erasures").await,
+        10,
+        "quiet batches wrote nothing"
+    );
+    let (b, a) = batch(&mut ahead).await;
+    ahead = a;
+    assert!(matches!(b, Batch::Idle), "{b:?}");
+    // Something to handle: handled at once, and the cursor written past all of it.
+    publish(
+        &db,
+        &[ev("user.deleted", "u1", 26), ev("quiz.finished", "s", 27)],
+    )
+    .await;
+    let (b, a) = batch(&mut ahead).await;
+    ahead = a;
+    assert!(
+        matches!(
+            b,
+            Batch::Done {
+                events: 2,
+                handled: 1,
+                last_seq: 27
+            }
+        ),
+        "{b:?}"
+    );
+    assert_eq!(last_seq(&db, "erasures").await, 27);
+    assert_eq!(handled(&db, "erasures").await.len(), 1);
+    // Quiet again, then a reset to 0 while ahead: the replay reads from 0, not from memory.
+    publish(&db, &[ev("quiz.finished", "s", 28)]).await;
+    let (b, a) = batch(&mut ahead).await;
+    ahead = a;
+    assert!(
+        matches!(
+            b,
+            Batch::Done {
+                handled: 0,
+                last_seq: 28,
+                ..
+            }
+        ),
+        "{b:?}"
+    );
+    outbox::reset_cursor(&db, "erasures", 0)
+        .await
+        .expect("reset");
+    let mut replayed = 0;
+    for _ in 0..10 {
+        let (b, a) = batch(&mut ahead).await;
+        ahead = a;
+        match b {
+            Batch::Done { handled, .. } => replayed += handled,
+            Batch::Idle => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(replayed, 1, "the reset replays the one matching event");
+    assert_eq!(handled(&db, "erasures").await.len(), 2);
+    // A consumer that is due writes even an idle position: nothing stays unwritten for long.
+    let due = c.clone().quiet_write(Duration::ZERO);
+    publish(&db, &[ev("quiz.finished", "s", 29)]).await;
+    let mut fresh = Ahead::default();
+    consume_batch_ahead(&db, &due, "me", &mut fresh)
+        .await
+        .expect("batch");
+    assert_eq!(last_seq(&db, "erasures").await, 29);
+}
+
 both_backends!(
+    quiet_batches_write_the_cursor_sparingly,
     rolled_back_appends_leave_no_event,
     seqs_are_contiguous_and_in_append_order,
     malformed_kinds_are_refused,

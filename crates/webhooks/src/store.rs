@@ -306,6 +306,18 @@ pub async fn replay(
 /// patterns match its kind, due now; inserted in the consumer's transaction, so they exist
 /// exactly when the cursor has moved past the event. A delivery that already exists (the same
 /// endpoint and event) is left alone. Returns how many were created.
+/// Whether any tenant has an enabled endpoint (the fan-out's [`Consumer::active_when`]).
+///
+/// [`Consumer::active_when`]: faro_store::Consumer::active_when
+pub async fn any_endpoint_enabled(db: &Db) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT 1 FROM webhook_endpoints WHERE enabled = 1 LIMIT 1")
+            .fetch_optional(db.reader())
+            .await?
+            .is_some(),
+    )
+}
+
 pub async fn fan_out_all_tenants(
     tx: &mut ConsumerTx,
     events: &[Event],

@@ -20,9 +20,21 @@
 //! renewed by every batch it commits and taken over by anyone once it has expired. Others only
 //! read the cursor row while waiting. A lease that expires mid-batch costs at most one wasted
 //! batch (the compare-and-set includes `lease_owner`, so the old holder's commit fails).
+//!
+//! # Quiet batches
+//!
+//! Most consumers want a few kinds among many events (the quiz's people consumer wants
+//! erasures, not the thousands of `quiz.finished` a busy hour brings). A batch with nothing
+//! for the handler changes nothing but the cursor, so the running consumer ([`run_consumer`])
+//! remembers how far it read ([`Ahead`]) and writes the cursor at most once per
+//! [`Consumer::quiet_write`] instead of once per batch: on SQLite every such write was a turn
+//! of the one writer, taken from the requests. Exactly-once is untouched: the skipped events
+//! had no handler to run, a crash only means they are read (and skipped) again, and the next
+//! write is the same compare-and-set from the stored cursor, so a reset or another instance's
+//! move voids what was remembered.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
@@ -48,6 +60,12 @@ pub type Handler = Arc<
         + Sync,
 >;
 
+/// A cheap read answering whether the handler has anything to do at all right now (the
+/// webhooks consumer: is any endpoint enabled?). When it says no, a batch is quiet, as if no
+/// event matched its kinds.
+pub type Active =
+    Arc<dyn for<'d> Fn(&'d Db) -> BoxFuture<'d, Result<bool, StoreError>> + Send + Sync>;
+
 /// A registered consumer. `name` is stable across releases (it keys the cursor) and comes from
 /// a closed set (it labels metrics).
 #[derive(Clone)]
@@ -69,6 +87,11 @@ pub struct Consumer {
     /// consumer transaction then takes the events of many producer commits instead of
     /// competing with each of them for the writer (SQLite's is single).
     pub gather: Duration,
+    /// How often a running consumer writes its cursor while none of the events it reads are
+    /// for it (see "Quiet batches"); a batch with work for the handler always writes.
+    pub quiet_write: Duration,
+    /// See [`Active`]; `None`: always.
+    pub active: Option<Active>,
     pub handler: Handler,
 }
 
@@ -109,12 +132,28 @@ impl Consumer {
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(30),
             gather: Duration::from_millis(100),
+            quiet_write: Duration::from_secs(1),
+            active: None,
             handler: Arc::new(handler),
         }
     }
 
     pub fn gather(mut self, window: Duration) -> Consumer {
         self.gather = window;
+        self
+    }
+
+    pub fn quiet_write(mut self, every: Duration) -> Consumer {
+        self.quiet_write = every;
+        self
+    }
+
+    /// Makes batches quiet while `check` answers `false` (see [`Active`]).
+    pub fn active_when<F>(mut self, check: F) -> Consumer
+    where
+        F: for<'d> Fn(&'d Db) -> BoxFuture<'d, Result<bool, StoreError>> + Send + Sync + 'static,
+    {
+        self.active = Some(Arc::new(check));
         self
     }
 
@@ -178,21 +217,79 @@ pub enum Batch {
     },
 }
 
-/// Runs one batch of `consumer` as lease owner `owner`. `Err` is a storage failure around the
-/// handler (nothing committed either).
+/// How far a running consumer has read past its stored cursor through events none of which
+/// were for its handler (see "Quiet batches"). Only meaningful while the stored cursor is
+/// still `stored`: anything else (a reset, another instance) voids it.
+#[derive(Clone, Debug, Default)]
+pub struct Ahead {
+    stored: i64,
+    read_to: i64,
+    /// When this consumer last wrote its cursor; `None`: not yet, so the next batch writes.
+    written_at: Option<Instant>,
+}
+
+impl Ahead {
+    /// Where to read from, given the stored cursor.
+    fn start(&mut self, stored: i64) -> i64 {
+        if self.stored == stored && self.read_to > stored {
+            self.read_to
+        } else {
+            self.stored = stored;
+            self.read_to = stored;
+            stored
+        }
+    }
+
+    /// Whether a write can wait: one happened less than `every` ago.
+    fn recently_written(&self, every: Duration) -> bool {
+        self.written_at.is_some_and(|t| t.elapsed() < every)
+    }
+
+    fn wrote(&mut self, seq: i64) {
+        *self = Ahead {
+            stored: seq,
+            read_to: seq,
+            written_at: Some(Instant::now()),
+        };
+    }
+}
+
+/// Runs one batch of `consumer` as lease owner `owner`, writing the cursor whatever the batch
+/// held. `Err` is a storage failure around the handler (nothing committed either).
 pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<Batch, StoreError> {
+    consume_batch_ahead(db, consumer, owner, &mut Ahead::default()).await
+}
+
+/// [`consume_batch`] for a running consumer: a batch with nothing for the handler only moves
+/// `ahead`, unless the cursor was last written `quiet_write` ago or more.
+pub async fn consume_batch_ahead(
+    db: &Db,
+    consumer: &Consumer,
+    owner: &str,
+    ahead: &mut Ahead,
+) -> Result<Batch, StoreError> {
     let now = unix_now_ms();
     let lease_ms = consumer.lease.as_millis() as i64;
     let cursor = ensure_cursor(db, consumer.name).await?;
     let ours = cursor.lease_owner.as_deref() == Some(owner);
     if !ours && cursor.lease_owner.is_some() && cursor.lease_until.unwrap_or(0) >= now {
+        *ahead = Ahead::default();
         set_lag(db, consumer.name, cursor.last_seq).await;
         return Ok(Batch::Leased);
     }
+    let from = ahead.start(cursor.last_seq);
     // Number what producers committed since (PostgreSQL), so the read below sees it.
     sequence(db).await?;
-    let events = events_after(db, cursor.last_seq, consumer.batch as i64).await?;
+    let events = events_after(db, from, consumer.batch as i64).await?;
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        // Caught up; what was read quietly is written once it is due.
+        if from > cursor.last_seq && !ahead.recently_written(consumer.quiet_write) {
+            if !move_cursor(db, consumer, owner, cursor.last_seq, from).await? {
+                *ahead = Ahead::default();
+                return Ok(Batch::Lost);
+            }
+            ahead.wrote(from);
+        }
         metrics::gauge!("faro_outbox_lag", "consumer" => consumer.name).set(0.0);
         return Ok(Batch::Idle);
     };
@@ -215,11 +312,26 @@ pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<
             return Ok(Batch::Leased);
         }
     }
-    let matched: Vec<Event> = events
+    let mut matched: Vec<Event> = events
         .iter()
         .filter(|e| consumer.matches(&e.kind))
         .cloned()
         .collect();
+    if !matched.is_empty()
+        && let Some(active) = &consumer.active
+        && !active(db).await?
+    {
+        matched.clear();
+    }
+    if matched.is_empty() && ahead.recently_written(consumer.quiet_write) {
+        ahead.read_to = last_seq;
+        set_lag(db, consumer.name, last_seq).await;
+        return Ok(Batch::Done {
+            events: events.len(),
+            handled: 0,
+            last_seq,
+        });
+    }
 
     let mut tx = db.begin_write().await?;
     // Compare-and-set first: it locks the cursor row, so a rival waits here, then matches nothing.
@@ -238,6 +350,7 @@ pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<
     .rows_affected();
     if moved == 0 {
         let _ = tx.rollback().await;
+        *ahead = Ahead::default();
         return Ok(Batch::Lost);
     }
     if !matched.is_empty()
@@ -252,6 +365,7 @@ pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<
         });
     }
     tx.commit().await?;
+    ahead.wrote(last_seq);
     metrics::counter!("faro_outbox_handled_total", "consumer" => consumer.name)
         .increment(matched.len() as u64);
     set_lag(db, consumer.name, last_seq).await;
@@ -260,6 +374,32 @@ pub async fn consume_batch(db: &Db, consumer: &Consumer, owner: &str) -> Result<
         handled: matched.len(),
         last_seq,
     })
+}
+
+/// Writes the cursor from `stored` to `to` with nothing to handle (the compare-and-set of a
+/// batch, alone); `false` when someone else moved it first or the lease is no longer ours.
+async fn move_cursor(
+    db: &Db,
+    consumer: &Consumer,
+    owner: &str,
+    stored: i64,
+    to: i64,
+) -> Result<bool, StoreError> {
+    let now = unix_now_ms();
+    let moved = sqlx::query(
+        "UPDATE event_cursors SET last_seq = $2, lease_until = $3, updated_at = $4 \
+         WHERE consumer = $1 AND last_seq = $5 AND lease_owner = $6",
+    )
+    .bind(consumer.name)
+    .bind(to)
+    .bind(now + consumer.lease.as_millis() as i64)
+    .bind(now)
+    .bind(stored)
+    .bind(owner)
+    .execute(db.writer())
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
 }
 
 /// `faro_outbox_lag{consumer}`: events appended but not yet past the cursor. Best effort.
@@ -316,13 +456,14 @@ pub async fn run_consumer(
     let owner = format!("{}/{}", consumer.name, crate::new_id());
     let mut woken = wake.subscribe();
     let mut backoff = consumer.retry_min;
+    let mut ahead = Ahead::default();
     loop {
         if *stop.borrow() {
             break;
         }
         // Mark wake-ups seen *before* looking, so one arriving while we look is not lost.
         woken.mark_unchanged();
-        let wait = match consume_batch(&db, &consumer, &owner).await {
+        let wait = match consume_batch_ahead(&db, &consumer, &owner, &mut ahead).await {
             // A full batch: more may be waiting, read on at once.
             Ok(Batch::Done { events, .. }) if events >= consumer.batch => {
                 backoff = consumer.retry_min;
