@@ -49,6 +49,7 @@ pub use consumer::{
 };
 pub use events::{
     BoxFuture, Cursor, Event, NOTIFY_CHANNEL, NewEvent, append, cursor_of, events_after,
-    latest_seq, list_cursors, purge_delivered_all_tenants, remove_cursor, reset_cursor, sequence,
+    events_of_kinds, latest_seq, list_cursors, purge_delivered_all_tenants, remove_cursor,
+    reset_cursor, sequence,
 };
 pub use wake::Wake;

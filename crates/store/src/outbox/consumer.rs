@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
-use super::events::{BoxFuture, Cursor, Event, cursor_of, events_after, latest_seq, sequence};
+use super::events::{BoxFuture, Cursor, Event, cursor_of, events_of_kinds, latest_seq, sequence};
 use super::wake::Wake;
 use crate::shutdown::stopped;
 use crate::{Db, StoreError, unix_now_ms};
@@ -196,8 +196,9 @@ impl Consumer {
 /// What one [`consume_batch`] did.
 #[derive(Clone, Debug)]
 pub enum Batch {
-    /// Committed: the cursor moved past `events` events (to `last_seq`), `handled` of which
-    /// matched the kinds and went to the handler.
+    /// The cursor moved to `last_seq` (committed, or remembered in [`Ahead`] for a quiet
+    /// batch); `events` were read (only those of the consumer's kinds are), `handled` of them
+    /// went to the handler. `events` equal to the batch size means more may be waiting.
     Done {
         events: usize,
         handled: usize,
@@ -278,10 +279,11 @@ pub async fn consume_batch_ahead(
         return Ok(Batch::Leased);
     }
     let from = ahead.start(cursor.last_seq);
-    // Number what producers committed since (PostgreSQL), so the read below sees it.
+    // Number what producers committed since (PostgreSQL), then read how far events go: every
+    // event up to `horizon` is visible from now on (see `events_of_kinds`).
     sequence(db).await?;
-    let events = events_after(db, from, consumer.batch as i64).await?;
-    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+    let horizon = latest_seq(db).await?;
+    if horizon <= from {
         // Caught up; what was read quietly is written once it is due.
         if from > cursor.last_seq && !ahead.recently_written(consumer.quiet_write) {
             if !move_cursor(db, consumer, owner, cursor.last_seq, from).await? {
@@ -292,8 +294,7 @@ pub async fn consume_batch_ahead(
         }
         metrics::gauge!("faro_outbox_lag", "consumer" => consumer.name).set(0.0);
         return Ok(Batch::Idle);
-    };
-    let (first_seq, last_seq) = (first.seq, last.seq);
+    }
     // Take (or take over) the lease before working, unless ours has most of its time left.
     if !(ours && cursor.lease_until.unwrap_or(0) > now + lease_ms / 2) {
         let took = sqlx::query(
@@ -312,22 +313,33 @@ pub async fn consume_batch_ahead(
             return Ok(Batch::Leased);
         }
     }
-    let mut matched: Vec<Event> = events
-        .iter()
+    // A consumer with nothing to do at all (no webhook endpoint) reads no event: it skips to
+    // the horizon. Others read only their kinds, filtered by the database.
+    let active = match &consumer.active {
+        Some(check) => check(db).await?,
+        None => true,
+    };
+    let read = if active {
+        events_of_kinds(db, from, horizon, &consumer.kinds, consumer.batch as i64).await?
+    } else {
+        Vec::new()
+    };
+    // A full read may have more after it; otherwise everything up to the horizon is seen.
+    let last_seq = match read.last() {
+        Some(last) if read.len() >= consumer.batch => last.seq,
+        _ => horizon,
+    };
+    let events = read.len();
+    let matched: Vec<Event> = read
+        .into_iter()
         .filter(|e| consumer.matches(&e.kind))
-        .cloned()
         .collect();
-    if !matched.is_empty()
-        && let Some(active) = &consumer.active
-        && !active(db).await?
-    {
-        matched.clear();
-    }
+    let first_seq = matched.first().map_or(from + 1, |e| e.seq);
     if matched.is_empty() && ahead.recently_written(consumer.quiet_write) {
         ahead.read_to = last_seq;
         set_lag(db, consumer.name, last_seq).await;
         return Ok(Batch::Done {
-            events: events.len(),
+            events,
             handled: 0,
             last_seq,
         });
@@ -370,7 +382,7 @@ pub async fn consume_batch_ahead(
         .increment(matched.len() as u64);
     set_lag(db, consumer.name, last_seq).await;
     Ok(Batch::Done {
-        events: events.len(),
+        events,
         handled: matched.len(),
         last_seq,
     })

@@ -248,6 +248,61 @@ pub async fn events_after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Event>, S
     rows.iter().map(event_of).collect()
 }
 
+/// Up to `limit` events with `after < seq <= upto` whose kind is one of `kinds` (exact, or a
+/// `"module.*"` prefix; empty: every kind), in seq order. The filter runs in the database, so
+/// a consumer of a few kinds does not fetch the payloads of the many it skips. `upto` is a
+/// horizon read before (see [`latest_seq`]): every event up to it is visible by then, so a
+/// read that returns fewer than `limit` has seen every matching event up to `upto`.
+pub async fn events_of_kinds(
+    db: &Db,
+    after: i64,
+    upto: i64,
+    kinds: &[String],
+    limit: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let mut filter = Vec::new();
+    let mut exact = Vec::new();
+    let mut prefixes = Vec::new();
+    for k in kinds {
+        match k.strip_suffix('*') {
+            Some(prefix) => prefixes.push(format!("{prefix}%")),
+            None => exact.push(k.as_str()),
+        }
+    }
+    let mut n = 3;
+    if !exact.is_empty() {
+        let list: Vec<String> = (0..exact.len())
+            .map(|i| format!("${}", n + 1 + i))
+            .collect();
+        n += exact.len();
+        filter.push(format!("kind IN ({})", list.join(", ")));
+    }
+    for _ in &prefixes {
+        n += 1;
+        // `_` in a kind is a LIKE wildcard too: a near miss is dropped by the caller's
+        // `Consumer::matches`, which has the last word.
+        filter.push(format!("kind LIKE ${n}"));
+    }
+    let kinds_sql = if filter.is_empty() {
+        String::new()
+    } else {
+        format!(" AND ({})", filter.join(" OR "))
+    };
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 AND seq <= $2{kinds_sql} \
+         ORDER BY seq LIMIT $3"
+    );
+    let mut q = crate::multi_row(sql, 1).bind(after).bind(upto).bind(limit);
+    for k in exact {
+        q = q.bind(k);
+    }
+    for p in prefixes {
+        q = q.bind(p);
+    }
+    let rows = q.fetch_all(db.reader()).await?;
+    rows.iter().map(event_of).collect()
+}
+
 /// The highest seq appended so far (0 when there is none).
 pub async fn latest_seq(db: &Db) -> Result<i64, StoreError> {
     Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events")
