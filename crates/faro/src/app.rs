@@ -165,6 +165,7 @@ impl App {
             public_base_url: config.public_base_url.clone(),
             secure_cookies: config.public_base_url.starts_with("https://"),
             trusted_proxies: config.trusted_proxies.clone(),
+            super_admin_networks: config.super_admin_networks.clone(),
             login_quota: config.rate_limit_login,
             token_ttl: accounts::TOKEN_TTL,
             limits_enabled: config.rate_limits,

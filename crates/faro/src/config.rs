@@ -46,6 +46,8 @@ pub struct Config {
     pub rate_limits: bool,
     pub traffic: faro_http::traffic::TrafficLimits,
     pub trusted_proxies: Vec<Cidr>,
+    /// `SUPER_ADMIN_NETWORKS`: where the super-admin's powers work from; empty = anywhere.
+    pub super_admin_networks: Vec<Cidr>,
     pub cors_allowed_origins: Vec<String>,
     pub db_max_connections: u32,
     pub request_timeout: Duration,
@@ -96,6 +98,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("RATE_LIMIT_USER", Some("300/minute")),
     ("RATE_LIMIT_PUBLIC_WRITES", Some("60/minute")),
     ("TRUSTED_PROXIES", Some("")),
+    // Networks (CIDRs) the super-admin's console and /api/v1/platform answer from; empty:
+    // anywhere. Behind a proxy, list it in TRUSTED_PROXIES so the client's address is seen.
+    ("SUPER_ADMIN_NETWORKS", Some("")),
     ("CORS_ALLOWED_ORIGINS", Some("")),
     ("DB_MAX_CONNECTIONS", Some("8")),
     ("REQUEST_TIMEOUT_SECS", Some("15")),
@@ -276,6 +281,10 @@ impl Config {
             .iter()
             .map(|s| Cidr::parse(s).map_err(|m| err("TRUSTED_PROXIES", m)))
             .collect::<Result<Vec<_>, _>>()?;
+        let super_admin_networks = list("SUPER_ADMIN_NETWORKS")
+            .iter()
+            .map(|s| Cidr::parse(s).map_err(|m| err("SUPER_ADMIN_NETWORKS", m)))
+            .collect::<Result<Vec<_>, _>>()?;
         let cors_allowed_origins = list("CORS_ALLOWED_ORIGINS");
         for o in &cors_allowed_origins {
             if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
@@ -335,6 +344,7 @@ impl Config {
                 public_writes: settings.quota("RATE_LIMIT_PUBLIC_WRITES")?,
             },
             trusted_proxies,
+            super_admin_networks,
             cors_allowed_origins,
             db_max_connections: settings.number("DB_MAX_CONNECTIONS", 1, 1000)? as u32,
             request_timeout: Duration::from_secs(settings.number(
@@ -409,6 +419,14 @@ impl Config {
             (
                 "TRUSTED_PROXIES",
                 format!("{} networks", self.trusted_proxies.len()),
+            ),
+            (
+                "SUPER_ADMIN_NETWORKS",
+                if self.super_admin_networks.is_empty() {
+                    "anywhere".to_string()
+                } else {
+                    format!("{} networks", self.super_admin_networks.len())
+                },
             ),
             ("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
             ("DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),

@@ -123,6 +123,7 @@ pub async fn list_files(
         (status = 413, description = "The file is over FILES_MAX_BYTES (`payload_too_large`); nothing was stored", body = faro_http::ErrorBody),
         (status = 415, description = "The body is not multipart/form-data (`unsupported_media_type`)", body = faro_http::ErrorBody),
         (status = 503, description = "The storage backend is unavailable (`storage_unavailable`)", body = faro_http::ErrorBody),
+        (status = 429, description = "quota_exceeded: the tenant's plan allows no more", body = faro_http::ErrorBody),
     ))]
 pub async fn upload_file(
     State(files): State<Files>,

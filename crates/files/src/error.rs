@@ -31,6 +31,9 @@ pub enum FilesError {
     /// The storage backend failed (disk, network, S3 refused). Retryable as far as we know.
     #[error("file storage failed: {0}")]
     Backend(String),
+    /// The tenant's plan has no room for these bytes; nothing was kept.
+    #[error(transparent)]
+    Quota(#[from] faro_store::quota::Exceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -76,6 +79,7 @@ impl From<FilesError> for ApiError {
                 .with_code("storage_unavailable")
             }
             FilesError::InvalidKey(_) => ApiError::internal(e),
+            FilesError::Quota(over) => over.into(),
             FilesError::Store(s) => s.into(),
         }
     }

@@ -202,9 +202,16 @@ impl Files {
             created_at: faro_store::unix_now(),
             created_by: file.created_by.map(str::to_string),
         };
-        if let Err(e) = store::insert(&self.core.db, &row).await {
-            self.discard(&object.key).await;
-            return Err(e.into());
+        match store::insert(&self.core.db, &row).await {
+            Ok(Ok(())) => {}
+            Ok(Err(over)) => {
+                self.discard(&object.key).await;
+                return Err(FilesError::Quota(over));
+            }
+            Err(e) => {
+                self.discard(&object.key).await;
+                return Err(e.into());
+            }
         }
         StoredFile::from_row(row)
     }

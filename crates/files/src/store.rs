@@ -1,5 +1,6 @@
 //! Every SQL statement of the module, tenant-scoped, on the `files` table.
 
+use faro_store::quota::{self, Exceeded, Quota};
 use faro_store::{Db, StoreError, TenantId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -35,7 +36,15 @@ fn row(r: &AnyRow) -> Result<FileRow, StoreError> {
     })
 }
 
-pub async fn insert(db: &Db, f: &FileRow) -> Result<(), StoreError> {
+/// Writes a file's row, unless the tenant's plan has no room for its bytes (the inner `Err`).
+pub async fn insert(db: &Db, f: &FileRow) -> Result<Result<(), Exceeded>, StoreError> {
+    let mut tx = db.writer().begin().await?;
+    let stored = "SELECT COALESCE(SUM(size), 0) FROM files WHERE tenant_id = $1";
+    let tenant = TenantId::new(f.tenant_id.as_str());
+    let adding = u64::try_from(f.size).unwrap_or(0);
+    if let Err(e) = quota::guard(&mut tx, &tenant, Quota::StorageMb, stored, adding).await? {
+        return Ok(Err(e));
+    }
     sqlx::query(
         "INSERT INTO files (id, tenant_id, key, name, content_type, size, sha256, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -49,9 +58,10 @@ pub async fn insert(db: &Db, f: &FileRow) -> Result<(), StoreError> {
     .bind(&f.sha256)
     .bind(f.created_at)
     .bind(&f.created_by)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// A tenant's file; another tenant's id is `None`, as a missing one.
@@ -150,11 +160,14 @@ mod tests {
         let mut mine = Vec::new();
         for i in 0..5 {
             let f = file("default", &format!("f{i}.txt"), 10 + i);
-            insert(&db, &f).await.expect("insert");
+            insert(&db, &f).await.expect("insert").expect("no quota");
             mine.push(f);
         }
         let theirs = file("t2", "secret.txt", 1_000);
-        insert(&db, &theirs).await.expect("insert");
+        insert(&db, &theirs)
+            .await
+            .expect("insert")
+            .expect("no quota");
 
         assert_eq!(
             get(&db, &t1, &mine[0].id).await.expect("get"),

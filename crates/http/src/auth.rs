@@ -364,8 +364,31 @@ where
             )
             .with_code("super_admin_only"));
         }
+        if !super_admin_network(&core, parts) {
+            return Err(ApiError::forbidden(
+                "the installation's console answers only from its allowed networks \
+                 (SUPER_ADMIN_NETWORKS); this address is not one of them",
+            )
+            .with_code("super_admin_network"));
+        }
         Ok(SuperAdmin(Staff::from_claims(claims)))
     }
+}
+
+/// Whether the request comes from where the super-admin's powers work (`SUPER_ADMIN_NETWORKS`;
+/// empty: anywhere). Checked on every use, not only at sign-in, so a token carried elsewhere
+/// is as powerless there as a sign-in from there. An address that cannot be told is outside.
+pub fn super_admin_network(core: &Core, parts: &Parts) -> bool {
+    let allowed = &core.web.super_admin_networks;
+    if allowed.is_empty() {
+        return true;
+    }
+    crate::client::client_ip(
+        crate::client::peer_of(parts),
+        &parts.headers,
+        &core.web.trusted_proxies,
+    )
+    .is_some_and(|ip| allowed.iter().any(|n| n.contains(ip)))
 }
 
 impl ApiError {

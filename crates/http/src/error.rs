@@ -149,6 +149,24 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A create refused by the tenant's plan: 429 `quota_exceeded`, with what, how many and which
+/// plan in `details`. No `Retry-After`: waiting does not help, deleting or a bigger plan does.
+impl From<faro_store::quota::Exceeded> for ApiError {
+    fn from(e: faro_store::quota::Exceeded) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "quota_exceeded",
+            format!("{e}: delete some, or ask for a bigger plan"),
+        )
+        .with_details(json!({
+            "quota": e.quota.key(),
+            "plan": e.plan,
+            "limit": e.limit,
+            "used": e.used,
+        }))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut details = self.details;

@@ -84,6 +84,8 @@ pub struct WebConfig {
     /// Cookies get `Secure` when the public base URL is https.
     pub secure_cookies: bool,
     pub trusted_proxies: Vec<Cidr>,
+    /// Where the super-admin's powers work from (`SUPER_ADMIN_NETWORKS`); empty: anywhere.
+    pub super_admin_networks: Vec<Cidr>,
     /// Login attempts per client and per username.
     pub login_quota: Option<Quota>,
     pub token_ttl: Duration,
@@ -99,6 +101,7 @@ impl WebConfig {
             public_base_url: public_base_url.trim_end_matches('/').to_string(),
             secure_cookies: public_base_url.starts_with("https://"),
             trusted_proxies: Vec::new(),
+            super_admin_networks: Vec::new(),
             login_quota: faro_limits::parse_quota("10/minute").ok().flatten(),
             token_ttl: Duration::from_secs(3600),
             limits_enabled: true,

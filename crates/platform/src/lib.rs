@@ -14,6 +14,7 @@ pub mod email;
 pub mod errors;
 pub mod gdpr;
 pub mod jobs;
+pub mod plans;
 pub mod refresh;
 pub mod retention;
 pub mod security_page;
@@ -108,6 +109,8 @@ pub fn module() -> Module {
                 ))
                 .routes(routes!(tenants::api::impersonate))
                 .routes(routes!(tenants::api::purge_tenant))
+                .routes(routes!(plans::api::list_plans))
+                .routes(routes!(plans::api::put_plan, plans::api::delete_plan))
                 .routes(routes!(
                     api_keys::api::create_api_key,
                     api_keys::api::list_api_keys
@@ -162,6 +165,7 @@ pub fn module() -> Module {
                 .merge(visitors_page::router(core.clone()))
                 .merge(users::links_pages::router(core.clone()))
                 .merge(tenants::console::router(core.clone()))
+                .merge(plans::page::router(core.clone()))
                 .merge(
                     axum::Router::new()
                         .route("/admin/errors", axum::routing::get(errors::page))

@@ -131,6 +131,7 @@ fn document(headers: &HeaderMap, body: &Bytes) -> ApiResult<faro_quiz_domain::De
         (status = 400, body = faro_http::ErrorBody), (status = 401, body = faro_http::ErrorBody),
         (status = 403, body = faro_http::ErrorBody), (status = 409, description = "Slug taken", body = faro_http::ErrorBody),
         (status = 422, description = "Every problem of the document", body = faro_http::ErrorBody),
+        (status = 429, description = "quota_exceeded: the tenant's plan allows no more", body = faro_http::ErrorBody),
     ))]
 pub async fn create_test(
     State(quiz): State<Quiz>,

@@ -42,6 +42,9 @@ pub enum QuizError {
     /// A broken invariant (a published version that cannot be scored, a corrupt state).
     #[error("{0}")]
     Internal(String),
+    /// The tenant's plan allows no more tests.
+    #[error(transparent)]
+    Quota(#[from] faro_store::quota::Exceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -97,6 +100,7 @@ impl From<QuizError> for ApiError {
             .with_code("invalid_answer"),
             e @ QuizError::QuestionsRemain => ApiError::conflict("questions_remain", e_text(&e)),
             QuizError::Internal(cause) => ApiError::internal(cause),
+            QuizError::Quota(e) => e.into(),
             QuizError::Store(StoreError::Conflict(_)) => {
                 ApiError::conflict("slug_taken", "another test already uses this slug")
             }
@@ -159,7 +163,7 @@ pub async fn create_test(
 ) -> Result<Created, QuizError> {
     let (test_id, version_id) = store::create_test(db, tenant, &meta(def), &to_storage(def))
         .await
-        .map_err(slug_conflict)?;
+        .map_err(slug_conflict)??;
     Ok(Created {
         test_id,
         version_id,

@@ -3,6 +3,7 @@
 
 use faro_quiz_domain::{Definition, Mode};
 use faro_store::TenantId;
+use faro_store::quota::{self, Exceeded, Quota};
 use faro_store::{Db, StoreError, multi_row, new_id, placeholders, unix_now};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -147,17 +148,22 @@ fn tags_json(tags: &[String]) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
 }
 
-/// Creates a test with its first draft version in one transaction. A taken slug is `Conflict`.
+/// Creates a test with its first draft version in one transaction, unless the tenant's plan
+/// allows no more tests (the inner `Err`). A taken slug is `Conflict`.
 pub async fn create_test(
     db: &Db,
     tenant: &TenantId,
     meta: &TestMeta<'_>,
     definition: &str,
-) -> Result<(String, String), StoreError> {
+) -> Result<Result<(String, String), Exceeded>, StoreError> {
     let now = unix_now();
     let test_id = new_id();
     let version_id = new_id();
     let mut tx = db.begin_write().await?;
+    let tests = "SELECT COUNT(*) FROM quiz_tests WHERE tenant_id = $1";
+    if let Err(e) = quota::guard(&mut tx, tenant, Quota::Tests, tests, 1).await? {
+        return Ok(Err(e));
+    }
     sqlx::query(
         "INSERT INTO quiz_tests (id, tenant_id, slug, title, description, lang, tags, \
          estimated_minutes, is_active, created_at, updated_at) \
@@ -187,7 +193,7 @@ pub async fn create_test(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((test_id, version_id))
+    Ok(Ok((test_id, version_id)))
 }
 
 pub async fn list_tests(

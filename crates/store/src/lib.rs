@@ -12,6 +12,7 @@ mod counters;
 mod db;
 mod error;
 pub mod outbox;
+pub mod quota;
 pub mod request_errors;
 pub mod revoked_tokens;
 pub mod scheduler;

@@ -89,8 +89,10 @@ impl PanelUser {
             .await
             .map_err(PageError::from)?;
         let Staff { claims, tenant, .. } = Staff::from_claims(claims);
-        let super_admin =
-            claims.sa && claims.imp.is_none() && tenant.as_str() == faro_store::DEFAULT_TENANT;
+        let super_admin = claims.sa
+            && claims.imp.is_none()
+            && tenant.as_str() == faro_store::DEFAULT_TENANT
+            && faro_http::auth::super_admin_network(core, parts);
         let state = core.tenants.state(&core.db, &tenant).await;
         faro_http::auth::refuse_single_factor(&state, &claims, parts.uri.path())
             .map_err(PageError::from)?;

@@ -120,6 +120,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/platform/tenants/{tenant}", &["get", "patch"]),
     ("/api/v1/platform/tenants/{tenant}/impersonate", &["post"]),
     ("/api/v1/platform/tenants/{tenant}/purge", &["post"]),
+    ("/api/v1/platform/plans", &["get"]),
+    ("/api/v1/platform/plans/{name}", &["put", "delete"]),
     ("/api/v1/platform/audit", &["get"]),
     ("/api/v1/platform/audit/export", &["get"]),
     ("/api/v1/tests", &["get"]),

@@ -298,3 +298,119 @@ async fn the_console_purges_a_paused_tenant_after_its_slug_is_typed(app: TestApp
     );
 }
 both!(the_console_purges_a_paused_tenant_after_its_slug_is_typed);
+
+async fn the_console_edits_plans_and_their_quotas(app: TestApp) {
+    let mut b = Browser::new(&app);
+    b.sign_in().await;
+    let console = b.get("/platform").await;
+    assert!(
+        console.text.contains("href=\"/platform/plans\""),
+        "{console}"
+    );
+    let page = b.get("/platform/plans").await;
+    assert_eq!(page.status, 200, "{page}");
+    assert!(page.text.contains("id=\"no-plans\""), "{page}");
+    // The default tenant is on `free`, which has no row yet: listed as unlimited.
+    assert!(
+        page.text
+            .contains("<span class=\"qkey\">free</span>: 1 tenant(s)"),
+        "{page}"
+    );
+    let csrf = b.csrf();
+
+    // A bad name and a word for a number: both named, the typed values kept.
+    let r = b
+        .post(
+            "/platform/plans",
+            &[
+                ("csrf", &csrf),
+                ("name", "Pro Plan"),
+                ("tests", "ten"),
+                ("staff", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r}");
+    assert!(r.text.contains("<code>name</code>"), "{r}");
+    assert!(r.text.contains("<code>quotas.tests</code>"), "{r}");
+    assert!(r.text.contains("value=\"ten\""), "{r}");
+
+    // Created with a spaced number and a blank (unlimited) field.
+    let r = b
+        .post(
+            "/platform/plans",
+            &[
+                ("csrf", &csrf),
+                ("name", "free"),
+                ("tests", "1"),
+                ("storage_mb", "1 000"),
+                ("staff", ""),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/platform/plans?saved=free", "{r}");
+    let page = b.get("/platform/plans?saved=free").await;
+    assert!(page.text.contains("Saved plan free"), "{page}");
+    assert!(page.text.contains("data-plan=\"free\""), "{page}");
+    assert!(
+        page.text
+            .contains("id=\"free-storage_mb\" name=\"storage_mb\" value=\"1000\""),
+        "{page}"
+    );
+    let plans = app.admin_get("/api/v1/platform/plans").await.json();
+    assert_eq!(
+        plans["items"][0]["quotas"],
+        json!({"tests": 1, "storage_mb": 1000})
+    );
+    // In use by the default tenant: no delete button, and a forged delete is refused.
+    assert!(!page.text.contains("/platform/plans/free/delete"), "{page}");
+    let r = b
+        .post("/platform/plans/free/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 409, "{r}");
+    assert!(r.text.contains("move them to another plan first"), "{r}");
+
+    // The tenant's settings page shows the plan's quotas, read-only.
+    let settings = b.get("/admin/settings").await;
+    assert!(settings.text.contains("tests: at most 1"), "{settings}");
+
+    // An unused plan is deleted.
+    let r = b
+        .post(
+            "/platform/plans",
+            &[("csrf", &csrf), ("name", "spare"), ("tests", "3")],
+        )
+        .await;
+    assert_eq!(location(&r), "/platform/plans?saved=spare", "{r}");
+    let r = b
+        .post("/platform/plans/spare/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/platform/plans?deleted=spare", "{r}");
+    let staff = app
+        .admin_post(
+            "/api/v1/admin/staff",
+            &json!({"username": "olga", "password": "Segura-Clave-2026", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(staff.status, 201, "{staff}");
+    let mut olga = Browser::new(&app);
+    olga.sign_in_as("olga", "Segura-Clave-2026").await;
+    assert_eq!(olga.get("/platform/plans").await.status, 403);
+}
+both!(the_console_edits_plans_and_their_quotas);
+
+async fn the_console_is_closed_outside_its_networks(app: TestApp) {
+    let fenced = app.sibling(&[("SUPER_ADMIN_NETWORKS", "10.0.0.0/8")]).await;
+    let mut b = Browser::new(&fenced);
+    b.sign_in().await;
+    let panel = b.get("/admin/visitors").await;
+    assert_eq!(panel.status, 200, "{panel}");
+    assert!(
+        !panel.text.contains("href=\"/platform\""),
+        "no console link"
+    );
+    let r = b.get("/platform").await;
+    assert_eq!(r.status, 403, "{r}");
+    assert_eq!(b.get("/platform/plans").await.status, 403);
+}
+both!(the_console_is_closed_outside_its_networks);

@@ -93,6 +93,7 @@ pub struct NewApiKeyBody {
         (status = 401, body = faro_http::ErrorBody),
         (status = 403, description = "not an admin, or an API key", body = faro_http::ErrorBody),
         (status = 422, body = faro_http::ErrorBody),
+        (status = 429, description = "quota_exceeded: the tenant's plan allows no more", body = faro_http::ErrorBody),
     ))]
 pub async fn create_api_key(
     State(core): State<Core>,

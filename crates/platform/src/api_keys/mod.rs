@@ -10,6 +10,7 @@ pub mod panel;
 
 use faro_http::ApiError;
 use faro_store::api_keys::{self as store, ApiKeyRow, NewApiKey};
+use faro_store::quota::{Exceeded, Quota};
 use faro_store::{Db, StoreError, TenantId, new_id, unix_now};
 
 use crate::audit::{self, Actor, Entry};
@@ -22,6 +23,8 @@ pub enum ApiKeyError {
     Invalid(Vec<Problem>),
     #[error("no such API key")]
     NotFound,
+    #[error(transparent)]
+    Quota(#[from] Exceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -39,6 +42,7 @@ impl From<ApiKeyError> for ApiError {
                 crate::tenants::domain::invalid("the API key is not valid", problems)
             }
             ApiKeyError::NotFound => ApiError::not_found("this tenant has no API key with this id"),
+            ApiKeyError::Quota(e) => e.into(),
             ApiKeyError::Store(e) => e.into(),
         }
     }
@@ -105,6 +109,9 @@ pub async fn create(
         last_used_at: None,
     };
     let mut tx = db.writer().begin().await?;
+    // Expired keys still count until revoked: revoking is how a tenant frees one.
+    let live = "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL";
+    faro_store::quota::guard(&mut tx, tenant, Quota::ApiKeys, live, 1).await??;
     store::insert_api_key(
         &mut tx,
         NewApiKey {

@@ -16,7 +16,8 @@ use crate::audit::Actor;
 pub struct SettingsVersion {
     /// 0 until the settings are first saved.
     pub version: i64,
-    /// `{branding: {colors, logo, texts}, origins: [..], quotas: {..}}`.
+    /// `{branding: {colors, logo, texts}, origins: [..], roles, retention, security, user_fields}`;
+    /// quotas come from the tenant's plan (`/api/v1/platform/plans`), not from here.
     #[schema(value_type = Object)]
     pub doc: Value,
     /// Username of who saved it (`system` for version 0).

@@ -3,7 +3,6 @@
 //! ```json
 //! {"branding": {"colors": {"primary": "#0a7d5a"}, "logo": "https://…", "texts": {"tagline": "…"}},
 //!  "origins": ["https://www.cocinaslopez.es"],
-//!  "quotas": {"tests": 20},
 //!  "roles": {"agent": "Comercial"},
 //!  "security": {"require_totp": true}}
 //! ```
@@ -51,20 +50,17 @@ pub fn check(doc: &Value) -> Vec<Problem> {
     if let Some(o) = top.get("origins") {
         origins(o, &mut p);
     }
-    if let Some(q) = top.get("quotas") {
-        match q.as_object() {
-            Some(q) => {
-                for (k, v) in q {
-                    if v.as_u64().is_none_or(|n| n > 1_000_000_000) {
-                        p.push(Problem::new(
-                            format!("doc.quotas.{k}"),
-                            "a whole number from 0 to 1,000,000,000",
-                        ));
-                    }
-                }
-            }
-            None => p.push(Problem::new("doc.quotas", "an object of numbers")),
-        }
+    // Quotas moved to the installation's plans: a tenant must not raise its own. The empty
+    // object documents written before that carried is still accepted (and means nothing).
+    if top
+        .get("quotas")
+        .is_some_and(|q| q.as_object().is_none_or(|q| !q.is_empty()))
+    {
+        p.push(Problem::new(
+            "doc.quotas",
+            "quotas come from the tenant's plan, which the installation's super-admin sets \
+             (/platform/plans); leave this out",
+        ));
     }
     if let Some(r) = top.get("retention") {
         match r.as_object() {
@@ -390,7 +386,7 @@ mod tests {
                          "logo": "https://cdn.example.com/logo.svg",
                          "texts": {"tagline": "Cocinas a medida"}},
             "origins": ["https://www.example.com", "http://localhost:5173"],
-            "quotas": {"tests": 20}
+            "quotas": {}
         });
         assert!(paths(full).is_empty());
     }
@@ -416,7 +412,7 @@ mod tests {
                 "doc.branding.texts.t",
                 "doc.origins[1]",
                 "doc.origins[2]",
-                "doc.quotas.tests",
+                "doc.quotas",
                 "doc.theme",
             ]
         );

@@ -121,7 +121,8 @@ impl Fields {
     }
 }
 
-/// The document the form makes, on top of `current` (whose other parts, the quotas, stay),
+/// The document the form makes, on top of `current` (whose other parts stay, but not the
+/// `quotas` of documents written before quotas moved to plans),
 /// or the lines of `texts` that are not `name = text`. Pure: the document's own rules are
 /// [`super::domain::check`]'s.
 pub fn document(current: &Value, f: &Fields) -> Result<Value, Vec<Problem>> {
@@ -188,6 +189,7 @@ pub fn document(current: &Value, f: &Fields) -> Result<Value, Vec<Problem>> {
         }
     }
     let mut doc = current.as_object().cloned().unwrap_or_default();
+    doc.remove("quotas");
     doc.insert("branding".into(), Value::Object(branding));
     doc.insert("origins".into(), json!(origins));
     if retention.is_empty() {
@@ -246,6 +248,20 @@ struct SettingsPage {
     problems: Vec<Problem>,
 }
 
+/// The plan's quotas as the page lists them: `(what, limit)`, unlimited ones left out.
+fn plan_quotas(plan: Option<(String, Value)>) -> Vec<(String, String)> {
+    let Some((_, quotas)) = plan else {
+        return Vec::new();
+    };
+    faro_store::quota::Quota::ALL
+        .into_iter()
+        .filter_map(|q| {
+            let n = quotas.get(q.key())?.as_u64()?;
+            Some((q.noun().to_owned(), n.to_string()))
+        })
+        .collect()
+}
+
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
     msg: Option<String>,
@@ -301,10 +317,10 @@ async fn show(core: &Core, user: &PanelUser, status: StatusCode, shown: Shown) -
             (*class, label, days.clone())
         })
         .collect();
-    let quotas = current.doc["quotas"]
-        .as_object()
-        .map(|q| q.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
-        .unwrap_or_default();
+    let plan = faro_store::quota::plan_of(core.db.reader(), &user.tenant)
+        .await
+        .map_err(ApiError::from)?;
+    let quotas = plan_quotas(plan);
     let history = history
         .into_iter()
         .map(|v| VersionView {
@@ -451,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn the_form_makes_the_document_and_keeps_the_quotas() {
+    fn the_form_makes_the_document_and_drops_old_quotas() {
         let current = json!({"branding": {"logo": "https://old"}, "quotas": {"tests": 20},
                              "security": {"require_totp": false}});
         let doc = document(&current, &fields()).expect("valid");
@@ -464,7 +480,6 @@ mod tests {
                     "texts": {"tagline": "Cocinas a medida", "footer": "© López"},
                 },
                 "origins": ["https://www.cocinaslopez.es", "http://localhost:5173"],
-                "quotas": {"tests": 20},
                 "retention": {"visitors": 365, "audit_log": 1825},
                 "roles": {"agent": "Comercial"},
                 "security": {"require_totp": true},

@@ -97,6 +97,7 @@ pub async fn list_staff(
         (status = 403, description = "role_above_yours", body = faro_http::ErrorBody),
         (status = 409, description = "username_taken", body = faro_http::ErrorBody),
         (status = 422, body = faro_http::ErrorBody),
+        (status = 429, description = "quota_exceeded: the tenant's plan allows no more", body = faro_http::ErrorBody),
     ))]
 pub async fn create_staff(
     State(core): State<Core>,
@@ -144,6 +145,7 @@ pub async fn get_staff(
         (status = 404, body = faro_http::ErrorBody),
         (status = 409, description = "last_owner or own_account", body = faro_http::ErrorBody),
         (status = 422, body = faro_http::ErrorBody),
+        (status = 429, description = "quota_exceeded: the tenant's plan allows no more", body = faro_http::ErrorBody),
     ))]
 pub async fn update_staff(
     State(core): State<Core>,

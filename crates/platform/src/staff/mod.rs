@@ -10,6 +10,7 @@ pub mod store;
 
 use faro_auth::Role;
 use faro_http::ApiError;
+use faro_store::quota::Quota;
 use faro_store::{Db, StoreError, TenantId, new_id, unix_now};
 
 use crate::audit::{self, Actor, Entry};
@@ -29,6 +30,8 @@ pub enum StaffError {
     NotFound,
     #[error("hashing: {0}")]
     Hash(String),
+    #[error(transparent)]
+    Quota(#[from] faro_store::quota::Exceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +71,7 @@ impl From<StaffError> for ApiError {
             StaffError::NotFound => {
                 ApiError::not_found("this tenant has no staff member with this id")
             }
+            StaffError::Quota(e) => e.into(),
             StaffError::Hash(e) => ApiError::internal(e),
             StaffError::Store(e) => e.into(),
         }
@@ -98,6 +102,9 @@ async fn hash(password: &str) -> Result<String, StaffError> {
         .map_err(|e| StaffError::Hash(e.to_string()))
 }
 
+/// What the staff quota counts: accounts that can sign in.
+const ACTIVE_STAFF: &str = "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND disabled = 0";
+
 pub async fn create(
     db: &Db,
     tenant: &TenantId,
@@ -122,6 +129,7 @@ pub async fn create(
     let now = unix_now();
     let id = new_id();
     let mut tx = db.writer().begin().await?;
+    faro_store::quota::guard(&mut tx, tenant, Quota::Staff, ACTIVE_STAFF, 1).await??;
     match store::insert(&mut tx, tenant, &id, username, &pass_hash, role, now).await {
         Err(StoreError::Conflict(_)) => return Err(StaffError::UsernameTaken),
         other => other?,
@@ -187,6 +195,10 @@ pub async fn update(
     };
     domain::may_change(by.role, account, new_role, change.disabled, owners)
         .map_err(StaffError::Refused)?;
+    if before.disabled && change.disabled == Some(false) {
+        // Enabling an account takes a seat, as creating one does.
+        faro_store::quota::guard(&mut tx, tenant, Quota::Staff, ACTIVE_STAFF, 1).await??;
+    }
     store::update(
         &mut tx,
         tenant,

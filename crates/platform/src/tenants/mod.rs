@@ -71,7 +71,7 @@ impl From<TenantError> for ApiError {
 }
 
 /// The settings document a tenant starts with (version 1; see `settings::domain`).
-pub const INITIAL_SETTINGS: &str = r#"{"branding":{},"origins":[],"quotas":{}}"#;
+pub const INITIAL_SETTINGS: &str = r#"{"branding":{},"origins":[]}"#;
 
 /// A new tenant as the API and the command line ask for it.
 #[derive(Clone, Debug, Default)]

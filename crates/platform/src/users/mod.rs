@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use faro_http::{ApiError, Core};
 use faro_store::outbox::NewEvent;
+use faro_store::quota::Quota;
 use faro_store::{StoreError, TenantId, new_id, unix_now};
 
 use crate::tenants::domain::Problem;
@@ -44,6 +45,8 @@ pub enum UserError {
     InvalidLink,
     #[error("issuing a token: {0}")]
     Token(String),
+    #[error(transparent)]
+    Quota(#[from] faro_store::quota::Exceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -80,6 +83,7 @@ impl From<UserError> for ApiError {
                 "this link is unknown, used already or expired: ask for a new one",
             ),
             UserError::Token(e) => ApiError::internal(e),
+            UserError::Quota(e) => e.into(),
             UserError::Store(e) => e.into(),
         }
     }
@@ -182,6 +186,8 @@ pub async fn register(
     };
     let family = new_id();
     let mut tx = core.db.writer().begin().await?;
+    let registered = "SELECT COUNT(*) FROM end_users WHERE tenant_id = $1";
+    faro_store::quota::guard(&mut tx, tenant, Quota::EndUsers, registered, 1).await??;
     match store::insert_user(&mut tx, store::Emails::of(core), &user).await {
         Err(StoreError::Conflict(_)) => return Err(UserError::EmailTaken),
         other => other?,

@@ -4,7 +4,9 @@
 mod api_keys;
 mod audit;
 mod lifecycle;
+mod networks;
 mod purge;
+mod quotas;
 mod settings;
 mod staff;
 mod walk;

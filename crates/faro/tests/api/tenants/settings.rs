@@ -17,17 +17,14 @@ async fn put(app: &TestApp, body: &Value) -> Resp {
 
 fn branding(primary: &str) -> Value {
     json!({"branding": {"colors": {"primary": primary}, "texts": {"tagline": "A medida"}},
-           "origins": ["https://www.example.com"], "quotas": {"tests": 20}})
+           "origins": ["https://www.example.com"]})
 }
 
 async fn settings_are_versioned_and_rolled_back(app: TestApp) {
     let v0 = app.admin_get(SETTINGS).await;
     assert_eq!(v0.status, 200, "{v0}");
     assert_eq!(v0.json()["version"], 0);
-    assert_eq!(
-        v0.json()["doc"],
-        json!({"branding": {}, "origins": [], "quotas": {}})
-    );
+    assert_eq!(v0.json()["doc"], json!({"branding": {}, "origins": []}));
 
     let r = put(
         &app,
@@ -112,7 +109,7 @@ async fn invalid_settings_name_every_problem(app: TestApp) {
             "doc.branding.colors.primary",
             "doc.branding.logo",
             "doc.origins[0]",
-            "doc.quotas.tests",
+            "doc.quotas",
             "doc.theme"
         ],
         "{r}"
