@@ -132,9 +132,11 @@ for (const device of devices) {
             texts: { tagline: 'Cocinas a medida desde 1987' } },
           origins: ['https://www.cocinaslopez.es'],
           roles: { agent: 'Comercial' },
-          quotas: { tests: 20 },
         },
       }, token);
+      // The plans the console shows (the default tenant is on `free`: its settings list them).
+      await api('PUT', '/api/v1/platform/plans/free', { quotas: { tests: 20, staff: 5, end_users: 1000, storage_mb: 200 } }, token);
+      await api('PUT', '/api/v1/platform/plans/pro', { quotas: { tests: 50, staff: 10, api_keys: 10, storage_mb: 5000 } }, token);
       await api('POST', '/api/v1/admin/staff', { username: 'marta', password: 'Segura-Clave-2026', role: 'admin' }, token);
       await api('POST', '/api/v1/admin/staff', { username: 'jordi', password: 'Segura-Clave-2026', role: 'agent' }, token);
       const lector = await api('POST', '/api/v1/admin/staff', { username: 'lectura', password: 'Segura-Clave-2026', role: 'viewer' }, token);
@@ -156,6 +158,8 @@ for (const device of devices) {
     await shot(page, `console-${device.name}.png`);
     await page.goto(`${BASE_URL}/platform/tenants/cocinas-lopez`);
     await shot(page, `console-tenant-${device.name}.png`);
+    await page.goto(`${BASE_URL}/platform/plans`);
+    await shot(page, `console-plans-${device.name}.png`);
     if (device.name === 'desktop') {
       await page.goto(`${BASE_URL}/admin/errors`);
       await shot(page, 'admin-errors-desktop.png');

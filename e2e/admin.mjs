@@ -315,10 +315,23 @@ await test('the console creates a tenant, pauses and resumes it', async () => {
   eq(await page.locator('#status').innerText(), 'active', 'active again');
 });
 
+await test('the console defines a plan with quotas', async () => {
+  await page.goto(`${BASE_URL}/platform`);
+  await Promise.all([page.waitForURL(/\/platform\/plans$/), page.locator('#plans-link').click()]);
+  eq(await page.locator('h1').innerText(), 'Plans', 'the plans page');
+  await page.locator('#plan-name').fill('e2e-pro');
+  await page.locator('#new-tests').fill('20');
+  await page.locator('#new-storage_mb').fill('500');
+  await Promise.all([page.waitForURL(/\?saved=e2e-pro$/), page.locator('button', { hasText: 'Create the plan' }).click()]);
+  eq(await page.locator('#e2e-pro-tests').inputValue(), '20', 'the quota kept');
+  eq(await page.locator('#e2e-pro-staff').inputValue(), '', 'a blank quota is unlimited');
+});
+
 await test('the webhooks, errors, API keys, security, staff, settings, audit, visitors and console pages fit a phone', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const path of ['/admin/webhooks', '/admin/errors', '/admin/api-keys', '/admin/security',
-    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors', '/platform', '/platform/tenants/e2e-lopez']) {
+    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors', '/platform', '/platform/tenants/e2e-lopez',
+    '/platform/plans']) {
     await page.goto(`${BASE_URL}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `${path} is ${overflow}px wider than the phone`);

@@ -160,3 +160,30 @@ async fn a_refresh_reads_the_account_again(app: TestApp) {
     elsewhere.assert_error(401, "invalid_refresh_token");
 }
 both!(a_refresh_reads_the_account_again);
+
+/// One staff refresh token sent to three instances at once: one new pair, and the sign-in
+/// ends (two holders of one token), round after round.
+async fn three_instances_rotate_a_staff_refresh_token_once(a: TestApp) {
+    let b = a.sibling(&[]).await;
+    let c = a.sibling(&[]).await;
+    for round in 0..5 {
+        let signed_in = login(&a, ADMIN_USER, ADMIN_PASSWORD).await;
+        let token = signed_in["refresh_token"].as_str().expect("refresh token");
+        let (ra, rb, rc) = tokio::join!(refresh(&a, token), refresh(&b, token), refresh(&c, token));
+        let winners: Vec<&Resp> = [&ra, &rb, &rc]
+            .into_iter()
+            .filter(|r| r.status == 200)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {ra}\n{rb}\n{rc}");
+        for r in [&ra, &rb, &rc].into_iter().filter(|r| r.status != 200) {
+            r.assert_error(401, "invalid_refresh_token");
+        }
+        // The token was presented twice: the winner's next one is refused too.
+        let next = winners[0].json();
+        let next = next["refresh_token"].as_str().expect("the next token");
+        refresh(&b, next)
+            .await
+            .assert_error(401, "invalid_refresh_token");
+    }
+}
+crate::postgres_only!(three_instances_rotate_a_staff_refresh_token_once);
