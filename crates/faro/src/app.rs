@@ -385,8 +385,8 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         .context("cannot migrate the database")
 }
 
-/// Where `/admin` leads when no module serves it (the quiz switched off): the first panel link
-/// every staff member may see, else the first link.
+/// Where `/admin` leads when no module serves it (the one that does is switched off): the
+/// first panel link every staff member may see, else the first link.
 fn panel_home(nav: &[faro_http::NavLink]) -> Option<&'static str> {
     nav.iter()
         .find(|l| !l.admins_only)

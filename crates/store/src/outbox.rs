@@ -13,9 +13,11 @@
 //!
 //! # Why `seq` order is commit order
 //!
-//! A consumer reads `seq > last_seq` and then moves `last_seq` to the highest seq it saw. That is
-//! only safe if no event with a smaller seq can become visible later, i.e. if seqs become visible
-//! in increasing order.
+//! A consumer reads the horizon `MAX(seq)`, then the events of its kinds with
+//! `last_seq < seq <= horizon`, and moves `last_seq` to the horizon (or to the last event of a
+//! full batch). That is only safe if no event with a smaller seq can become visible later, i.e.
+//! if seqs become visible in increasing order: then every event up to the horizon is visible to
+//! the read that follows it.
 //!
 //! - **SQLite**: [`append`] numbers events as `MAX(seq) + n` (one multi-row `INSERT ...
 //!   SELECT`) in a transaction begun with `BEGIN IMMEDIATE` ([`Db::begin_write`]), which holds
