@@ -61,8 +61,7 @@ pub struct PlanRow {
     pub updated_at: i64,
 }
 
-/// Every plan, by name, and also the plan names tenants use that have no row (unlimited), so
-/// the console shows them too.
+/// Every plan, by name, with how many tenants are on it.
 pub async fn list(db: &Db) -> Result<Vec<PlanRow>, PlanError> {
     let rows = sqlx::query(
         "SELECT p.name, p.quotas, p.updated_at, \
