@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use super::PlanError;
 use crate::audit::Actor;
+use crate::tenants::console::super_admin;
 use crate::tenants::domain::Problem;
 
 pub fn router(core: Core) -> Router {
@@ -29,18 +30,6 @@ pub fn router(core: Core) -> Router {
         .route("/platform/plans", get(page).post(save))
         .route("/platform/plans/{name}/delete", post(delete))
         .with_state(core)
-}
-
-fn super_admin(user: &PanelUser) -> Result<(), PageError> {
-    if user.super_admin {
-        Ok(())
-    } else {
-        Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "Console only",
-            "Plans belong to the installation's console: they need the super-admin's own sign-in.",
-        ))
-    }
 }
 
 /// One quota's field.

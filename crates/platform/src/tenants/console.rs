@@ -45,7 +45,8 @@ pub fn router(core: Core) -> Router {
         .with_state(core)
 }
 
-fn super_admin(user: &PanelUser) -> Result<(), PageError> {
+/// The console's pages (tenants and plans) refuse everyone but the super-admin's own sign-in.
+pub(crate) fn super_admin(user: &PanelUser) -> Result<(), PageError> {
     if user.super_admin {
         Ok(())
     } else {
