@@ -292,7 +292,7 @@ pub async fn consume_batch_ahead(
             }
             ahead.wrote(from);
         }
-        metrics::gauge!("faro_outbox_lag", "consumer" => consumer.name).set(0.0);
+        show_lag(consumer.name, 0);
         return Ok(Batch::Idle);
     }
     // Take (or take over) the lease before working, unless ours has most of its time left.
@@ -337,7 +337,7 @@ pub async fn consume_batch_ahead(
     let first_seq = matched.first().map_or(from + 1, |e| e.seq);
     if matched.is_empty() && ahead.recently_written(consumer.quiet_write) {
         ahead.read_to = last_seq;
-        set_lag(db, consumer.name, last_seq).await;
+        show_lag(consumer.name, horizon - last_seq);
         return Ok(Batch::Done {
             events,
             handled: 0,
@@ -380,7 +380,7 @@ pub async fn consume_batch_ahead(
     ahead.wrote(last_seq);
     metrics::counter!("faro_outbox_handled_total", "consumer" => consumer.name)
         .increment(matched.len() as u64);
-    set_lag(db, consumer.name, last_seq).await;
+    show_lag(consumer.name, horizon - last_seq);
     Ok(Batch::Done {
         events,
         handled: matched.len(),
@@ -417,9 +417,13 @@ async fn move_cursor(
 /// `faro_outbox_lag{consumer}`: events appended but not yet past the cursor. Best effort.
 async fn set_lag(db: &Db, name: &'static str, last_seq: i64) {
     if let Ok(latest) = latest_seq(db).await {
-        metrics::gauge!("faro_outbox_lag", "consumer" => name)
-            .set((latest - last_seq).max(0) as f64);
+        show_lag(name, latest - last_seq);
     }
+}
+
+/// Sets `faro_outbox_lag{consumer}` from a horizon the batch has read already.
+fn show_lag(name: &'static str, lag: i64) {
+    metrics::gauge!("faro_outbox_lag", "consumer" => name).set(lag.max(0) as f64);
 }
 
 /// The cursor row, created at seq 0 (the oldest stored event) on first use.
