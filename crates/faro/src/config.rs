@@ -277,14 +277,14 @@ impl Config {
             return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
         }
         let list = |k: &str| settings.list(k);
-        let trusted_proxies = list("TRUSTED_PROXIES")
-            .iter()
-            .map(|s| Cidr::parse(s).map_err(|m| err("TRUSTED_PROXIES", m)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let super_admin_networks = list("SUPER_ADMIN_NETWORKS")
-            .iter()
-            .map(|s| Cidr::parse(s).map_err(|m| err("SUPER_ADMIN_NETWORKS", m)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let networks = |k: &str| {
+            list(k)
+                .iter()
+                .map(|s| Cidr::parse(s).map_err(|m| err(k, m)))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let trusted_proxies = networks("TRUSTED_PROXIES")?;
+        let super_admin_networks = networks("SUPER_ADMIN_NETWORKS")?;
         let cors_allowed_origins = list("CORS_ALLOWED_ORIGINS");
         for o in &cors_allowed_origins {
             if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {

@@ -383,12 +383,7 @@ pub fn super_admin_network(core: &Core, parts: &Parts) -> bool {
     if allowed.is_empty() {
         return true;
     }
-    crate::client::client_ip(
-        crate::client::peer_of(parts),
-        &parts.headers,
-        &core.web.trusted_proxies,
-    )
-    .is_some_and(|ip| allowed.iter().any(|n| n.contains(ip)))
+    crate::client_ip_of(core, parts).is_some_and(|ip| allowed.iter().any(|n| n.contains(ip)))
 }
 
 impl ApiError {

@@ -96,11 +96,18 @@ where
         state: &S,
     ) -> Result<Self, Self::Rejection> {
         let core = <Core as axum::extract::FromRef<S>>::from_ref(state);
-        let ip = client::client_ip(
-            client::peer_of(parts),
-            &parts.headers,
-            &core.web.trusted_proxies,
-        );
-        Ok(ClientAddr(ip.map(|ip| ip.to_string())))
+        Ok(ClientAddr(
+            client_ip_of(&core, parts).map(|ip| ip.to_string()),
+        ))
     }
+}
+
+/// The request's client address: the peer, or `X-Forwarded-For` when the peer is one of
+/// `TRUSTED_PROXIES`.
+pub fn client_ip_of(core: &Core, parts: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+    client::client_ip(
+        client::peer_of(parts),
+        &parts.headers,
+        &core.web.trusted_proxies,
+    )
 }
