@@ -202,16 +202,13 @@ impl Files {
             created_at: faro_store::unix_now(),
             created_by: file.created_by.map(str::to_string),
         };
-        match store::insert(&self.core.db, &row).await {
-            Ok(Ok(())) => {}
-            Ok(Err(over)) => {
-                self.discard(&object.key).await;
-                return Err(FilesError::Quota(over));
-            }
-            Err(e) => {
-                self.discard(&object.key).await;
-                return Err(e.into());
-            }
+        let written = match store::insert(&self.core.db, &row).await {
+            Ok(fits) => fits.map_err(FilesError::Quota),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = written {
+            self.discard(&object.key).await;
+            return Err(e);
         }
         StoredFile::from_row(row)
     }

@@ -146,12 +146,7 @@ pub async fn put(db: &Db, name: &str, quotas: Value, by: &Actor) -> Result<PlanR
     let now = unix_now();
     let text = Value::Object(ordered.clone()).to_string();
     let mut tx = db.begin_write().await?;
-    let before = sqlx::query("SELECT quotas FROM plans WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get::<String, _>(0))
-        .transpose()?;
+    let before = stored(&mut tx, name).await?;
     sqlx::query(
         "INSERT INTO plans (name, quotas, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET quotas = excluded.quotas, updated_at = excluded.updated_at",
@@ -161,11 +156,7 @@ pub async fn put(db: &Db, name: &str, quotas: Value, by: &Actor) -> Result<PlanR
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let tenants: i64 = sqlx::query("SELECT COUNT(*) FROM tenants WHERE plan = $1")
-        .bind(name)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let tenants = tenants_on(&mut tx, name).await?;
     audit::record(
         &mut tx,
         Entry {
@@ -190,17 +181,8 @@ pub async fn put(db: &Db, name: &str, quotas: Value, by: &Actor) -> Result<PlanR
 /// Deletes plan `name`, unless a tenant is on it.
 pub async fn delete(db: &Db, name: &str, by: &Actor) -> Result<(), PlanError> {
     let mut tx = db.begin_write().await?;
-    let before = sqlx::query("SELECT quotas FROM plans WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(PlanError::NotFound)?;
-    let before: String = before.try_get(0)?;
-    let tenants: i64 = sqlx::query("SELECT COUNT(*) FROM tenants WHERE plan = $1")
-        .bind(name)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let before = stored(&mut tx, name).await?.ok_or(PlanError::NotFound)?;
+    let tenants = tenants_on(&mut tx, name).await?;
     if tenants > 0 {
         return Err(PlanError::InUse(tenants));
     }
@@ -222,6 +204,31 @@ pub async fn delete(db: &Db, name: &str, by: &Actor) -> Result<(), PlanError> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Plan `name`'s quotas as stored (JSON text, for the audit log's "before"), if it exists.
+async fn stored(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+) -> Result<Option<String>, PlanError> {
+    Ok(sqlx::query("SELECT quotas FROM plans WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<String, _>(0))
+        .transpose()?)
+}
+
+/// How many tenants are on plan `name`.
+async fn tenants_on(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+) -> Result<i64, PlanError> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM tenants WHERE plan = $1")
+        .bind(name)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?)
 }
 
 #[cfg(test)]
