@@ -86,20 +86,28 @@ pub fn authenticate(core: &Core, parts: &Parts) -> Result<(Claims, Via), ApiErro
         .keys
         .verify(token, faro_store::unix_now())
         .map_err(|_| ApiError::unauthorized("the token is invalid or expired"))?;
-    if via == Via::Cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        let expected = cookie(&parts.headers, CSRF_COOKIE);
-        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        match (expected, sent) {
-            (Some(e), Some(s)) if !e.is_empty() && same_secret(e, s) => {}
-            _ => {
-                return Err(ApiError::forbidden(
-                    "missing or wrong CSRF token: send the faro_csrf cookie's value in x-csrf-token",
-                )
-                .with_code("csrf_failed"));
-            }
-        }
+    if via == Via::Cookie {
+        check_csrf(&parts.method, &parts.headers, CSRF_COOKIE)?;
     }
     Ok((claims, via))
+}
+
+/// The double-submit check of a cookie-authenticated request: a write (anything but `GET`,
+/// `HEAD`, `OPTIONS`) must echo the value of the `csrf_cookie` cookie in `x-csrf-token`,
+/// which a page of another site cannot read.
+pub fn check_csrf(method: &Method, headers: &HeaderMap, csrf_cookie: &str) -> Result<(), ApiError> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let expected = cookie(headers, csrf_cookie);
+    let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    match (expected, sent) {
+        (Some(e), Some(s)) if !e.is_empty() && same_secret(e, s) => Ok(()),
+        _ => Err(ApiError::forbidden(format!(
+            "missing or wrong CSRF token: send the {csrf_cookie} cookie's value in x-csrf-token"
+        ))
+        .with_code("csrf_failed")),
+    }
 }
 
 /// The staff member behind verified claims, refused while their tenant is paused (an

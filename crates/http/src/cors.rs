@@ -64,6 +64,7 @@ pub fn layer(core: Core, installation: &[String]) -> Arc<CorsLayer> {
                 HeaderName::from_static("x-request-id"),
                 HeaderName::from_static("x-faro-visitor"),
                 HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-csrf-token"),
             ])
             .expose_headers([
                 HeaderName::from_static("x-request-id"),

@@ -1,7 +1,12 @@
 //! End users (people registered on a tenant's sites, not staff) as an extractor: `EndUser`
-//! takes a bearer access token of the end-user audience, issued for the tenant whose host the
+//! takes an access token of the end-user audience, issued for the tenant whose host the
 //! request is for, not on the deny list (logged out). Modules use it for "my points", "my
 //! credits", "my notifications".
+//!
+//! Apps send the token as a bearer token. A browser on the site's own pages gets it as the
+//! HttpOnly [`USER_COOKIE`] instead, so no script ever holds it; a write carried by that
+//! cookie must echo [`USER_CSRF_COOKIE`] in `x-csrf-token` (double submit), like the panel's.
+//! A bearer token wins over the cookie.
 //!
 //! The deny list is read at most once per token every [`REVOKED_CACHE_TTL`] per instance; a
 //! logout on this instance applies at once, on the others within that time (access tokens
@@ -18,6 +23,30 @@ use crate::error::ApiError;
 use crate::state::Core;
 use crate::tenant::PublicTenant;
 use crate::ttl::TtlMap;
+
+/// The end user's access token for browsers (HttpOnly, `SameSite=Lax`, 15 minutes).
+pub const USER_COOKIE: &str = "faro_user";
+/// The end user's refresh token for browsers (HttpOnly, `SameSite=Strict`, only sent to
+/// `/api/v1/auth`).
+pub const USER_REFRESH_COOKIE: &str = "faro_user_refresh";
+/// The double-submit companion of [`USER_COOKIE`]: readable by the site's scripts, echoed in
+/// `x-csrf-token` on writes. Not the panel's `faro_csrf`, so a staff member signing out of
+/// the panel does not break their own sign-in as a user of the site, nor the other way round.
+pub const USER_CSRF_COOKIE: &str = "faro_user_csrf";
+
+/// How the request carries an end user's access token, if it does: the bearer token first,
+/// else the browser's cookie.
+fn user_token(parts: &Parts) -> Option<(&str, crate::auth::Via)> {
+    if parts
+        .headers
+        .contains_key(axum::http::header::AUTHORIZATION)
+    {
+        return crate::auth::bearer(&parts.headers).map(|t| (t, crate::auth::Via::Bearer));
+    }
+    crate::auth::cookie(&parts.headers, USER_COOKIE)
+        .filter(|t| !t.is_empty())
+        .map(|t| (t, crate::auth::Via::Cookie))
+}
 
 /// How long "this token is not revoked" is believed without asking the database.
 pub const REVOKED_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -72,9 +101,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let core = Core::from_ref(state);
-        let token = crate::auth::bearer(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized("sign in first: send the access token as a bearer token")
+        let (token, via) = user_token(parts).ok_or_else(|| {
+            ApiError::unauthorized(
+                "sign in first: send the access token as a bearer token (or, in a browser, \
+                 the faro_user cookie)",
+            )
         })?;
+        if via == crate::auth::Via::Cookie {
+            crate::auth::check_csrf(&parts.method, &parts.headers, USER_CSRF_COOKIE)?;
+        }
         let claims = core
             .keys
             .verify_user(token, faro_store::unix_now())
@@ -116,8 +151,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let has_user_token =
-            crate::auth::bearer(&parts.headers).is_some_and(|t| !t.starts_with("faro_"));
+        // A cookie-carried write without its CSRF token is answered as anonymous: another
+        // site's form cannot make a result someone's.
+        let has_user_token = user_token(parts).is_some_and(|(t, _)| !t.starts_with("faro_"));
         if !has_user_token {
             return Ok(MaybeEndUser(None));
         }

@@ -28,6 +28,7 @@ mod tenants;
 mod totp;
 mod traffic;
 mod upgrade;
+mod user_cookies;
 mod user_fields;
 mod users;
 mod visitors;

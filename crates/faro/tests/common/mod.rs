@@ -159,7 +159,9 @@ impl Builder {
         let mut env = self.env.clone();
         env.insert("DATABASE_URL".into(), db_url.clone());
         env.insert("FARO_BIND".into(), addr.to_string());
-        env.insert("PUBLIC_BASE_URL".into(), base.clone());
+        // A test may name its own public address (an https one, to see Secure cookies).
+        env.entry("PUBLIC_BASE_URL".into())
+            .or_insert_with(|| base.clone());
         // Mail goes to a directory of this instance's own unless a test names a server.
         env.entry("MAIL_URL".into()).or_insert_with(|| {
             let dir = std::env::temp_dir().join(format!("faro-test-mail-{}", addr.port()));
@@ -195,7 +197,7 @@ impl Builder {
 /// One running instance and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
-    /// `http://127.0.0.1:PORT`, also the app's PUBLIC_BASE_URL.
+    /// `http://127.0.0.1:PORT`, also the app's PUBLIC_BASE_URL unless the test set one.
     pub base: String,
     pub client: reqwest::Client,
     /// The app's platform state: the database handle and the batched counters.

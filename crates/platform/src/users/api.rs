@@ -5,9 +5,9 @@
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use faro_http::auth::{AdminUser, Viewer};
-use faro_http::enduser::EndUser;
+use faro_http::enduser::{EndUser, USER_CSRF_COOKIE, USER_REFRESH_COOKIE};
 use faro_http::respond::{PageQuery, next_page, rfc3339};
 use faro_http::tenant::PublicTenant;
 use faro_http::visitor::KnownVisitor;
@@ -51,7 +51,9 @@ pub struct UserRef {
     pub email: String,
 }
 
-/// A sign-in: a short access token (bearer) and the refresh token that renews it.
+/// A sign-in: a short access token (bearer) and the refresh token that renews it. The same
+/// sign-in is also set as cookies for a browser on the site (`faro_user`, `faro_user_refresh`,
+/// `faro_user_csrf`).
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
@@ -61,28 +63,41 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// Always `Bearer`.
     pub token_type: &'static str,
+    /// For a browser signed in by the cookies: echo it in `x-csrf-token` on writes (it is
+    /// also the readable `faro_user_csrf` cookie). Bearer callers need nothing of it.
+    pub csrf_token: String,
     pub user: UserRef,
 }
 
-impl From<Tokens> for TokenResponse {
-    fn from(t: Tokens) -> Self {
-        TokenResponse {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            expires_in: t.expires_in,
-            token_type: "Bearer",
-            user: UserRef {
-                id: t.user.id,
-                email: t.user.email,
-            },
-        }
-    }
+/// A sign-in's answer: its tokens in the body, and the same as the browser's cookies.
+fn signed_in(
+    core: &Core,
+    headers: &HeaderMap,
+    t: Tokens,
+) -> (super::cookies::SetCookies, Json<TokenResponse>) {
+    let csrf = super::cookies::csrf_token(headers);
+    let cookies = super::cookies::signed_in(core, &t.access_token, &t.refresh_token, &csrf);
+    let body = TokenResponse {
+        access_token: t.access_token,
+        refresh_token: t.refresh_token,
+        expires_in: t.expires_in,
+        token_type: "Bearer",
+        csrf_token: csrf,
+        user: UserRef {
+            id: t.user.id,
+            email: t.user.email,
+        },
+    };
+    (cookies, Json(body))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
-    pub refresh_token: String,
+    /// The refresh token; a browser signed in by cookies sends `{}` and its
+    /// `faro_user_refresh` cookie instead (with `x-csrf-token`).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 /// The signed-in end user.
@@ -115,7 +130,7 @@ impl From<UserRow> for UserProfile {
 /// request comes from (its `faro_vid` cookie or `x-faro-visitor` header) becomes the account's.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "end users", request_body = Registration,
     responses(
-        (status = 201, body = TokenResponse),
+        (status = 201, body = TokenResponse, headers(("Set-Cookie" = String))),
         (status = 409, description = "email_taken", body = faro_http::ErrorBody),
         (status = 422, body = faro_http::ErrorBody),
         (status = 429, body = faro_http::ErrorBody),
@@ -129,7 +144,7 @@ pub async fn register(
     ClientKey(client): ClientKey,
     KnownVisitor(visitor): KnownVisitor,
     Json(body): Json<Registration>,
-) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+) -> ApiResult<(StatusCode, super::cookies::SetCookies, Json<TokenResponse>)> {
     core.limit("register", &client, core.web.login_quota)
         .await?;
     let lang = super::links_api::mail_lang(&core, &tenant, &headers).await;
@@ -144,24 +159,26 @@ pub async fn register(
     .await?;
     super::links::send_soon(&core, &postbox, tokens.mail.clone());
     became(&core, &tenant, visitor.as_deref(), &tokens.user.id).await?;
-    Ok((StatusCode::CREATED, Json(tokens.into())))
+    let (cookies, body) = signed_in(&core, &headers, tokens);
+    Ok((StatusCode::CREATED, cookies, body))
 }
 
 /// Signs in with an email and a password; the request's visitor, if it belongs to nobody yet,
 /// becomes the account's.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "end users", request_body = Credentials,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, headers(("Set-Cookie" = String))),
         (status = 401, description = "invalid_credentials", body = faro_http::ErrorBody),
         (status = 429, body = faro_http::ErrorBody),
     ))]
 pub async fn login(
     State(core): State<Core>,
+    headers: HeaderMap,
     PublicTenant(tenant): PublicTenant,
     ClientKey(client): ClientKey,
     KnownVisitor(visitor): KnownVisitor,
     Json(body): Json<Credentials>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<(super::cookies::SetCookies, Json<TokenResponse>)> {
     let quota = core.web.login_quota;
     core.limit("user_login", &client, quota).await?;
     // Per address too, so guesses for one account cannot be spread over many clients.
@@ -169,7 +186,7 @@ pub async fn login(
     core.limit("user_login_email", &email, quota).await?;
     let tokens = super::login(&core, &tenant, &body.email, &body.password).await?;
     became(&core, &tenant, visitor.as_deref(), &tokens.user.id).await?;
-    Ok(Json(tokens.into()))
+    Ok(signed_in(&core, &headers, tokens))
 }
 
 /// The visitor the request came from (its signed cookie or header) becomes the account's.
@@ -185,34 +202,61 @@ async fn became(
     Ok(())
 }
 
-/// Spends a refresh token for a new access token and the next refresh token. Presenting a
-/// spent one again ends the whole sign-in (it was copied).
+/// Spends a refresh token (the body's, or a browser's `faro_user_refresh` cookie with
+/// `x-csrf-token`) for a new access token and the next refresh token. Presenting a spent one
+/// again ends the whole sign-in (it was copied).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "end users", request_body = RefreshBody,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, headers(("Set-Cookie" = String))),
         (status = 401, description = "invalid_refresh_token", body = faro_http::ErrorBody),
+        (status = 403, description = "csrf_failed: the cookie without its x-csrf-token", body = faro_http::ErrorBody),
+        (status = 422, description = "no refresh token, in the body or the cookie", body = faro_http::ErrorBody),
         (status = 429, body = faro_http::ErrorBody),
     ))]
 pub async fn refresh(
     State(core): State<Core>,
     PublicTenant(tenant): PublicTenant,
     ClientKey(client): ClientKey,
+    headers: HeaderMap,
     Json(body): Json<RefreshBody>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<(super::cookies::SetCookies, Json<TokenResponse>)> {
     core.limit("user_refresh", &client, core.web.login_quota)
         .await?;
-    let tokens = super::refresh(&core, &tenant, &body.refresh_token).await?;
-    Ok(Json(tokens.into()))
+    let token = match body.refresh_token {
+        Some(token) => token,
+        None => {
+            let token = faro_http::auth::cookie(&headers, USER_REFRESH_COOKIE)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    super::UserError::Invalid(vec![crate::tenants::domain::Problem::new(
+                        "refresh_token",
+                        "send the refresh token, or sign in again: this browser has no \
+                         faro_user_refresh cookie",
+                    )])
+                })?;
+            faro_http::auth::check_csrf(&Method::POST, &headers, USER_CSRF_COOKIE)?;
+            token.to_string()
+        }
+    };
+    let tokens = super::refresh(&core, &tenant, &token).await?;
+    Ok(signed_in(&core, &headers, tokens))
 }
 
-/// Ends this sign-in: its refresh tokens stop working and the access token is refused from
-/// now on (on every instance within 5 seconds).
+/// Ends this sign-in: its refresh tokens stop working, the access token is refused from now
+/// on (on every instance within 5 seconds), and a browser's sign-in cookies are cleared.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "end users",
     security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = faro_http::ErrorBody)))]
-pub async fn logout(State(core): State<Core>, user: EndUser) -> ApiResult<StatusCode> {
+    responses(
+        (status = 204, headers(("Set-Cookie" = String))),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, description = "csrf_failed: the cookie without its x-csrf-token", body = faro_http::ErrorBody),
+    ))]
+pub async fn logout(
+    State(core): State<Core>,
+    user: EndUser,
+) -> ApiResult<(StatusCode, super::cookies::SetCookies)> {
     super::logout(&core, &user).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, super::cookies::cleared(&core)))
 }
 
 /// The signed-in end user's account.
@@ -300,7 +344,7 @@ pub async fn delete_me(
     user: EndUser,
     ClientAddr(client): ClientAddr,
     Json(body): Json<DeleteMe>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(StatusCode, super::cookies::SetCookies)> {
     core.limit("user_login_email", &user.id, core.web.login_quota)
         .await?;
     let row = super::me(&core, &user).await?;
@@ -321,7 +365,7 @@ pub async fn delete_me(
     };
     super::logout(&core, &user).await?;
     super::delete(&core, &user.tenant, &user.id, &actor).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, super::cookies::cleared(&core)))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -8,6 +8,7 @@
 //! module; rate limits are the handlers' (api.rs).
 
 pub mod api;
+pub mod cookies;
 pub mod domain;
 pub mod links;
 pub mod links_api;
