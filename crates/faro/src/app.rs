@@ -506,6 +506,7 @@ fn build_router(
             Arc::new(faro_http::request_id::RequestLog {
                 enabled: config.request_log,
                 errors: Some(faro_http::request_id::ErrorSink::new(core.db.clone())),
+                counters: Some(core.counters.clone()),
             }),
             faro_http::request_id::middleware,
         ));

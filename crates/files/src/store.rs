@@ -131,6 +131,24 @@ pub async fn usage(db: &Db, tenant: &TenantId) -> Result<(i64, i64), StoreError>
     Ok((r.try_get(0)?, r.try_get(1)?))
 }
 
+/// Every tenant's file count and total size (or only `only`'s; `None`: all), by tenant id:
+/// the super-admin's usage view.
+pub async fn usage_by_tenant(
+    db: &Db,
+    only: Option<&str>,
+) -> Result<std::collections::HashMap<String, (i64, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT tenant_id, COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files \
+         WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id",
+    )
+    .bind(only.unwrap_or_default())
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,31 @@ pub struct RequestLog {
     pub enabled: bool,
     /// Where 5xx causes are kept (`request_errors`), besides the log line.
     pub errors: Option<ErrorSink>,
+    /// Where each tenant's requests are counted (`stats_daily`, scope `platform`, metric
+    /// `requests`) for the super-admin's usage view. Only requests whose tenant was resolved
+    /// count: a health check or a static asset belongs to no one.
+    pub counters: Option<faro_store::Counters>,
+}
+
+/// The `stats_daily` scope and metric of a tenant's request count.
+pub const REQUESTS_SCOPE: &str = "platform";
+pub const REQUESTS_METRIC: &str = "requests";
+
+impl RequestLog {
+    fn count(&self, tenant: &faro_store::TenantId) {
+        if let Some(counters) = &self.counters {
+            counters.add(
+                faro_store::CounterKey {
+                    tenant_id: tenant.as_str().to_owned(),
+                    scope: REQUESTS_SCOPE.to_owned(),
+                    day: faro_store::day_of(faro_store::unix_now()),
+                    metric: REQUESTS_METRIC,
+                    key: String::new(),
+                },
+                1,
+            );
+        }
+    }
 }
 
 /// Keeps 5xx causes in the database without slowing the failing response: the insert runs in
@@ -146,6 +171,9 @@ pub async fn middleware(
         }
     });
     crate::metrics::record(&route, &method, status.as_u16(), started.elapsed());
+    if let Some(tenant) = &tenant {
+        log.count(tenant);
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }

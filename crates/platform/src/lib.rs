@@ -107,6 +107,7 @@ pub fn module() -> Module {
                     tenants::api::get_tenant,
                     tenants::api::update_tenant
                 ))
+                .routes(routes!(tenants::api::tenant_usage))
                 .routes(routes!(tenants::api::impersonate))
                 .routes(routes!(tenants::api::purge_tenant))
                 .routes(routes!(plans::api::list_plans))

@@ -26,6 +26,14 @@ pub struct Counters {
     pending: Arc<Mutex<HashMap<CounterKey, i64>>>,
 }
 
+impl std::fmt::Debug for Counters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Counters")
+            .field("pending", &self.pending_cells())
+            .finish()
+    }
+}
+
 /// Rows per INSERT statement: well under SQLite's 32,766 bound parameters, big enough that a
 /// busy second flushes in a handful of statements.
 const ROWS_PER_STATEMENT: usize = 200;

@@ -118,6 +118,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/audit/export", &["get"]),
     ("/api/v1/platform/tenants", &["get", "post"]),
     ("/api/v1/platform/tenants/{tenant}", &["get", "patch"]),
+    ("/api/v1/platform/tenants/{tenant}/usage", &["get"]),
     ("/api/v1/platform/tenants/{tenant}/impersonate", &["post"]),
     ("/api/v1/platform/tenants/{tenant}/purge", &["post"]),
     ("/api/v1/platform/plans", &["get"]),

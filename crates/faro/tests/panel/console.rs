@@ -22,6 +22,16 @@ async fn the_super_admin_creates_edits_pauses_and_enters_a_tenant(app: TestApp) 
         "{console}"
     );
     assert!(console.text.contains("data-job=\"platform.send_mail\""));
+    // Each tenant's requests and storage beside its people.
+    assert!(
+        console.text.contains("data-usage=\"requests\""),
+        "{console}"
+    );
+    assert!(
+        console
+            .text
+            .contains("0 MB<br><span class=\"small muted\">0 files")
+    );
     assert!(console.text.contains("No server errors kept"));
     // The newest server errors of every tenant, with the id a user would quote.
     sqlx::query(

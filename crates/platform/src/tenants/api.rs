@@ -159,6 +159,23 @@ pub async fn get_tenant(
     Ok(Json(row.into()))
 }
 
+/// What a tenant uses now: people, requests, events, files and server errors (requests lag by
+/// at most one counter flush, a second by default).
+#[utoipa::path(get, path = "/api/v1/platform/tenants/{tenant}/usage", tag = "platform",
+    params(("tenant" = String, Path, description = "Id or slug")), security(("bearer" = [])),
+    responses((status = 200, body = super::usage::Usage), (status = 404, body = faro_http::ErrorBody)))]
+pub async fn tenant_usage(
+    State(core): State<Core>,
+    SuperAdmin(_admin): SuperAdmin,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<super::usage::Usage>> {
+    let row = super::store::get(&core.db, &tenant)
+        .await?
+        .ok_or_else(|| ApiError::from(super::TenantError::NotFound))?;
+    let mut usage = super::usage::usage(&core.db, Some(&row.id)).await?;
+    Ok(Json(usage.remove(&row.id).unwrap_or_default()))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatchBody {

@@ -1,6 +1,5 @@
 //! The installation's console (`/platform`), for its super-admin only: every tenant with its
-//! use (staff, end users, visitors of the last 30 days, events of the last 7, server errors
-//! of the last 24 hours), the jobs' health and the newest server errors, a form to create a
+//! use (see [`super::usage`]), the jobs' health and the newest server errors, a form to create a
 //! tenant, and per tenant a page
 //! to edit it, pause or resume it, switch maintenance and modules, read its latest audit
 //! entries and step into its panel with a 15-minute, audited owner's session. The same use
@@ -26,13 +25,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use faro_http::{ApiError, Core};
-use faro_store::{Db, StoreError, unix_now};
+use faro_store::{Db, StoreError};
 use faro_web::panel::{AdminForm, PageError, PageResult, PageUser, PanelUser, Shell, render};
 use serde::Deserialize;
 use sqlx::Row;
 
 use super::domain::{LANGUAGES, Problem, Status};
 use super::store::TenantRow;
+use super::usage::{Usage, usage};
 use super::{NewTenant, Patch, TenantError};
 use crate::audit::{self, Actor};
 
@@ -56,96 +56,6 @@ pub(crate) fn super_admin(user: &PanelUser) -> Result<(), PageError> {
             "This is the installation's console: it needs the super-admin's own sign-in (a site's staff, and an impersonation session, never reach it).",
         ))
     }
-}
-
-/// One tenant's use, counted across the installation's tables.
-#[derive(Clone, Debug, Default)]
-pub struct Usage {
-    pub staff: i64,
-    pub end_users: i64,
-    pub visitors_30d: i64,
-    pub events_7d: i64,
-    pub errors_24h: i64,
-}
-
-/// `sql` counts rows since `$1` grouped by tenant; `$2` narrows it to one tenant ('' = all).
-async fn counts(
-    db: &Db,
-    sql: &str,
-    since: i64,
-    only: &str,
-) -> Result<HashMap<String, i64>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .bind(since)
-        .bind(only)
-        .fetch_all(db.reader())
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
-        .collect()
-}
-
-/// Where one grouped count goes in a tenant's [`Usage`].
-type UsageField = fn(&mut Usage) -> &mut i64;
-
-/// Every tenant's use (or only `only`'s), by tenant id: one grouped count per table.
-pub async fn usage(db: &Db, only: Option<&str>) -> Result<HashMap<String, Usage>, StoreError> {
-    let only = only.unwrap_or_default();
-    let now = unix_now();
-    let staff = counts(
-        db,
-        "SELECT tenant_id, COUNT(*) FROM users WHERE created_at > $1 \
-         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
-        i64::MIN,
-        only,
-    )
-    .await?;
-    let end_users = counts(
-        db,
-        "SELECT tenant_id, COUNT(*) FROM end_users WHERE created_at > $1 \
-         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
-        i64::MIN,
-        only,
-    )
-    .await?;
-    let visitors = counts(
-        db,
-        "SELECT tenant_id, COUNT(*) FROM visitors WHERE last_seen_at > $1 \
-         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
-        now - 30 * 86_400,
-        only,
-    )
-    .await?;
-    let events = counts(
-        db,
-        "SELECT tenant_id, COUNT(*) FROM events WHERE occurred_at > $1 \
-         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
-        now - 7 * 86_400,
-        only,
-    )
-    .await?;
-    let errors = counts(
-        db,
-        "SELECT tenant_id, COUNT(*) FROM request_errors WHERE created_at > $1 \
-         AND ($2 = '' OR tenant_id = $2) GROUP BY tenant_id",
-        now - 86_400,
-        only,
-    )
-    .await?;
-    let mut out: HashMap<String, Usage> = HashMap::new();
-    let fields: [(HashMap<String, i64>, UsageField); 5] = [
-        (staff, |u| &mut u.staff),
-        (end_users, |u| &mut u.end_users),
-        (visitors, |u| &mut u.visitors_30d),
-        (events, |u| &mut u.events_7d),
-        (errors, |u| &mut u.errors_24h),
-    ];
-    for (counted, field) in fields {
-        for (tenant, n) in counted {
-            *field(out.entry(tenant).or_default()) = n;
-        }
-    }
-    Ok(out)
 }
 
 pub struct TenantView {

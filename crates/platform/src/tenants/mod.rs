@@ -9,6 +9,7 @@ pub mod console;
 pub mod domain;
 pub mod purge;
 pub mod store;
+pub mod usage;
 
 use faro_http::ApiError;
 use faro_store::{DEFAULT_TENANT, Db, StoreError};

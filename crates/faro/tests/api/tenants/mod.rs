@@ -9,6 +9,7 @@ mod purge;
 mod quotas;
 mod settings;
 mod staff;
+mod usage;
 mod walk;
 
 use reqwest::Method;
