@@ -8,9 +8,11 @@
 //! cookie must echo [`USER_CSRF_COOKIE`] in `x-csrf-token` (double submit), like the panel's.
 //! A bearer token wins over the cookie.
 //!
-//! The deny list is read at most once per token every [`REVOKED_CACHE_TTL`] per instance; a
-//! logout on this instance applies at once, on the others within that time (access tokens
-//! live 15 minutes, so the list stays short).
+//! The deny list holds tokens and whole sign-ins (a logout, a password reset or an erasure
+//! ends every access token of the sign-ins concerned, not only the one presented). It is read
+//! at most once per token every [`REVOKED_CACHE_TTL`] per instance; a revocation made on this
+//! instance applies here at once, on the others within that time (access tokens live 15
+//! minutes, so the list stays short).
 
 use std::time::Duration;
 
@@ -75,20 +77,27 @@ impl Default for RevokedCache {
 }
 
 impl RevokedCache {
-    pub async fn is_revoked(&self, db: &Db, jti: &str) -> Result<bool, StoreError> {
+    /// Whether the token `jti` or its sign-in `sid` was revoked. The answer is cached by
+    /// token; a sign-in ended on this instance is also remembered by its own id, so every
+    /// token of it is refused here at once.
+    pub async fn is_revoked(&self, db: &Db, jti: &str, sid: &str) -> Result<bool, StoreError> {
+        if let Some((true, _)) = self.map.get(sid) {
+            return Ok(true);
+        }
         if let Some((revoked, age)) = self.map.get(jti)
             && (revoked || age < REVOKED_CACHE_TTL)
         {
             return Ok(revoked);
         }
-        let revoked = faro_store::revoked_tokens::is_revoked_any_tenant(db, jti).await?;
+        let revoked = faro_store::revoked_tokens::is_revoked_any_tenant(db, jti, sid).await?;
         self.map.insert(jti.to_string(), revoked);
         Ok(revoked)
     }
 
-    /// Records a revocation made on this instance, so it applies here at once.
-    pub fn revoked(&self, jti: &str) {
-        self.map.insert(jti.to_string(), true);
+    /// Records a revocation (of a token or a whole sign-in) made on this instance, so it
+    /// applies here at once.
+    pub fn revoked(&self, jti_or_sid: &str) {
+        self.map.insert(jti_or_sid.to_string(), true);
     }
 }
 
@@ -122,7 +131,7 @@ where
         }
         if core
             .revoked_tokens
-            .is_revoked(&core.db, &claims.jti)
+            .is_revoked(&core.db, &claims.jti, &claims.sid)
             .await?
         {
             return Err(ApiError::unauthorized(

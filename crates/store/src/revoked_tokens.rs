@@ -1,14 +1,21 @@
-//! The deny list of access tokens revoked before their expiry (see the migration).
+//! The deny list of access tokens revoked before their expiry (see the migration). An entry's
+//! `jti` is either one token's id (a staff sign-out) or the id of a whole sign-in (an end
+//! user's `sid`: logging out, a password reset or an erasure ends every access token that
+//! sign-in was given, refreshed ones included). Both are random UUIDs: they never collide.
 
 use crate::{Db, StoreError, TenantId};
 
-/// Puts a token on the deny list until `expires_at` (again: nothing happens).
-pub async fn revoke_token(
-    db: &Db,
+/// Puts a token (or a sign-in) on the deny list until `expires_at` (again: nothing happens).
+/// `on` is the writer pool or a transaction of it.
+pub async fn revoke_token<'c, E>(
+    on: E,
     tenant: &TenantId,
     jti: &str,
     expires_at: i64,
-) -> Result<(), StoreError> {
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     sqlx::query(
         "INSERT INTO revoked_tokens (jti, tenant_id, expires_at) VALUES ($1, $2, $3) \
          ON CONFLICT (jti) DO NOTHING",
@@ -16,19 +23,22 @@ pub async fn revoke_token(
     .bind(jti)
     .bind(tenant.as_str())
     .bind(expires_at)
-    .execute(db.writer())
+    .execute(on)
     .await?;
     Ok(())
 }
 
-/// Whether the token `jti` is on the deny list (read from the writer: a logout on this
-/// instance is seen at once).
-pub async fn is_revoked_any_tenant(db: &Db, jti: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("SELECT 1 FROM revoked_tokens WHERE jti = $1")
-        .bind(jti)
-        .fetch_optional(db.writer())
-        .await?
-        .is_some())
+/// Whether the token `jti`, or the sign-in `sid` it belongs to, is on the deny list (read
+/// from the writer: a logout on this instance is seen at once).
+pub async fn is_revoked_any_tenant(db: &Db, jti: &str, sid: &str) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT 1 FROM revoked_tokens WHERE jti = $1 OR jti = $2")
+            .bind(jti)
+            .bind(sid)
+            .fetch_optional(db.writer())
+            .await?
+            .is_some(),
+    )
 }
 
 /// Forgets entries whose token has expired anyway; returns how many.

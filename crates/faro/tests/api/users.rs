@@ -151,6 +151,9 @@ async fn a_refresh_token_works_once_and_its_reuse_ends_the_sign_in(app: TestApp)
     let r = refresh(&app, &second).await;
     r.assert_error(401, "invalid_refresh_token");
     assert!(r.text.contains("ended"), "{r}");
+    // Whoever holds the sign-in's access token is out at once too.
+    let me = with_token(&app, &s(&second, "access_token"), Method::GET, "/api/v1/me").await;
+    me.assert_error(401, "unauthorized");
 
     // Made-up tokens and malformed bodies.
     let r = post(
@@ -168,6 +171,10 @@ both!(a_refresh_token_works_once_and_its_reuse_ends_the_sign_in);
 
 async fn logging_out_ends_that_sign_in_only(app: TestApp) {
     let phone = register(&app, "ana@example.com").await;
+    // The same sign-in, refreshed: both access tokens belong to it.
+    let refreshed = refresh(&app, &phone).await.json();
+    let earlier = s(&phone, "access_token");
+    let phone = refreshed;
     let r = post(
         &app,
         None,
@@ -184,9 +191,11 @@ async fn logging_out_ends_that_sign_in_only(app: TestApp) {
     )
     .await;
     assert_eq!(r.status, 204, "{r}");
-    let r = with_token(&app, &s(&phone, "access_token"), Method::GET, "/api/v1/me").await;
-    r.assert_error(401, "unauthorized");
-    assert!(r.text.contains("revoked"), "{r}");
+    for token in [s(&phone, "access_token"), earlier] {
+        let r = with_token(&app, &token, Method::GET, "/api/v1/me").await;
+        r.assert_error(401, "unauthorized");
+        assert!(r.text.contains("revoked"), "{r}");
+    }
     let r = refresh(&app, &phone).await;
     r.assert_error(401, "invalid_refresh_token");
     // The other sign-in goes on.
@@ -411,9 +420,15 @@ async fn changing_the_password_ends_the_other_sign_ins(app: TestApp) {
     let r = patch(json!({"current_password": PASSWORD, "password": "Nueva-Clave-2027"})).await;
     assert_eq!(r.status, 200, "{r}");
 
-    // The laptop's sign-in ended; the phone's goes on; only the new password logs in.
+    // The laptop's sign-in ended, its access token with it; the phone's goes on; only the
+    // new password logs in.
     let r = refresh(&app, &laptop).await;
     r.assert_error(401, "invalid_refresh_token");
+    with_token(&app, &s(&laptop, "access_token"), Method::GET, "/api/v1/me")
+        .await
+        .assert_error(401, "unauthorized");
+    let r = with_token(&app, &s(&phone, "access_token"), Method::GET, "/api/v1/me").await;
+    assert_eq!(r.status, 200, "{r}");
     let r = refresh(&app, &phone).await;
     assert_eq!(r.status, 200, "{r}");
     let old = json!({"email": "ana@example.com", "password": PASSWORD});
@@ -483,10 +498,10 @@ async fn an_account_is_erased_by_its_owner_or_by_staff(app: TestApp) {
     r.assert_error(404, "not_found");
     let list = app.admin_get("/api/v1/admin/users").await.json();
     assert_eq!(list["items"], json!([]), "{list}");
-    // Bea's access token is not denied, but her account is gone.
+    // Bea's access token ends with her account.
     with_token(&app, &s(&bea, "access_token"), Method::GET, "/api/v1/me")
         .await
-        .assert_error(404, "not_found");
+        .assert_error(401, "unauthorized");
 
     // Every module hears of it; the audit log confirms who asked.
     let events = sqlx::query("SELECT subject FROM events WHERE kind = 'user.deleted'")

@@ -4,7 +4,9 @@
 //! A request writes a row to `mail_queue` in its own transaction and answers; the mail is then
 //! sent at once by a task on this instance, and a job every 15 seconds sends what is left (the
 //! SMTP server was down, the instance died mid-send), so a request answered is a mail sent.
-//! A row is claimed by moving its `next_at` forward, so one instance sends it. The queue names
+//! A row is claimed by moving its `next_at` forward, so one instance sends it; a new row is
+//! born claimed by the instance whose task sends it, so the other instances' jobs leave it
+//! alone unless that instance dies first (then the lease runs out and any job sends it). The queue names
 //! the user, never their address or a token: the one-use link is made when the mail is sent,
 //! and only its hash is stored (`user_links`).
 //!
@@ -40,7 +42,8 @@ pub fn backoff_secs(attempts: i64) -> i64 {
 }
 
 /// Queues a mail of `purpose` to the user in the caller's transaction, unless one is already
-/// waiting; its id, to send now with [`send_soon`].
+/// waiting; its id, to send now with [`send_soon`]. The row is born leased to this instance
+/// (its first try counted), which [`send_soon`] then holds.
 pub async fn enqueue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     tenant: &TenantId,
@@ -64,25 +67,27 @@ pub async fn enqueue(
     let id = new_id();
     sqlx::query(
         "INSERT INTO mail_queue (id, tenant_id, user_id, kind, lang, status, attempts, next_at, \
-         created_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6)",
+         created_at) VALUES ($1, $2, $3, $4, $5, 'queued', 1, $6, $7)",
     )
     .bind(&id)
     .bind(tenant.as_str())
     .bind(user_id)
     .bind(purpose.as_str())
     .bind(lang.code())
+    .bind(now + LEASE_SECS)
     .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(Some(id))
 }
 
-/// Sends the queued mail `id` in the background, now (the job retries it if this fails).
+/// Sends the mail `id` that [`enqueue`] just queued (and leased to this instance) in the
+/// background, now; the job retries it if this fails.
 pub fn send_soon(core: &Core, postbox: &Postbox, id: Option<String>) {
     if let Some(id) = id {
         let (core, postbox) = (core.clone(), postbox.clone());
         tokio::spawn(async move {
-            if let Err(e) = send_one(&core, &postbox, &id).await {
+            if let Err(e) = send_claimed(&core, &postbox, &id).await {
                 tracing::warn!(error = %e, "sending a queued mail; the mail job retries it");
             }
         });
@@ -114,7 +119,8 @@ struct Queued {
 
 async fn queued(db: &Db, id: &str) -> Result<Option<Queued>, StoreError> {
     let row = sqlx::query(
-        "SELECT tenant_id, user_id, kind, lang, attempts FROM mail_queue WHERE id = $1",
+        "SELECT tenant_id, user_id, kind, lang, attempts FROM mail_queue \
+         WHERE id = $1 AND status = 'queued'",
     )
     .bind(id)
     .fetch_optional(db.writer())
@@ -164,10 +170,15 @@ async fn site(core: &Core, tenant: &TenantId) -> Result<(String, String), StoreE
 /// Sends queued mail `id` if it is due and unclaimed: makes its link, sends, marks it sent;
 /// a failure waits for the next try (the job's).
 pub async fn send_one(core: &Core, postbox: &Postbox, id: &str) -> Result<(), StoreError> {
-    let now = unix_now();
-    if !claim(&core.db, id, now).await? {
+    if !claim(&core.db, id, unix_now()).await? {
         return Ok(());
     }
+    send_claimed(core, postbox, id).await
+}
+
+/// Sends queued mail `id`, whose lease this caller holds.
+async fn send_claimed(core: &Core, postbox: &Postbox, id: &str) -> Result<(), StoreError> {
+    let now = unix_now();
     let Some(q) = queued(&core.db, id).await? else {
         return Ok(());
     };
@@ -420,8 +431,10 @@ pub async fn reset_password(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    let ended = super::deny_sign_ins(&mut tx, tenant, &user_id, "", now).await?;
     mark_verified(core, &mut tx, tenant, &user_id, now).await?;
     tx.commit().await?;
+    super::denied_here(core, &ended);
     core.wake.notify();
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! End users: the people who register on a tenant's sites and apps (spec/platform.md, "end
 //! user"). Register and log in with an email and a password, get a short access token and a
 //! refresh token that rotates on every use; a spent refresh token presented again revokes its
-//! whole sign-in (it was copied). Logging out revokes the sign-in and puts the access token on
-//! the deny list until it expires. Registering publishes `user.registered`.
+//! whole sign-in (it was copied). Logging out, a reset or changed password, a copied refresh
+//! token and an erasure put the sign-ins they end on the deny list, so their access tokens
+//! stop at once rather than at expiry. Registering publishes `user.registered`.
 //!
 //! The HTTP layer's `EndUser` extractor (faro_http::enduser) checks access tokens for every
 //! module; rate limits are the handlers' (api.rs).
@@ -305,7 +306,14 @@ pub async fn refresh(core: &Core, tenant: &TenantId, token: &str) -> Result<Toke
 }
 
 async fn reused(core: &Core, row: &store::RefreshRow, now: i64) -> UserError {
-    match store::revoke_family(&core.db, &row.tenant, &row.family, now).await {
+    let ended = match store::revoke_family(&core.db, &row.tenant, &row.family, now).await {
+        // The thief may hold an access token of the sign-in too: it ends with it.
+        Ok(n) => deny_sign_in(core, &row.tenant, &row.family, now)
+            .await
+            .map(|()| n),
+        Err(e) => Err(e),
+    };
+    match ended {
         Ok(n) => {
             tracing::warn!(
                 user = %row.user_id,
@@ -321,20 +329,54 @@ async fn reused(core: &Core, row: &store::RefreshRow, now: i64) -> UserError {
     }
 }
 
-/// Ends the sign-in of this access token: its refresh tokens are revoked and the access token
-/// goes on the deny list until it expires.
+/// Ends the sign-in of this access token: its refresh tokens are revoked and the sign-in goes
+/// on the deny list until its last access token expires, so a token refreshed earlier in the
+/// same sign-in stops working too.
 pub async fn logout(core: &Core, user: &faro_http::enduser::EndUser) -> Result<(), UserError> {
     let now = unix_now();
     store::revoke_family(&core.db, &user.tenant, &user.claims.sid, now).await?;
-    faro_store::revoked_tokens::revoke_token(
-        &core.db,
-        &user.tenant,
-        &user.claims.jti,
-        user.claims.exp,
-    )
-    .await?;
-    core.revoked_tokens.revoked(&user.claims.jti);
+    deny_sign_in(core, &user.tenant, &user.claims.sid, now).await?;
     Ok(())
+}
+
+/// Puts one sign-in on the deny list for as long as an access token of it can live.
+async fn deny_sign_in(
+    core: &Core,
+    tenant: &TenantId,
+    sid: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let until = now + domain::ACCESS_TTL_SECS as i64;
+    faro_store::revoked_tokens::revoke_token(core.db.writer(), tenant, sid, until).await?;
+    core.revoked_tokens.revoked(sid);
+    Ok(())
+}
+
+/// Puts every sign-in of the user that may still hold a live access token, but `except`, on
+/// the deny list, in the caller's transaction (a password reset, a changed password, an
+/// erasure: whoever held those tokens is out at once, not in 15 minutes). Returns them, for
+/// [`denied_here`] once the transaction commits.
+pub(crate) async fn deny_sign_ins(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    user_id: &str,
+    except: &str,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let ttl = domain::ACCESS_TTL_SECS as i64;
+    let sids = store::recent_sign_ins(tx, tenant, user_id, now - ttl, except).await?;
+    for sid in &sids {
+        faro_store::revoked_tokens::revoke_token(&mut **tx, tenant, sid, now + ttl).await?;
+    }
+    Ok(sids)
+}
+
+/// Tells this instance's deny-list cache about sign-ins [`deny_sign_ins`] ended (the others
+/// read the list within `REVOKED_CACHE_TTL`).
+pub(crate) fn denied_here(core: &Core, sids: &[String]) {
+    for sid in sids {
+        core.revoked_tokens.revoked(sid);
+    }
 }
 
 /// The tenant's custom user fields, from its settings.
@@ -409,6 +451,10 @@ pub async fn change_password(
     let now = unix_now();
     store::set_password(&core.db, &user.tenant, &user.id, &hash, now).await?;
     store::revoke_other_sign_ins(&core.db, &user.tenant, &user.id, &user.claims.sid, now).await?;
+    let mut tx = core.db.writer().begin().await?;
+    let ended = deny_sign_ins(&mut tx, &user.tenant, &user.id, &user.claims.sid, now).await?;
+    tx.commit().await?;
+    denied_here(core, &ended);
     Ok(())
 }
 
@@ -422,6 +468,8 @@ pub async fn delete(
     actor: &crate::audit::Actor,
 ) -> Result<(), UserError> {
     let mut tx = core.db.writer().begin().await?;
+    // Before the rows go: the sign-ins are found through the account's refresh tokens.
+    let ended = deny_sign_ins(&mut tx, tenant, user_id, "", unix_now()).await?;
     if !store::delete_user(&mut tx, tenant, user_id).await? {
         return Err(UserError::NotFound);
     }
@@ -445,6 +493,7 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    denied_here(core, &ended);
     core.wake.notify();
     Ok(())
 }

@@ -330,6 +330,32 @@ pub async fn revoke_family(
     .rows_affected())
 }
 
+/// The user's sign-ins that may still hold a live access token: those given a token pair (a
+/// login or a refresh) since `since`, but `except`. Every access token is issued beside a
+/// refresh token, so a sign-in with no refresh token newer than the access lifetime has no
+/// access token left either.
+pub async fn recent_sign_ins(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    user_id: &str,
+    since: i64,
+    except: &str,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT family FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2 \
+         AND created_at >= $3 AND family <> $4",
+    )
+    .bind(tenant.as_str())
+    .bind(user_id)
+    .bind(since)
+    .bind(except)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+        .collect()
+}
+
 /// Forgets refresh tokens a day past their expiry.
 pub async fn purge_refresh_all_tenants(db: &Db, now: i64) -> Result<u64, StoreError> {
     Ok(

@@ -4,6 +4,8 @@
 //! the answer to a reset request never tells whether the address has an account; mail that
 //! could not be sent is sent later by the job.
 
+mod instances;
+
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -239,6 +241,7 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_sign_in(first: Tes
     .await;
     assert_eq!(r.status, 201, "{r}");
     let refresh_token = r.json()["refresh_token"].as_str().expect("rt").to_owned();
+    let old_access = r.json()["access_token"].as_str().expect("at").to_owned();
     sink.nth(1).await; // the confirmation mail
 
     // The same answer for an address with no account, and no mail for it.
@@ -329,6 +332,19 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_sign_in(first: Tes
     )
     .await;
     old.assert_error(401, "invalid_refresh_token");
+    // The access token given before the reset is refused at once, on this instance and on
+    // the other one.
+    for instance in [&app, &first] {
+        let r = instance
+            .send(
+                instance
+                    .request(Method::GET, "/api/v1/me")
+                    .bearer_auth(&old_access),
+            )
+            .await;
+        r.assert_error(401, "unauthorized");
+        assert!(r.text.contains("revoked"), "{r}");
+    }
     let me = login(&app, "bea@example.com", "Nueva-Clave-Segura-7").await;
     let access = me.json()["access_token"].as_str().expect("at").to_owned();
     let profile = app
