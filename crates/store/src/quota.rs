@@ -27,15 +27,18 @@ pub enum Quota {
     Tests,
     /// Stored files, in megabytes (MiB).
     StorageMb,
+    /// Webhook endpoints (the installation's own cap of 50 still applies).
+    Webhooks,
 }
 
 impl Quota {
-    pub const ALL: [Quota; 5] = [
+    pub const ALL: [Quota; 6] = [
         Quota::Staff,
         Quota::EndUsers,
         Quota::ApiKeys,
         Quota::Tests,
         Quota::StorageMb,
+        Quota::Webhooks,
     ];
 
     pub fn key(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Quota {
             Quota::ApiKeys => "api_keys",
             Quota::Tests => "tests",
             Quota::StorageMb => "storage_mb",
+            Quota::Webhooks => "webhooks",
         }
     }
 
@@ -68,6 +72,7 @@ impl Quota {
             Quota::ApiKeys => "API keys",
             Quota::Tests => "tests",
             Quota::StorageMb => "MB of files",
+            Quota::Webhooks => "webhook endpoints",
         }
     }
 }

@@ -144,6 +144,7 @@ pub async fn list_webhooks(
     responses(
         (status = 201, body = CreatedWebhook),
         (status = 409, description = "The tenant has the most endpoints allowed (`too_many_webhooks`)", body = faro_http::ErrorBody),
+        (status = 429, description = "quota_exceeded: the tenant's plan allows no more", body = faro_http::ErrorBody),
         (status = 422, description = "Every problem of the URL and the event kinds (`validation_failed`)", body = faro_http::ErrorBody),
     ))]
 pub async fn create_webhook(

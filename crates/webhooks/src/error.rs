@@ -16,6 +16,9 @@ pub enum WebhooksError {
     /// The tenant already has the most endpoints allowed.
     #[error("a tenant may have at most {0} webhook endpoints")]
     TooMany(usize),
+    /// The tenant's plan allows no more endpoints (429 `quota_exceeded`).
+    #[error(transparent)]
+    Quota(#[from] faro_store::quota::Exceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,6 +38,7 @@ impl From<WebhooksError> for ApiError {
             ),
             WebhooksError::NotFound(what) => ApiError::not_found(what),
             e @ WebhooksError::TooMany(_) => ApiError::conflict("too_many_webhooks", e.to_string()),
+            WebhooksError::Quota(over) => over.into(),
             WebhooksError::Store(s) => s.into(),
         }
     }

@@ -70,9 +70,6 @@ pub async fn create(
 ) -> Result<EndpointRow, WebhooksError> {
     let (url, event_kinds) = validate(wh, url, kinds)?;
     let db = &wh.core.db;
-    if store::count_endpoints(db, tenant).await? >= MAX_ENDPOINTS as i64 {
-        return Err(WebhooksError::TooMany(MAX_ENDPOINTS));
-    }
     let now = unix_now_ms();
     let row = EndpointRow {
         id: faro_store::new_id(),
@@ -90,8 +87,11 @@ pub async fn create(
             .seal_str(&SECRET_COLUMN.context_for(tenant.as_str()), &row.secret),
         ..row.clone()
     };
-    store::insert_endpoint(db, tenant, &sealed).await?;
-    Ok(row)
+    match store::insert_endpoint(db, tenant, &sealed, MAX_ENDPOINTS).await? {
+        Ok(()) => Ok(row),
+        Err(store::NoRoom::Cap(cap)) => Err(WebhooksError::TooMany(cap)),
+        Err(store::NoRoom::Quota(over)) => Err(WebhooksError::Quota(over)),
+    }
 }
 
 pub async fn endpoint(

@@ -63,11 +63,38 @@ pub async fn count_endpoints(db: &Db, tenant: &TenantId) -> Result<i64, StoreErr
     )
 }
 
+/// Why a new endpoint was not written.
+#[derive(Debug)]
+pub enum NoRoom {
+    /// The installation's cap, whatever the plan.
+    Cap(usize),
+    /// The tenant's plan.
+    Quota(faro_store::quota::Exceeded),
+}
+
+/// Writes a new endpoint unless the tenant has `cap` already or its plan's `webhooks` quota
+/// is used up (the inner `Err`). The count and the insert are one transaction that locks the
+/// tenant's row first, so concurrent creates never overshoot either limit.
 pub async fn insert_endpoint(
     db: &Db,
     tenant: &TenantId,
     e: &EndpointRow,
-) -> Result<(), StoreError> {
+    cap: usize,
+) -> Result<Result<(), NoRoom>, StoreError> {
+    const COUNT: &str = "SELECT COUNT(*) FROM webhook_endpoints WHERE tenant_id = $1";
+    let mut tx = db.writer().begin().await?;
+    let quota = faro_store::quota::Quota::Webhooks;
+    if let Err(over) = faro_store::quota::guard(&mut tx, tenant, quota, COUNT, 1).await? {
+        return Ok(Err(NoRoom::Quota(over)));
+    }
+    let count: i64 = sqlx::query(COUNT)
+        .bind(tenant.as_str())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if count >= cap as i64 {
+        return Ok(Err(NoRoom::Cap(cap)));
+    }
     sqlx::query(
         "INSERT INTO webhook_endpoints \
          (id, tenant_id, url, secret, event_kinds, enabled, created_at, updated_at) \
@@ -81,9 +108,10 @@ pub async fn insert_endpoint(
     .bind(i64::from(e.enabled))
     .bind(e.created_at)
     .bind(e.updated_at)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// A page of the tenant's endpoints in creation order (ids are UUIDv7), after `after`.

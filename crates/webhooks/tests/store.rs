@@ -30,9 +30,10 @@ async fn endpoint(db: &Db, tenant: &str, kinds: &[&str], enabled: bool) -> Strin
         created_at: 1,
         updated_at: 1,
     };
-    store::insert_endpoint(db, &t(tenant), &row)
+    store::insert_endpoint(db, &t(tenant), &row, 50)
         .await
-        .expect("insert endpoint");
+        .expect("insert endpoint")
+        .expect("room for it");
     id
 }
 

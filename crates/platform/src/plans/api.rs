@@ -15,7 +15,8 @@ use crate::audit::Actor;
 #[derive(Serialize, ToSchema)]
 pub struct Plan {
     pub name: String,
-    /// `staff`, `end_users`, `api_keys`, `tests`, `storage_mb`: whole numbers; a missing key
+    /// `staff`, `end_users`, `api_keys`, `tests`, `storage_mb`, `webhooks`: whole numbers; a
+    /// missing key
     /// is unlimited. A create past one answers 429 `quota_exceeded`.
     #[schema(value_type = Object, example = json!({"tests": 20, "staff": 5, "storage_mb": 500}))]
     pub quotas: serde_json::Map<String, serde_json::Value>,

@@ -54,6 +54,7 @@ fn label(q: Quota) -> &'static str {
         Quota::ApiKeys => "API keys",
         Quota::Tests => "Tests",
         Quota::StorageMb => "Files (MB)",
+        Quota::Webhooks => "Webhooks",
     }
 }
 

@@ -97,7 +97,7 @@ async fn creates_past_a_quota_answer_429_with_the_reason(app: TestApp) {
     put_plan(
         &app,
         "small",
-        json!({"tests": 1, "staff": 2, "api_keys": 1, "end_users": 1}),
+        json!({"tests": 1, "staff": 2, "api_keys": 1, "end_users": 1, "webhooks": 1}),
     )
     .await;
     move_tenant(&app, "acme", "small").await;
@@ -181,6 +181,15 @@ async fn creates_past_a_quota_answer_429_with_the_reason(app: TestApp) {
     register("ben@example.com")
         .await
         .assert_error(429, "quota_exceeded");
+
+    // Webhook endpoints: one, then the plan's reason (the installation's cap of 50 is a 409).
+    let hook =
+        |n: u32| json!({"url": format!("https://crm.example/hook/{n}"), "event_kinds": ["quiz.*"]});
+    let r = post("/api/v1/admin/webhooks", hook(1)).await;
+    assert_eq!(r.status, 201, "{r}");
+    let r = post("/api/v1/admin/webhooks", hook(2)).await;
+    r.assert_error(429, "quota_exceeded");
+    assert_eq!(r.json()["error"]["details"]["quota"], "webhooks", "{r}");
 
     // Raising the plan lets the next create through at once.
     put_plan(&app, "small", json!({"tests": 2})).await;
