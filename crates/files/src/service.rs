@@ -160,7 +160,28 @@ impl Files {
         let limit = file
             .max_bytes
             .map_or(self.cfg.max_bytes, |m| m.min(self.cfg.max_bytes));
-        let object = self.store.put(tenant, body, file.name, limit).await?;
+        // A plan with less room than the size limit bounds the stream itself, so an upload
+        // past the quota is refused as it crosses it, not after every byte is stored. The row's
+        // transaction still decides (another upload may take the room meanwhile).
+        let room = store::storage_room(&self.core.db, tenant).await?;
+        let quota = room.and_then(|(plan, used)| {
+            let left = plan
+                .limit
+                .saturating_mul(plan.quota.unit())
+                .saturating_sub(used);
+            (left < limit).then_some((plan, used, left))
+        });
+        let bound = quota.as_ref().map_or(limit, |(_, _, left)| *left);
+        let object = match self.store.put(tenant, body, file.name, bound).await {
+            Ok(object) => object,
+            Err(FilesError::TooLarge { .. }) if let Some((plan, used, left)) = quota => {
+                return Err(plan
+                    .check(used, left.saturating_add(1))
+                    .err()
+                    .map_or(FilesError::TooLarge { limit }, FilesError::Quota));
+            }
+            Err(e) => return Err(e),
+        };
         self.record(tenant, &file, object).await
     }
 

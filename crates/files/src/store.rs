@@ -36,13 +36,26 @@ fn row(r: &AnyRow) -> Result<FileRow, StoreError> {
     })
 }
 
+/// What a tenant's files take, in bytes: what the storage quota counts.
+/// SUM(bigint) is NUMERIC on PostgreSQL, which the Any driver cannot decode: cast it.
+const STORED: &str =
+    "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE tenant_id = $1";
+
+/// The tenant's storage limit and the bytes it stores now, if its plan limits storage (read
+/// without a lock: a hint to refuse an upload before its bytes are stored).
+pub async fn storage_room(
+    db: &Db,
+    tenant: &TenantId,
+) -> Result<Option<(quota::Limit, u64)>, StoreError> {
+    quota::room(db, tenant, Quota::StorageMb, STORED).await
+}
+
 /// Writes a file's row, unless the tenant's plan has no room for its bytes (the inner `Err`).
 pub async fn insert(db: &Db, f: &FileRow) -> Result<Result<(), Exceeded>, StoreError> {
     let mut tx = db.writer().begin().await?;
-    let stored = "SELECT COALESCE(SUM(size), 0) FROM files WHERE tenant_id = $1";
     let tenant = TenantId::new(f.tenant_id.as_str());
     let adding = u64::try_from(f.size).unwrap_or(0);
-    if let Err(e) = quota::guard(&mut tx, &tenant, Quota::StorageMb, stored, adding).await? {
+    if let Err(e) = quota::guard(&mut tx, &tenant, Quota::StorageMb, STORED, adding).await? {
         return Ok(Err(e));
     }
     sqlx::query(

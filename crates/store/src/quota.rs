@@ -178,6 +178,29 @@ where
     Ok(Some((plan, quotas)))
 }
 
+/// The tenant's limit for `quota` and what it uses now (in counted units), read without a
+/// lock: a hint for refusing early (a file upload before its bytes are stored), never the
+/// decision, which [`guard`] makes in the creating transaction. `None`: no limit.
+pub async fn room(
+    db: &crate::Db,
+    tenant: &TenantId,
+    quota: Quota,
+    count_sql: &'static str,
+) -> Result<Option<(Limit, u64)>, StoreError> {
+    let Some((plan, quotas)) = plan_of(db.reader(), tenant).await? else {
+        return Ok(None);
+    };
+    let Some(limit) = Limit::of(&plan, &quotas, quota) else {
+        return Ok(None);
+    };
+    let used: i64 = sqlx::query(count_sql)
+        .bind(tenant.as_str())
+        .fetch_one(db.reader())
+        .await?
+        .try_get(0)?;
+    Ok(Some((limit, used.max(0) as u64)))
+}
+
 /// Checks, inside the transaction that is about to create `adding` units of `quota` for
 /// `tenant`, that they fit its plan. `count_sql` counts what the tenant has now, in the
 /// module's own table, with the tenant id as `$1` (e.g. `SELECT COUNT(*) FROM quiz_tests

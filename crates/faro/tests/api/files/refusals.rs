@@ -1,4 +1,5 @@
-//! What the files API refuses: bodies over the limit (with nothing kept), forged, tampered
+//! What the files API refuses: bodies over the limit or the plan's storage (with nothing
+//! kept), forged, tampered
 //! and expired links, other tenants' files, and requests that are not an upload.
 
 use faro_files::signing::UrlSigner;
@@ -49,6 +50,46 @@ async fn over_the_limit_nothing_is_kept(ctx: Ctx) {
 }
 
 files_test!(over_the_limit_nothing_is_kept, "FILES_MAX_BYTES" => "6291456");
+
+async fn past_the_storage_quota_nothing_is_kept(ctx: Ctx) {
+    let app = &ctx.app;
+    let plan = app
+        .admin(Method::PUT, "/api/v1/platform/plans/tiny")
+        .await
+        .json(&json!({"quotas": {"storage_mb": 1}}));
+    assert_eq!(app.send(plan).await.status, 200);
+    let tenant = app
+        .admin(Method::PATCH, "/api/v1/platform/tenants/default")
+        .await
+        .json(&json!({"plan": "tiny"}));
+    assert_eq!(app.send(tenant).await.status, 200);
+
+    let kib = |n: usize| vec![3u8; n * 1024];
+    let r = ctx
+        .upload("a.bin", "application/octet-stream", &kib(700))
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    // 700 KiB more does not fit in the 324 left: refused as the stream crosses the room, with
+    // the plan's reason, and neither a row nor an object is left of it.
+    let r = ctx
+        .upload("b.bin", "application/octet-stream", &kib(700))
+        .await;
+    r.assert_error(429, "quota_exceeded");
+    let details = &r.json()["error"]["details"];
+    assert_eq!(details["quota"], "storage_mb", "{r}");
+    assert_eq!(details["plan"], "tiny", "{r}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM files").await, 1, "one row");
+    assert_eq!(ctx.all_objects().await.len(), 1, "one object");
+    // What fits still does, to the byte.
+    let r = ctx
+        .upload("c.bin", "application/octet-stream", &kib(324))
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let r = ctx.upload("d.bin", "application/octet-stream", &[1]).await;
+    r.assert_error(429, "quota_exceeded");
+    assert_eq!(ctx.all_objects().await.len(), 2);
+}
+files_test!(past_the_storage_quota_nothing_is_kept);
 
 async fn links_and_tenants(ctx: Ctx) {
     let app = &ctx.app;
