@@ -12,6 +12,7 @@ pub fn all() -> &'static [Module] {
             faro_files::module(),
             faro_webhooks::module(),
             faro_quiz::module(),
+            faro_gamification::module(),
         ]
     });
     &ALL

@@ -12,6 +12,7 @@ mod authoring;
 mod catalog;
 mod cli;
 mod files;
+mod gamification;
 mod gdpr;
 mod instances;
 mod mail;

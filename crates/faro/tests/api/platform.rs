@@ -182,6 +182,12 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admin/files", &["get", "post"]),
     ("/api/v1/admin/files/{id}", &["get", "delete"]),
     ("/files/{id}", &["get"]),
+    ("/api/v1/gamification/events", &["post"]),
+    ("/api/v1/gamification/users/{user}/profile", &["get"]),
+    ("/api/v1/gamification/profile", &["get"]),
+    ("/api/v1/gamification/leaderboard", &["get"]),
+    ("/api/v1/admin/gamification/leaderboard", &["get"]),
+    ("/api/v1/admin/gamification/design", &["get", "put"]),
 ];
 
 async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {

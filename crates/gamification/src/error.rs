@@ -1,0 +1,53 @@
+//! The module's one error type: what its use cases can answer, converted once to the API's
+//! JSON error.
+
+use faro_gamification_domain::Problem;
+use faro_http::{ApiError, FieldProblem};
+use faro_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GamificationError {
+    /// The input has problems, each named by its field.
+    #[error("the request has {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    /// No such player, rule or badge in the caller's tenant.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The design changed since the caller read it (`version` is stale).
+    #[error("the design was changed meanwhile (now version {0}): read it again")]
+    Stale(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl GamificationError {
+    pub fn invalid(path: &str, message: impl Into<String>) -> Self {
+        GamificationError::Invalid(vec![Problem::new(path, message)])
+    }
+}
+
+impl From<sqlx::Error> for GamificationError {
+    fn from(e: sqlx::Error) -> Self {
+        GamificationError::Store(e.into())
+    }
+}
+
+impl From<GamificationError> for ApiError {
+    fn from(e: GamificationError) -> Self {
+        match e {
+            GamificationError::Invalid(problems) => ApiError::invalid(
+                format!("the request has {} problem(s)", problems.len()),
+                problems
+                    .into_iter()
+                    .map(|p| FieldProblem {
+                        path: p.path,
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+            GamificationError::NotFound(what) => ApiError::not_found(what),
+            e @ GamificationError::Stale(_) => ApiError::conflict("stale_version", e.to_string()),
+            GamificationError::Store(s) => s.into(),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Gamification: points, levels, badges and streaks that keep people coming back. A tenant
+//! designs its rules ("a finished conversion: 10 points; the first: 50 more, once"), levels,
+//! badges and weekly challenges; its apps and Faro's other modules send events; the module
+//! turns each event into awards, exactly once, in one transaction with the event.
+//!
+//! | file | does |
+//! |---|---|
+//! | [`design`] | the tenant's design document: load (cached), check, save |
+//! | [`ingest`] | one event → streak, rule awards, streak bonus, badges, level, outbox events |
+//! | [`profile`] | a player's profile and the leaderboards |
+//! | [`bridge`] | other modules' events (a quiz finished by a user) taken in through the outbox |
+//! | [`store`] | every SQL statement |
+//! | [`api`] | the HTTP handlers |
+//!
+//! The rules themselves (what an event is worth, when a badge unlocks, levels, streaks by
+//! the tenant's calendar) are the pure crate `faro-gamification-domain`.
+
+pub mod api;
+pub mod bridge;
+pub mod design;
+pub mod error;
+pub mod ingest;
+pub mod profile;
+pub mod state;
+pub mod store;
+
+use faro_http::module::{Module, Mounted};
+use faro_store::Migrator;
+
+pub use error::GamificationError;
+pub use state::Gamification;
+
+/// The module's tables (`gamification_*`).
+pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+pub fn module() -> Module {
+    Module {
+        name: "gamification",
+        optional: true,
+        api_keys: true,
+        keys: &[],
+        secret_keys: &[],
+        check: |_| Ok(()),
+        migrations: &MIGRATIONS,
+        nav: &[],
+        mount: |core, _settings| {
+            let g = Gamification::new(core.clone());
+            let mut mounted = Mounted::new(api::router(g.clone()), axum::Router::new());
+            mounted.consumers.push(bridge::consumer(g));
+            Ok(mounted)
+        },
+        demo: Some(|db| {
+            Box::pin(async move {
+                design::seed_demo(&db, &faro_http::TenantId::default_tenant())
+                    .await
+                    .map(|made| made.then(|| "the converter's reward design".to_owned()))
+                    .map_err(|e| format!("seeding the gamification design failed: {e}"))
+            })
+        }),
+        cli: None,
+        sealed: &[],
+    }
+}

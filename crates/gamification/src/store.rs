@@ -1,0 +1,461 @@
+//! Every SQL statement of the module.
+
+use std::collections::HashSet;
+
+use faro_gamification_domain::calendar::Window;
+use faro_gamification_domain::rules::Given;
+use faro_gamification_domain::{Event, kind_matches};
+use faro_store::{Backend, Db, StoreError, TenantId, new_id};
+use jiff::civil::Date;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::ingest::AwardView;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// A player's row: the ledger's sums kept beside it, the level reached and the streak.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Player {
+    pub user: String,
+    pub balance: i64,
+    pub lifetime: i64,
+    pub level: u32,
+    pub streak_current: u32,
+    pub streak_longest: u32,
+    pub streak_last_day: Option<Date>,
+    pub credits: i64,
+    pub ordinal: u64,
+    pub display_name: Option<String>,
+    pub first_seen_at: i64,
+    pub reached_at_ms: i64,
+}
+
+const PLAYER: &str = "user_id, balance, lifetime, level, streak_current, streak_longest, \
+     streak_last_day, credits, ordinal, display_name, first_seen_at, reached_at_ms";
+
+fn player_row(r: &AnyRow) -> Result<Player, StoreError> {
+    let day: Option<String> = r.try_get("streak_last_day")?;
+    Ok(Player {
+        user: r.try_get("user_id")?,
+        balance: r.try_get("balance")?,
+        lifetime: r.try_get("lifetime")?,
+        level: r.try_get::<i64, _>("level")?.clamp(1, i64::from(u32::MAX)) as u32,
+        streak_current: r.try_get::<i64, _>("streak_current")?.max(0) as u32,
+        streak_longest: r.try_get::<i64, _>("streak_longest")?.max(0) as u32,
+        streak_last_day: day.and_then(|d| d.parse().ok()),
+        credits: r.try_get("credits")?,
+        ordinal: r.try_get::<i64, _>("ordinal")?.max(1) as u64,
+        display_name: r.try_get("display_name")?,
+        first_seen_at: r.try_get("first_seen_at")?,
+        reached_at_ms: r.try_get("reached_at_ms")?,
+    })
+}
+
+/// Records the event unless its key was seen: false when it was (nothing else to do).
+pub async fn insert_event(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    key: &str,
+    user: &str,
+    e: &Event,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let props = serde_json::to_string(&e.props).map_err(|e| StoreError::Other(e.to_string()))?;
+    let n = sqlx::query(
+        "INSERT INTO gamification_events (id, tenant_id, key, user_id, kind, props, occurred_at, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, key) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(tenant.as_str())
+    .bind(key)
+    .bind(user)
+    .bind(&e.kind)
+    .bind(props)
+    .bind(e.at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// The awards an event key gave (for answering its duplicates).
+pub async fn awards_of(
+    db: &Db,
+    tenant: &TenantId,
+    user: &str,
+    key: &str,
+) -> Result<Vec<AwardView>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT rule, points FROM gamification_ledger WHERE tenant_id = $1 AND user_id = $2 \
+         AND source = $3 AND kind = 'award' ORDER BY id",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(key)
+    .fetch_all(db.writer())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AwardView {
+                rule: r.try_get("rule")?,
+                points: r.try_get("points")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn player(db: &Db, tenant: &TenantId, user: &str) -> Result<Option<Player>, StoreError> {
+    let sql =
+        format!("SELECT {PLAYER} FROM gamification_players WHERE tenant_id = $1 AND user_id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(user)
+        .fetch_optional(db.reader())
+        .await?
+        .as_ref()
+        .map(player_row)
+        .transpose()
+}
+
+/// The player's row, created if new (numbered after the tenant's last player, under the
+/// tenant row's lock so two new players never share a number), and locked for the rest of
+/// the transaction on PostgreSQL. A new `display_name` replaces the stored one.
+pub async fn lock_player(
+    tx: &mut Tx,
+    backend: Backend,
+    tenant: &TenantId,
+    user: &str,
+    display_name: Option<String>,
+    now: i64,
+) -> Result<Player, StoreError> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let select = format!(
+        "SELECT {PLAYER} FROM gamification_players WHERE tenant_id = $1 AND user_id = $2{lock}"
+    );
+    let found = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+        .bind(tenant.as_str())
+        .bind(user)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let mut player = match found {
+        Some(r) => player_row(&r)?,
+        None => {
+            sqlx::query("UPDATE tenants SET updated_at = updated_at WHERE id = $1")
+                .bind(tenant.as_str())
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
+                 first_seen_at, reached_at_ms) SELECT $1, $2, COALESCE(MAX(ordinal), 0) + 1, $3, \
+                 $4, $5 FROM gamification_players WHERE tenant_id = $1 \
+                 ON CONFLICT (tenant_id, user_id) DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(user)
+            .bind(&display_name)
+            .bind(now)
+            .bind(now * 1000)
+            .execute(&mut **tx)
+            .await?;
+            let r = sqlx::query(sqlx::AssertSqlSafe(select))
+                .bind(tenant.as_str())
+                .bind(user)
+                .fetch_one(&mut **tx)
+                .await?;
+            player_row(&r)?
+        }
+    };
+    if display_name.is_some() && display_name != player.display_name {
+        player.display_name = display_name;
+    }
+    Ok(player)
+}
+
+pub async fn save_player(tx: &mut Tx, tenant: &TenantId, p: &Player) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE gamification_players SET balance = $3, lifetime = $4, level = $5, \
+         streak_current = $6, streak_longest = $7, streak_last_day = $8, credits = $9, \
+         display_name = $10, reached_at_ms = $11 WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(&p.user)
+    .bind(p.balance)
+    .bind(p.lifetime)
+    .bind(i64::from(p.level))
+    .bind(i64::from(p.streak_current))
+    .bind(i64::from(p.streak_longest))
+    .bind(p.streak_last_day.map(|d| d.to_string()))
+    .bind(p.credits)
+    .bind(&p.display_name)
+    .bind(p.reached_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Counts one more event of `kind` for the user; every kind's count after it.
+pub async fn bump_kind(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user: &str,
+    kind: &str,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    sqlx::query(
+        "INSERT INTO gamification_kind_counts (tenant_id, user_id, kind, count) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET count = gamification_kind_counts.count + 1",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(kind)
+    .execute(&mut **tx)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT kind, count FROM gamification_kind_counts WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("kind")?,
+                r.try_get::<i64, _>("count")?.max(0) as u64,
+            ))
+        })
+        .collect()
+}
+
+/// What the user already got from `rule`: ever, and within the cap's window.
+pub async fn given(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user: &str,
+    rule: &str,
+    window: Option<Window>,
+) -> Result<Given, StoreError> {
+    let (start, end) = window.map_or((0, 0), |w| (w.start, w.end));
+    let r = sqlx::query(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN created_at >= $4 AND created_at < $5 \
+         THEN points ELSE 0 END), 0) AS BIGINT) FROM gamification_ledger \
+         WHERE tenant_id = $1 AND user_id = $2 AND rule = $3 AND kind = 'award'",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(rule)
+    .bind(start)
+    .bind(end)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Given {
+        ever: r.try_get::<i64, _>(0)? > 0,
+        in_period: r.try_get(1)?,
+    })
+}
+
+/// Writes an award unless (user, rule, source) was paid already: true when written.
+#[allow(clippy::too_many_arguments)]
+pub async fn award(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user: &str,
+    rule: &str,
+    source: &str,
+    points: i64,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "INSERT INTO gamification_ledger (id, tenant_id, user_id, kind, rule, source, points, \
+         created_at) VALUES ($1, $2, $3, 'award', $4, $5, $6, $7) \
+         ON CONFLICT (tenant_id, user_id, rule, source) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(rule)
+    .bind(source)
+    .bind(points)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn badges_of(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user: &str,
+) -> Result<HashSet<String>, StoreError> {
+    let rows =
+        sqlx::query("SELECT badge FROM gamification_badges WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.as_str())
+            .bind(user)
+            .fetch_all(&mut **tx)
+            .await?;
+    rows.iter()
+        .map(|r| r.try_get(0).map_err(StoreError::from))
+        .collect()
+}
+
+/// Unlocks a badge unless it is already: true when this call unlocked it.
+pub async fn unlock(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user: &str,
+    badge: &str,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "INSERT INTO gamification_badges (tenant_id, user_id, badge, unlocked_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, user_id, badge) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(badge)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// The user's events of `pattern` at or after `since` (this transaction's included).
+pub async fn count_since(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user: &str,
+    pattern: &str,
+    since: i64,
+) -> Result<u64, StoreError> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(*) FROM gamification_events WHERE tenant_id = $1 AND user_id = $2 \
+         AND occurred_at >= $3 GROUP BY kind",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(since)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut n = 0u64;
+    for r in &rows {
+        let kind: String = r.try_get(0)?;
+        if kind_matches(pattern, &kind) {
+            n += r.try_get::<i64, _>(1)?.max(0) as u64;
+        }
+    }
+    Ok(n)
+}
+
+/// The user's unlocked badges with their times, oldest first.
+pub async fn unlocked(
+    db: &Db,
+    tenant: &TenantId,
+    user: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT badge, unlocked_at FROM gamification_badges WHERE tenant_id = $1 AND user_id = $2 \
+         ORDER BY unlocked_at, badge",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// The user's events, all kinds together.
+pub async fn event_count(db: &Db, tenant: &TenantId, user: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM gamification_kind_counts \
+         WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .fetch_one(db.reader())
+    .await?)
+}
+
+/// One leaderboard row before it is shown.
+#[derive(Clone, Debug)]
+pub struct Ranked {
+    pub user: String,
+    pub points: i64,
+    pub level: u32,
+    pub display_name: Option<String>,
+    pub ordinal: u64,
+}
+
+/// The all-time top `limit`: by lifetime points, then who reached them first, then id.
+pub async fn top_all_time(
+    db: &Db,
+    tenant: &TenantId,
+    limit: i64,
+) -> Result<Vec<Ranked>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT user_id, lifetime, level, display_name, ordinal FROM gamification_players \
+         WHERE tenant_id = $1 AND lifetime > 0 \
+         ORDER BY lifetime DESC, reached_at_ms ASC, user_id ASC LIMIT $2",
+    )
+    .bind(tenant.as_str())
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(ranked).collect()
+}
+
+fn ranked(r: &AnyRow) -> Result<Ranked, StoreError> {
+    Ok(Ranked {
+        user: r.try_get(0)?,
+        points: r.try_get(1)?,
+        level: r.try_get::<i64, _>(2)?.clamp(1, i64::from(u32::MAX)) as u32,
+        display_name: r.try_get(3)?,
+        ordinal: r.try_get::<i64, _>(4)?.max(1) as u64,
+    })
+}
+
+/// The top `limit` by points earned in `[since, ∞)` (awards less reversals), ties to who got
+/// there first (their last entry of the period), then id.
+pub async fn top_since(
+    db: &Db,
+    tenant: &TenantId,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<Ranked>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT l.user_id, CAST(SUM(l.points) AS BIGINT) AS pts, MAX(p.level), MAX(p.display_name), \
+         MAX(p.ordinal) FROM gamification_ledger l JOIN gamification_players p \
+         ON p.tenant_id = l.tenant_id AND p.user_id = l.user_id \
+         WHERE l.tenant_id = $1 AND l.created_at >= $2 AND l.kind IN ('award', 'reversal') \
+         GROUP BY l.user_id HAVING SUM(l.points) > 0 \
+         ORDER BY pts DESC, MAX(l.id) ASC, l.user_id ASC LIMIT $3",
+    )
+    .bind(tenant.as_str())
+    .bind(since)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(ranked).collect()
+}
+
+/// The all-time rank of `p` (1 + players strictly ahead of them).
+pub async fn rank_all_time(db: &Db, tenant: &TenantId, p: &Player) -> Result<i64, StoreError> {
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM gamification_players WHERE tenant_id = $1 AND (lifetime > $2 \
+         OR (lifetime = $2 AND (reached_at_ms < $3 OR (reached_at_ms = $3 AND user_id < $4))))",
+    )
+    .bind(tenant.as_str())
+    .bind(p.lifetime)
+    .bind(p.reached_at_ms)
+    .bind(&p.user)
+    .fetch_one(db.reader())
+    .await?;
+    Ok(ahead + 1)
+}
