@@ -5,6 +5,8 @@
 //! id: so each is applied exactly once, across instances and crashes. The demo's
 //! `quiz_finished` rule pays for a quiz finished by a signed-in user this way.
 //!
+//! `user.deleted` erases what the module holds about the user ([`crate::people`]).
+//!
 //! Not yet: events of anonymous visitors (their points would move to the account on
 //! registration).
 
@@ -57,6 +59,13 @@ async fn take(
         return Ok(());
     }
     let payload: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+    if e.kind == "user.deleted" {
+        // Erased whether or not the tenant runs the module now.
+        if let Some(user) = payload.get("user_id").and_then(Value::as_str) {
+            crate::people::erase(tx, &e.tenant, user).await?;
+        }
+        return Ok(());
+    }
     let Some(user) = user_of(e, &payload) else {
         return Ok(());
     };

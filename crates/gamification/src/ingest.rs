@@ -136,7 +136,11 @@ pub async fn ingest(
     let user = inc.user.trim().to_owned();
     if !store::insert_event(&mut tx, tenant, &inc.key, &user, &event, now).await? {
         drop(tx);
-        let awards = store::awards_of(db, tenant, &user, &inc.key).await?;
+        let awards = store::awards_of(db, tenant, &user, &inc.key)
+            .await?
+            .into_iter()
+            .map(|(rule, points)| AwardView { rule, points })
+            .collect();
         let balance = store::player(db, tenant, &user)
             .await?
             .map_or(0, |p| p.balance);

@@ -8,6 +8,7 @@
 //! | [`design`] | the tenant's design document: load (cached), check, save |
 //! | [`ingest`] | one event → streak, rule awards, streak bonus, badges, level, outbox events |
 //! | [`profile`] | a player's profile and the leaderboards |
+//! | [`people`] | GDPR: the export's part, erasure on `user.deleted` |
 //! | [`bridge`] | other modules' events (a quiz finished by a user) taken in through the outbox |
 //! | [`store`] | every SQL statement |
 //! | [`api`] | the HTTP handlers |
@@ -20,6 +21,7 @@ pub mod bridge;
 pub mod design;
 pub mod error;
 pub mod ingest;
+pub mod people;
 pub mod profile;
 pub mod state;
 pub mod store;
@@ -47,6 +49,7 @@ pub fn module() -> Module {
             let g = Gamification::new(core.clone());
             let mut mounted = Mounted::new(api::router(g.clone()), axum::Router::new());
             mounted.consumers.push(bridge::consumer(g));
+            mounted.personal = Some(people::exporter());
             Ok(mounted)
         },
         demo: Some(|db| {

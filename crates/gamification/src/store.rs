@@ -10,8 +10,6 @@ use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::ingest::AwardView;
-
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// A player's row: the ledger's sums kept beside it, the level reached and the streak.
@@ -80,13 +78,13 @@ pub async fn insert_event(
     Ok(n == 1)
 }
 
-/// The awards an event key gave (for answering its duplicates).
+/// The awards an event key gave, as (rule, points), for answering its duplicates.
 pub async fn awards_of(
     db: &Db,
     tenant: &TenantId,
     user: &str,
     key: &str,
-) -> Result<Vec<AwardView>, StoreError> {
+) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query(
         "SELECT rule, points FROM gamification_ledger WHERE tenant_id = $1 AND user_id = $2 \
          AND source = $3 AND kind = 'award' ORDER BY id",
@@ -97,12 +95,7 @@ pub async fn awards_of(
     .fetch_all(db.writer())
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok(AwardView {
-                rule: r.try_get("rule")?,
-                points: r.try_get("points")?,
-            })
-        })
+        .map(|r| Ok((r.try_get("rule")?, r.try_get("points")?)))
         .collect()
 }
 

@@ -316,5 +316,44 @@ async fn a_quiz_finished_by_a_signed_in_user_earns_points(app: TestApp) {
     app.get("/api/v1/gamification/profile")
         .await
         .assert_error(401, "unauthorized");
+
+    // GDPR: the export carries the module's part; erasing the account erases it.
+    let export = app
+        .send(
+            app.request(Method::GET, "/api/v1/me/export")
+                .bearer_auth(&token),
+        )
+        .await;
+    assert_eq!(export.status, 200, "{export}");
+    let part = &export.json()["modules"]["gamification"];
+    assert_eq!(part["events"][0]["type"], "quiz.finished", "{part}");
+    assert!(part["points"].as_i64() > Some(0), "{part}");
+    let r = app
+        .send(
+            app.request(Method::DELETE, "/api/v1/me")
+                .bearer_auth(&token)
+                .json(&json!({"password": "Sol-y-Sombra-2026"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{r}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while app
+        .scalar_where(
+            "SELECT COUNT(*) FROM gamification_ledger WHERE user_id = $1",
+            &user,
+        )
+        .await
+        > 0
+    {
+        assert!(std::time::Instant::now() < deadline, "not erased");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for sql in [
+        "SELECT COUNT(*) FROM gamification_players WHERE user_id = $1",
+        "SELECT COUNT(*) FROM gamification_events WHERE user_id = $1",
+        "SELECT COUNT(*) FROM gamification_badges WHERE user_id = $1",
+    ] {
+        assert_eq!(app.scalar_where(sql, &user).await, 0, "{sql}");
+    }
 }
 both!(a_quiz_finished_by_a_signed_in_user_earns_points);
