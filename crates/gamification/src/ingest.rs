@@ -49,6 +49,8 @@ pub struct Outcomes {
     pub awards: Vec<AwardView>,
     /// Badges unlocked by this event.
     pub badges: Vec<String>,
+    /// Challenges this event completed (their template keys).
+    pub challenges: Vec<String>,
     /// The level reached, when this event raised it.
     pub level_up: Option<u32>,
     /// The player's balance after the event.
@@ -268,6 +270,19 @@ pub(crate) async fn apply(
         }
     }
 
+    // Challenges of the event's week: progress, and each goal reached pays once.
+    let mut completed = Vec::new();
+    for c in crate::challenges::advance(tx, loaded, tenant, &p.user, event).await? {
+        let rule = format!("challenge:{}", c.id);
+        let points = c.template.points;
+        if store::award(tx, tenant, &p.user, &rule, "complete", points, event.at).await? {
+            gained += points;
+            out.awards.push(AwardView { rule, points });
+            completed.push(c.template.key.clone());
+        }
+    }
+    out.challenges = completed;
+
     // Badges: what rules gave, then every criterion, until a pass unlocks nothing new (a
     // badge's points can raise the level, which can unlock a level badge).
     let mut unlocked: HashSet<String> = store::badges_of(tx, tenant, &p.user).await?;
@@ -365,6 +380,14 @@ pub(crate) async fn apply(
             &json!({
                 "user": p.user, "badge": b,
             }),
+        )?);
+    }
+    for c in &out.challenges {
+        events.push(new_event(
+            tenant,
+            "gamification.challenge_completed",
+            &p.user,
+            &json!({"user": p.user, "challenge": c}),
         )?);
     }
     if let Some(level) = out.level_up {

@@ -6,7 +6,8 @@
 //! | file | does |
 //! |---|---|
 //! | [`design`] | the tenant's design document: load (cached), check, save |
-//! | [`ingest`] | one event → streak, rule awards, streak bonus, badges, level, outbox events |
+//! | [`ingest`] | one event → streak, rule awards, streak bonus, challenges, badges, level, outbox events |
+//! | [`challenges`] | the week's challenges: created once per week, progress, completion |
 //! | [`profile`] | a player's profile and the leaderboards |
 //! | [`people`] | GDPR: the export's part, erasure on `user.deleted` |
 //! | [`bridge`] | other modules' events (a quiz finished by a user) taken in through the outbox |
@@ -18,6 +19,7 @@
 
 pub mod api;
 pub mod bridge;
+pub mod challenges;
 pub mod design;
 pub mod error;
 pub mod ingest;
@@ -48,6 +50,7 @@ pub fn module() -> Module {
         mount: |core, _settings| {
             let g = Gamification::new(core.clone());
             let mut mounted = Mounted::new(api::router(g.clone()), axum::Router::new());
+            mounted.jobs.push(challenges::job(g.clone()));
             mounted.consumers.push(bridge::consumer(g));
             mounted.personal = Some(people::exporter());
             Ok(mounted)

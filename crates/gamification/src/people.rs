@@ -12,7 +12,8 @@ use sqlx::Row;
 use crate::store::Tx;
 
 /// The tables keyed by (tenant, user).
-const TABLES: [&str; 5] = [
+const TABLES: [&str; 6] = [
+    "gamification_progress",
     "gamification_events",
     "gamification_ledger",
     "gamification_kind_counts",

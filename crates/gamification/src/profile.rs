@@ -23,8 +23,8 @@ pub struct Profile {
     pub level: LevelView,
     pub streak: StreakView,
     pub badges: Vec<BadgeView>,
-    /// Active weekly challenges with the user's progress.
-    pub challenges: Vec<serde_json::Value>,
+    /// This week's challenges with the user's progress.
+    pub challenges: Vec<crate::challenges::ChallengeView>,
     pub statistics: Statistics,
 }
 
@@ -158,7 +158,7 @@ pub async fn profile(
             last_day: streak.last_day.map(|d| d.to_string()),
         },
         badges,
-        challenges: Vec::new(),
+        challenges: crate::challenges::views(g, &loaded, tenant, user).await?,
         statistics: Statistics {
             events,
             badges_unlocked,

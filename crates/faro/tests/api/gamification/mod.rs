@@ -3,6 +3,7 @@
 //! streaks by the tenant's calendar, profiles, leaderboards and the design document. The
 //! default tenant starts with the converter's demo design (`FARO_DEMO`).
 
+mod challenges;
 mod concurrency;
 mod design;
 
