@@ -9,6 +9,9 @@
 //! | `GET /api/v1/gamification/leaderboard` | anyone, on the tenant's host (names masked, no ids) |
 //! | `GET /api/v1/admin/gamification/leaderboard` | staff or an API key: the same with user ids |
 //! | `GET`, `PUT /api/v1/admin/gamification/design` | staff read; admins (or a write key) replace |
+//! | `POST /api/v1/gamification/redeem` | the signed-in end user: points into credits |
+//! | `POST /api/v1/gamification/users/{user}/redeem` | staff (admin) or a write key, for a user |
+//! | `POST /api/v1/admin/gamification/reversals` | staff (admin) or a write key: take an award back |
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +30,7 @@ use crate::design::{self, Design};
 use crate::error::GamificationError;
 use crate::ingest::{self, Incoming, Outcomes};
 use crate::profile::{self, Leaderboard, Profile};
+use crate::spend::{self, Redeemed, Reversed};
 
 pub fn router(g: Gamification) -> OpenApiRouter {
     OpenApiRouter::new()
@@ -36,6 +40,9 @@ pub fn router(g: Gamification) -> OpenApiRouter {
         .routes(routes!(public_leaderboard))
         .routes(routes!(staff_leaderboard))
         .routes(routes!(get_design, put_design))
+        .routes(routes!(redeem_mine))
+        .routes(routes!(redeem_for))
+        .routes(routes!(reverse_award))
         .with_state(g)
 }
 
@@ -219,4 +226,112 @@ pub async fn put_design(
         version,
         design: body.design,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    /// Points to turn into credits: at least the design's minimum, a whole number of credits
+    /// (the demo: 100 points = 1 credit, at least 100).
+    #[schema(example = 300)]
+    pub points: i64,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> String {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map_or_else(faro_store::new_id, str::to_owned)
+}
+
+/// Redeems the signed-in user's points into credits. With an `Idempotency-Key`, a retry
+/// returns the first result and spends nothing more.
+#[utoipa::path(post, path = "/api/v1/gamification/redeem", tag = "gamification",
+    request_body = RedeemBody, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Redeemed),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 409, description = "Not enough points (`insufficient_points`)", body = faro_http::ErrorBody),
+        (status = 422, description = "Under the minimum or not a whole number of credits", body = faro_http::ErrorBody),
+    ))]
+pub async fn redeem_mine(
+    State(g): State<Gamification>,
+    user: EndUser,
+    headers: HeaderMap,
+    Json(body): Json<RedeemBody>,
+) -> ApiResult<Json<Redeemed>> {
+    let key = idempotency_key(&headers);
+    let actor = format!("user:{}", user.id);
+    Ok(Json(
+        spend::redeem(&g, &user.tenant, &user.id, body.points, &key, &actor).await?,
+    ))
+}
+
+/// Redeems a user's points into credits (staff or a `gamification:write` key).
+#[utoipa::path(post, path = "/api/v1/gamification/users/{user}/redeem", tag = "gamification",
+    request_body = RedeemBody, security(("bearer" = [])),
+    params(("user" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Redeemed),
+        (status = 409, description = "Not enough points (`insufficient_points`)", body = faro_http::ErrorBody),
+        (status = 422, description = "Under the minimum or not a whole number of credits", body = faro_http::ErrorBody),
+    ))]
+pub async fn redeem_for(
+    State(g): State<Gamification>,
+    AdminUser(staff): AdminUser,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<RedeemBody>,
+) -> ApiResult<Json<Redeemed>> {
+    let key = idempotency_key(&headers);
+    let actor = format!("staff:{}", staff.claims.name);
+    Ok(Json(
+        spend::redeem(&g, &staff.tenant, &user, body.points, &key, &actor).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalBody {
+    pub user: String,
+    /// The award's rule (`conversion`, `badge:primer_paso`, `challenge:<id>`, `streak`).
+    pub rule: String,
+    /// The award's source: the event key (or `unlock`, `complete`, the day for a streak).
+    pub source: String,
+    /// How many points to take back; absent: all that is left of the award.
+    pub points: Option<i64>,
+    /// Why: kept with the entry and in the event.
+    pub reason: String,
+}
+
+/// Takes (part of) an award back, with a reason. Never more than is left of the award or of
+/// the balance (points spent stay spent); levels do not go down.
+#[utoipa::path(post, path = "/api/v1/admin/gamification/reversals", tag = "gamification",
+    request_body = ReversalBody, security(("bearer" = [])),
+    responses(
+        (status = 201, body = Reversed),
+        (status = 404, description = "No such award for this user", body = faro_http::ErrorBody),
+        (status = 409, description = "Nothing left to take back (`conflict`)", body = faro_http::ErrorBody),
+        (status = 422, body = faro_http::ErrorBody),
+    ))]
+pub async fn reverse_award(
+    State(g): State<Gamification>,
+    AdminUser(staff): AdminUser,
+    Json(body): Json<ReversalBody>,
+) -> ApiResult<(StatusCode, Json<Reversed>)> {
+    let actor = format!("staff:{}", staff.claims.name);
+    let done = spend::reverse(
+        &g,
+        &staff.tenant,
+        &body.user,
+        &body.rule,
+        &body.source,
+        body.points,
+        &body.reason,
+        &actor,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(done)))
 }

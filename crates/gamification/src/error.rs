@@ -16,6 +16,12 @@ pub enum GamificationError {
     /// The design changed since the caller read it (`version` is stale).
     #[error("the design was changed meanwhile (now version {0}): read it again")]
     Stale(i64),
+    /// Not enough points for a redemption (the balance).
+    #[error("not enough points: the balance is {0}")]
+    Insufficient(i64),
+    /// The request cannot apply to the current state.
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -47,6 +53,10 @@ impl From<GamificationError> for ApiError {
             ),
             GamificationError::NotFound(what) => ApiError::not_found(what),
             e @ GamificationError::Stale(_) => ApiError::conflict("stale_version", e.to_string()),
+            e @ GamificationError::Insufficient(_) => {
+                ApiError::conflict("insufficient_points", e.to_string())
+            }
+            GamificationError::Conflict(m) => ApiError::conflict("conflict", m),
             GamificationError::Store(s) => s.into(),
         }
     }

@@ -11,6 +11,7 @@
 //! | [`profile`] | a player's profile and the leaderboards |
 //! | [`people`] | GDPR: the export's part, erasure on `user.deleted` |
 //! | [`bridge`] | other modules' events (a quiz finished by a user) taken in through the outbox |
+//! | [`spend`] | points going out: redemption into credits, staff reversals |
 //! | [`store`] | every SQL statement |
 //! | [`api`] | the HTTP handlers |
 //!
@@ -25,6 +26,7 @@ pub mod error;
 pub mod ingest;
 pub mod people;
 pub mod profile;
+pub mod spend;
 pub mod state;
 pub mod store;
 

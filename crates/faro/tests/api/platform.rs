@@ -188,6 +188,9 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/gamification/leaderboard", &["get"]),
     ("/api/v1/admin/gamification/leaderboard", &["get"]),
     ("/api/v1/admin/gamification/design", &["get", "put"]),
+    ("/api/v1/gamification/redeem", &["post"]),
+    ("/api/v1/gamification/users/{user}/redeem", &["post"]),
+    ("/api/v1/admin/gamification/reversals", &["post"]),
 ];
 
 async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {

@@ -6,6 +6,7 @@
 mod challenges;
 mod concurrency;
 mod design;
+mod spend;
 
 use reqwest::Method;
 use serde_json::{Value, json};
