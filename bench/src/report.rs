@@ -45,6 +45,14 @@ pub fn goal(group: &str, backend: Backend) -> Goal {
             min_throughput: Some(10_000.0),
             max_p99_ms: None,
         },
+        // Issue 11: events ingested and evaluated against a tenant's rules.
+        "gamification" => Goal {
+            min_throughput: Some(match backend {
+                Backend::Sqlite => 5_000.0,
+                Backend::Postgres => 3_000.0,
+            }),
+            max_p99_ms: None,
+        },
         // Issue 4 sets no speed goal for analytics; its sessions keep the per-request bound.
         "analytics-sessions" => Goal {
             min_throughput: None,

@@ -44,6 +44,9 @@ pub enum Scenario {
     Login,
     /// 7. POST /api/v1/auth/refresh back to back, each with the token the last one gave.
     Refresh,
+    /// 8. POST /api/v1/gamification/events back to back (new keys, 10,000 players, the
+    ///    demo design's rules, badges and challenges).
+    Gamification,
 }
 
 pub const ALL: &[Scenario] = &[
@@ -55,6 +58,7 @@ pub const ALL: &[Scenario] = &[
     Scenario::Analytics,
     Scenario::Login,
     Scenario::Refresh,
+    Scenario::Gamification,
 ];
 
 const R_CATALOG: &str = "GET /api/v1/tests";
@@ -67,6 +71,7 @@ const R_SHARE: &str = "GET /r/{token}";
 const R_LOGIN: &str = "POST /api/v1/admin/login";
 const R_REGISTER: &str = "POST /api/v1/auth/register";
 const R_REFRESH: &str = "POST /api/v1/auth/refresh";
+const R_EVENT: &str = "POST /api/v1/gamification/events";
 const R_ADMIN_TESTS: &str = "GET /api/v1/admin/tests";
 const R_ANALYTICS: &str = "GET /api/v1/admin/analytics?test_id=";
 const T_SESSION: &str = "full session";
@@ -84,6 +89,7 @@ impl Scenario {
             Scenario::Analytics => "analytics",
             Scenario::Login => "login",
             Scenario::Refresh => "refresh",
+            Scenario::Gamification => "gamification",
         }
     }
 
@@ -129,6 +135,12 @@ impl Scenario {
                 key: "refresh",
                 label: "7. end user's token refresh `POST /api/v1/auth/refresh`",
                 requests: &[R_REFRESH],
+                transaction: None,
+            }],
+            Scenario::Gamification => vec![Group {
+                key: "gamification",
+                label: "8. gamification events `POST /api/v1/gamification/events`",
+                requests: &[R_EVENT],
                 transaction: None,
             }],
             Scenario::Analytics => vec![
@@ -288,6 +300,8 @@ struct UserState {
     admin_token: String,
     test_id: String,
     refresh_token: String,
+    /// Events this goose user sent (their keys are unique per user and count).
+    events: u64,
     /// Alternates the answers (first / last option, scale min / max) from one session to the next.
     sessions: u64,
 }
@@ -641,6 +655,74 @@ async fn login(user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
+/// Signs in as the admin and keeps the token (the gamification scenario's sender).
+async fn admin_token(user: &mut GooseUser) -> TransactionResult {
+    let g = "gamification";
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/admin/login",
+        R_LOGIN,
+        200,
+        |b| b.json(&json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD})),
+    )
+    .await?;
+    let login = json_of(user, g, &mut reply)?;
+    let Some(token) = login["access_token"].as_str().map(str::to_string) else {
+        return Err(reject(user, g, &mut reply, "no access_token"));
+    };
+    state(user).admin_token = token;
+    Ok(())
+}
+
+/// The kinds the demo design pays for, in turn: conversions (two rules, milestone, burst and
+/// property badges, three challenges), daily logins (capped), payments (points per EUR),
+/// finished quizzes, and an app event nothing pays for.
+const EVENT_KINDS: &[&str] = &[
+    "conversion.completed",
+    "user.daily_login",
+    "payment.succeeded",
+    "quiz.finished",
+    "app.opened",
+];
+
+/// One new event for one of 10,000 players.
+async fn gamification_event(user: &mut GooseUser) -> TransactionResult {
+    let g = "gamification";
+    let index = user.weighted_users_index;
+    let (token, n) = {
+        let s = state(user);
+        s.events += 1;
+        (s.admin_token.clone(), s.events)
+    };
+    let player = (index as u64 * 7_919 + n * 104_729) % 10_000;
+    let kind = EVENT_KINDS[(n as usize) % EVENT_KINDS.len()];
+    let format = ["pdf", "docx", "png", "mp3"][(n % 4) as usize];
+    let body = json!({
+        "user": format!("player-{player}"),
+        "type": kind,
+        "key": format!("bench-{index}-{n}"),
+        "props": {"target_format": format,
+                  "size_mb": (n % 120), "amount_eur": (n % 30) as f64 / 2.0},
+    });
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/gamification/events",
+        R_EVENT,
+        201,
+        |b| b.bearer_auth(token).json(&body),
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    if v["balance"].as_i64().is_none() {
+        return Err(reject(user, g, &mut reply, "no balance"));
+    }
+    Ok(())
+}
+
 /// Registers an end user of its own (the address is unique per goose user).
 async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
     let g = "refresh";
@@ -742,6 +824,11 @@ fn scenarios_for(s: Scenario, users: usize) -> anyhow::Result<Vec<GooseScenario>
             GooseScenario::new("refresh")
                 .register_transaction(transaction!(refresh_setup).set_on_start())
                 .register_transaction(transaction!(refresh)),
+        ],
+        Scenario::Gamification => vec![
+            GooseScenario::new("gamification")
+                .register_transaction(transaction!(admin_token).set_on_start())
+                .register_transaction(transaction!(gamification_event)),
         ],
         Scenario::Analytics => {
             // One analytics reader for every eleven visitors, at least one.
