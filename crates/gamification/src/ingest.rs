@@ -134,8 +134,15 @@ pub async fn ingest(
         at: inc.occurred_at.unwrap_or(now).min(now),
     };
     let db = &g.core.db;
-    let mut tx = db.begin_write().await?;
     let user = inc.user.trim().to_owned();
+    // A new player is numbered in a short transaction of its own: the tenant row's lock that
+    // keeps the numbers exact is then held for one insert, not for the whole event.
+    if store::player(db, tenant, &user).await?.is_none() {
+        let mut first = db.begin_write().await?;
+        store::lock_player(&mut first, db.backend(), tenant, &user, None, now).await?;
+        first.commit().await?;
+    }
+    let mut tx = db.begin_write().await?;
     if !store::insert_event(&mut tx, tenant, &inc.key, &user, &event, now).await? {
         drop(tx);
         let awards = store::awards_of(db, tenant, &user, &inc.key)
