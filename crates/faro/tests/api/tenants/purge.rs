@@ -169,7 +169,12 @@ async fn a_paused_tenant_is_purged_from_every_table_and_no_other_row_goes(app: T
         } else {
             *b
         };
-        assert_eq!(*a, expected, "{table}");
+        if table == "gamification_challenges" {
+            // A job makes the default tenant's weekly challenges whenever it first runs.
+            assert!(*a >= expected, "{table}: {a} < {expected}");
+        } else {
+            assert_eq!(*a, expected, "{table}");
+        }
     }
     assert_eq!(
         app.admin_get("/api/v1/platform/tenants/purga").await.status,
