@@ -15,10 +15,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use faro_http::audit::Actor;
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::enduser::EndUser;
 use faro_http::tenant::PublicTenant;
-use faro_http::{ApiResult, Json, Query};
+use faro_http::{ApiResult, ClientAddr, Json, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -212,16 +213,11 @@ pub async fn get_design(
 pub async fn put_design(
     State(g): State<Gamification>,
     AdminUser(staff): AdminUser,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<DesignDoc>,
 ) -> ApiResult<Json<DesignDoc>> {
-    let version = design::save(
-        &g,
-        &staff.tenant,
-        &body.design,
-        body.version,
-        Some(&staff.claims.name),
-    )
-    .await?;
+    let by = Actor::staff(&staff, client.as_deref());
+    let version = design::save(&g, &staff.tenant, &body.design, body.version, &by).await?;
     Ok(Json(DesignDoc {
         version,
         design: body.design,
@@ -263,9 +259,8 @@ pub async fn redeem_mine(
     Json(body): Json<RedeemBody>,
 ) -> ApiResult<Json<Redeemed>> {
     let key = idempotency_key(&headers);
-    let actor = format!("user:{}", user.id);
     Ok(Json(
-        spend::redeem(&g, &user.tenant, &user.id, body.points, &key, &actor).await?,
+        spend::redeem(&g, &user.tenant, &user.id, body.points, &key, None).await?,
     ))
 }
 
@@ -281,14 +276,15 @@ pub async fn redeem_mine(
 pub async fn redeem_for(
     State(g): State<Gamification>,
     AdminUser(staff): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(user): Path<String>,
     headers: HeaderMap,
     Json(body): Json<RedeemBody>,
 ) -> ApiResult<Json<Redeemed>> {
     let key = idempotency_key(&headers);
-    let actor = format!("staff:{}", staff.claims.name);
+    let by = Actor::staff(&staff, client.as_deref());
     Ok(Json(
-        spend::redeem(&g, &staff.tenant, &user, body.points, &key, &actor).await?,
+        spend::redeem(&g, &staff.tenant, &user, body.points, &key, Some(&by)).await?,
     ))
 }
 
@@ -319,9 +315,10 @@ pub struct ReversalBody {
 pub async fn reverse_award(
     State(g): State<Gamification>,
     AdminUser(staff): AdminUser,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<ReversalBody>,
 ) -> ApiResult<(StatusCode, Json<Reversed>)> {
-    let actor = format!("staff:{}", staff.claims.name);
+    let by = Actor::staff(&staff, client.as_deref());
     let done = spend::reverse(
         &g,
         &staff.tenant,
@@ -330,7 +327,7 @@ pub async fn reverse_award(
         &body.source,
         body.points,
         &body.reason,
-        &actor,
+        &by,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(done)))

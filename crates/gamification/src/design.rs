@@ -209,7 +209,7 @@ pub async fn save(
     tenant: &TenantId,
     design: &Design,
     expected: i64,
-    by: Option<&str>,
+    by: &faro_http::audit::Actor,
 ) -> Result<i64, GamificationError> {
     let problems = design.check();
     if !problems.is_empty() {
@@ -218,12 +218,14 @@ pub async fn save(
     let doc = serde_json::to_string(design).map_err(|e| StoreError::Other(e.to_string()))?;
     let now = unix_now();
     let mut tx = g.core.db.begin_write().await?;
-    let current: Option<i64> =
-        sqlx::query_scalar("SELECT version FROM gamification_designs WHERE tenant_id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let current = current.unwrap_or(0);
+    let stored = sqlx::query("SELECT version, doc FROM gamification_designs WHERE tenant_id = $1")
+        .bind(tenant.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (current, before) = match stored {
+        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+        None => (0, String::new()),
+    };
     if current != expected {
         return Err(GamificationError::Stale(current));
     }
@@ -238,7 +240,7 @@ pub async fn save(
     .bind(&doc)
     .bind(next)
     .bind(now)
-    .bind(by)
+    .bind(&by.name)
     .bind(current)
     .execute(&mut *tx)
     .await?
@@ -246,6 +248,18 @@ pub async fn save(
     if changed != 1 {
         return Err(GamificationError::Stale(current + 1));
     }
+    faro_http::audit::record(
+        &mut tx,
+        faro_http::audit::Entry {
+            tenant,
+            actor: by,
+            action: "gamification.design_put",
+            target: "design",
+            before: serde_json::from_str(&before).ok(),
+            after: serde_json::to_value(design).ok(),
+        },
+    )
+    .await?;
     tx.commit().await?;
     g.designs.remove(tenant.as_str());
     Ok(next)

@@ -8,6 +8,7 @@
 //! `gamification.points_redeemed` event carries what the wallet needs to credit them.
 
 use faro_gamification_domain::ledger::{self, RedeemError};
+use faro_http::audit::{self, Actor, Entry};
 use faro_store::{TenantId, new_id, unix_now};
 use serde::Serialize;
 use serde_json::json;
@@ -43,8 +44,9 @@ pub async fn redeem(
     user: &str,
     points: i64,
     key: &str,
-    actor: &str,
+    staff: Option<&Actor>,
 ) -> Result<Redeemed, GamificationError> {
+    let actor = staff.map_or_else(|| format!("user:{user}"), |a| format!("staff:{}", a.name));
     let loaded = design::load(g, tenant).await?;
     let rate = loaded.design.redemption;
     let db = &g.core.db;
@@ -75,12 +77,26 @@ pub async fn redeem(
     .bind(key)
     .bind(-r.points)
     .bind(now)
-    .bind(actor)
+    .bind(&actor)
     .execute(&mut *tx)
     .await?;
     p.balance -= r.points;
     p.credits += r.credits;
     store::save_player(&mut tx, tenant, &p).await?;
+    if let Some(by) = staff {
+        audit::record(
+            &mut tx,
+            Entry {
+                tenant,
+                actor: by,
+                action: "gamification.redeem",
+                target: user,
+                before: Some(json!({"balance": p.balance + r.points})),
+                after: Some(json!({"balance": p.balance, "credits": r.credits})),
+            },
+        )
+        .await?;
+    }
     let event = faro_store::NewEvent::new(
         tenant.as_str(),
         "gamification.points_redeemed",
@@ -128,8 +144,9 @@ pub async fn reverse(
     source: &str,
     points: Option<i64>,
     reason: &str,
-    actor: &str,
+    by: &Actor,
 ) -> Result<Reversed, GamificationError> {
+    let actor = format!("staff:{}", by.name);
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 300 {
         return Err(GamificationError::invalid(
@@ -186,12 +203,25 @@ pub async fn reverse(
     .bind(-take)
     .bind(reason)
     .bind(now)
-    .bind(actor)
+    .bind(&actor)
     .execute(&mut *tx)
     .await?;
     p.balance -= take;
     p.lifetime -= take;
     store::save_player(&mut tx, tenant, &p).await?;
+    audit::record(
+        &mut tx,
+        Entry {
+            tenant,
+            actor: by,
+            action: "gamification.reverse",
+            target: user,
+            before: Some(json!({"rule": rule, "source": source, "awarded": awarded,
+                                "balance": p.balance + take})),
+            after: Some(json!({"reversed": take, "balance": p.balance, "reason": reason})),
+        },
+    )
+    .await?;
     let event = faro_store::NewEvent::new(
         tenant.as_str(),
         "gamification.award_reversed",

@@ -3,6 +3,7 @@
 //! platform state each module's state embeds. Nothing here knows about any module.
 
 pub mod apikey;
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod cors;

@@ -3,100 +3,12 @@
 //! (`GET /api/v1/admin/audit`), the super-admin everyone's (`GET /api/v1/platform/audit`);
 //! both page with the conventions' cursor and export as NDJSON.
 
-use faro_http::Staff;
-use faro_store::{Db, StoreError, TenantId, new_id, unix_now};
+use faro_store::{Db, StoreError, TenantId};
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-/// Who did it, as the log records it.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub id: Option<String>,
-    pub name: String,
-    pub impersonator: Option<String>,
-    pub ip: Option<String>,
-}
-
-impl Actor {
-    /// A signed-in staff member (or a super-admin impersonating one).
-    pub fn staff(staff: &Staff, ip: Option<&str>) -> Self {
-        Actor {
-            id: Some(staff.claims.sub.clone()),
-            name: staff.claims.name.clone(),
-            impersonator: staff.claims.imp.clone(),
-            ip: ip.map(str::to_owned),
-        }
-    }
-
-    /// A staff member signed in to the panel, or a super-admin impersonating one (pages do
-    /// not see the client address).
-    pub fn panel(user: &faro_web::panel::PanelUser) -> Self {
-        Actor {
-            id: Some(user.id.clone()),
-            name: user.name.clone(),
-            impersonator: user.impersonator.clone(),
-            ip: None,
-        }
-    }
-
-    /// The installation itself (a job), named for what acted: `retention`.
-    pub fn system(name: &str) -> Self {
-        Actor {
-            id: None,
-            name: name.to_owned(),
-            impersonator: None,
-            ip: None,
-        }
-    }
-
-    /// `faro tenant …` on the server's command line.
-    pub fn cli() -> Self {
-        Actor {
-            id: None,
-            name: "cli".into(),
-            impersonator: None,
-            ip: None,
-        }
-    }
-}
-
-/// One change to record.
-pub struct Entry<'a> {
-    pub tenant: &'a TenantId,
-    pub actor: &'a Actor,
-    pub action: &'a str,
-    pub target: &'a str,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-}
-
-/// Writes `entry` in the caller's transaction.
-pub async fn record(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    entry: Entry<'_>,
-) -> Result<String, StoreError> {
-    let id = new_id();
-    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
-    sqlx::query(
-        "INSERT INTO audit_log (id, tenant_id, actor_id, actor, impersonator, action, target, \
-         before_json, after_json, ip, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&id)
-    .bind(entry.tenant.as_str())
-    .bind(entry.actor.id.as_deref())
-    .bind(&entry.actor.name)
-    .bind(entry.actor.impersonator.as_deref())
-    .bind(entry.action)
-    .bind(entry.target)
-    .bind(json(&entry.before))
-    .bind(json(&entry.after))
-    .bind(entry.actor.ip.as_deref())
-    .bind(unix_now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
-}
+pub use faro_http::audit::{Actor, Entry, record};
 
 /// An entry as the API shows it.
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -23,7 +23,6 @@ use faro_http::Core;
 use faro_web::panel::{PageResult, PageUser, PanelUser, Shell, UserForm, render};
 use serde::Deserialize;
 
-use crate::audit::Actor;
 use crate::totp::{self, Account, TotpEnrollment};
 
 pub fn router(core: Core) -> Router {
@@ -57,7 +56,7 @@ fn account(user: &PanelUser) -> Account<'_> {
         tenant: &user.tenant,
         user_id: &user.id,
         username: &user.name,
-        actor: Actor::panel(user),
+        actor: user.actor(),
     }
 }
 

@@ -13,8 +13,6 @@ use faro_store::visitors::list_visitors;
 use faro_web::panel::{AdminForm, PageError, PageResult, PageUser, Shell, datetime, ok};
 use serde::Deserialize;
 
-use crate::audit::Actor;
-
 pub const NAV: faro_http::NavLink = faro_http::NavLink {
     section: "visitors",
     label: "Visitors",
@@ -112,7 +110,7 @@ async fn erase(
     Path(id): Path<String>,
     AdminForm { user, .. }: AdminForm,
 ) -> Response {
-    match crate::gdpr::erase_visitor(&core, &user.tenant, &id, &Actor::panel(&user)).await {
+    match crate::gdpr::erase_visitor(&core, &user.tenant, &id, &user.actor()).await {
         Ok(true) => Redirect::to("/admin/visitors?msg=deleted").into_response(),
         Ok(false) => {
             PageError::not_found("This site has no visitor with this id (erased already?).")

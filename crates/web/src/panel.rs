@@ -47,6 +47,18 @@ pub struct PanelUser {
     pub impersonator: Option<String>,
 }
 
+impl PanelUser {
+    /// Who this is, as the audit log records them (pages do not see the client address).
+    pub fn actor(&self) -> faro_http::audit::Actor {
+        faro_http::audit::Actor {
+            id: Some(self.id.clone()),
+            name: self.name.clone(),
+            impersonator: self.impersonator.clone(),
+            ip: None,
+        }
+    }
+}
+
 /// What the layout needs on every page: who is signed in and the token forms echo.
 pub struct Shell {
     pub user: String,

@@ -22,7 +22,6 @@ use faro_web::panel::{AdminForm, PageAdmin, PageResult, PanelUser, Shell, day, r
 use serde::Deserialize;
 
 use super::{ApiKeyError, NewKey};
-use crate::audit::Actor;
 use crate::tenants::domain::Problem;
 
 pub const NAV: faro_http::NavLink = faro_http::NavLink {
@@ -154,7 +153,7 @@ async fn create(State(core): State<Core>, AdminForm { user, form }: AdminForm) -
         &user.tenant,
         &core.key_modules,
         new,
-        &Actor::panel(&user),
+        &user.actor(),
     )
     .await
     {
@@ -186,7 +185,7 @@ async fn revoke(
     Path(id): Path<String>,
     AdminForm { user, .. }: AdminForm,
 ) -> Response {
-    match super::revoke(&core.db, &user.tenant, &id, &Actor::panel(&user)).await {
+    match super::revoke(&core.db, &user.tenant, &id, &user.actor()).await {
         Ok(row) => {
             core.api_keys.forget(&row.id);
             Redirect::to("/admin/api-keys?msg=revoked").into_response()

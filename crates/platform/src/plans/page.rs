@@ -21,7 +21,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::PlanError;
-use crate::audit::Actor;
 use crate::tenants::console::super_admin;
 use crate::tenants::domain::Problem;
 
@@ -203,7 +202,7 @@ async fn save(State(core): State<Core>, AdminForm { user, form }: AdminForm) -> 
         &core.db,
         &name,
         Value::Object(quotas.clone()),
-        &Actor::panel(&user),
+        &user.actor(),
     )
     .await
     {
@@ -231,7 +230,7 @@ async fn delete(
     if let Err(e) = super_admin(&user) {
         return e.into_response();
     }
-    match super::delete(&core.db, &name, &Actor::panel(&user)).await {
+    match super::delete(&core.db, &name, &user.actor()).await {
         Ok(()) => Redirect::to(&format!("/platform/plans?deleted={name}")).into_response(),
         Err(e) => {
             let e = ApiError::from(e);

@@ -27,7 +27,6 @@ use serde_json::{Map, Value, json};
 
 use super::SettingsError;
 use super::domain::{RETENTION_CLASSES, role_name};
-use crate::audit::Actor;
 use crate::tenants::domain::Problem;
 
 pub const NAV: faro_http::NavLink = faro_http::NavLink {
@@ -392,15 +391,7 @@ async fn save(State(core): State<Core>, AdminForm { user, form }: AdminForm) -> 
     let outcome = match document(&current.doc, &fields) {
         Err(problems) => Err(refused(StatusCode::UNPROCESSABLE_ENTITY, None, problems)),
         Ok(doc) => {
-            match super::save(
-                &core.db,
-                &user.tenant,
-                doc,
-                Some(base),
-                &Actor::panel(&user),
-            )
-            .await
-            {
+            match super::save(&core.db, &user.tenant, doc, Some(base), &user.actor()).await {
                 Ok(v) => Ok(v.version),
                 Err(SettingsError::Invalid(problems)) => {
                     Err(refused(StatusCode::UNPROCESSABLE_ENTITY, None, problems))
@@ -431,7 +422,7 @@ async fn restore(
     Path(n): Path<i64>,
     AdminForm { user, .. }: AdminForm,
 ) -> Response {
-    match super::rollback(&core.db, &user.tenant, n, &Actor::panel(&user)).await {
+    match super::rollback(&core.db, &user.tenant, n, &user.actor()).await {
         Ok(v) => {
             core.tenants.invalidate();
             Redirect::to(&format!("/admin/settings?msg=restored&v={}", v.version)).into_response()

@@ -25,7 +25,6 @@ use serde::Deserialize;
 
 use super::store::StaffRow;
 use super::{ActingAs, Change, StaffError};
-use crate::audit::Actor;
 use crate::settings::domain::role_name;
 use crate::tenants::domain::Problem;
 
@@ -178,7 +177,7 @@ async fn page(
 
 /// `POST /admin/staff`: `username`, `password`, `role`.
 async fn create(State(core): State<Core>, AdminForm { user, form }: AdminForm) -> Response {
-    let actor = Actor::panel(&user);
+    let actor = user.actor();
     let by = ActingAs {
         id: &user.id,
         role: user.role,
@@ -228,7 +227,7 @@ async fn change(
         },
         _ => return PageError::not_found("No such change of a staff member.").into_response(),
     };
-    let actor = Actor::panel(&user);
+    let actor = user.actor();
     let by = ActingAs {
         id: &user.id,
         role: user.role,

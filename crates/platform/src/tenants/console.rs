@@ -34,7 +34,7 @@ use super::domain::{LANGUAGES, Problem, Status};
 use super::store::TenantRow;
 use super::usage::{Usage, usage};
 use super::{NewTenant, Patch, TenantError};
-use crate::audit::{self, Actor};
+use crate::audit;
 
 pub fn router(core: Core) -> Router {
     Router::new()
@@ -290,7 +290,7 @@ async fn create(State(core): State<Core>, AdminForm { user, form }: AdminForm) -
         modules: None,
         owner: (!typed.owner.is_empty()).then(|| (typed.owner.clone(), owner_password.to_owned())),
     };
-    match super::create(&core.db, &core.modules, new, &Actor::panel(&user)).await {
+    match super::create(&core.db, &core.modules, new, &user.actor()).await {
         Ok(row) => {
             core.tenants.invalidate();
             Redirect::to(&format!("/platform/tenants/{}?msg=created", row.slug)).into_response()
@@ -508,7 +508,7 @@ async fn save(
         modules: Some(modules),
         ..Patch::default()
     };
-    match super::update(&core.db, &core.modules, &slug, patch, &Actor::panel(&user)).await {
+    match super::update(&core.db, &core.modules, &slug, patch, &user.actor()).await {
         Ok(row) => {
             core.tenants.invalidate();
             Redirect::to(&format!("/platform/tenants/{}?msg=saved", row.slug)).into_response()
@@ -541,13 +541,8 @@ async fn act(
         },
         "impersonate" => return impersonate(&core, &user, &slug).await,
         "purge" => {
-            return match super::purge::purge(
-                &core.db,
-                &slug,
-                form.text("confirm"),
-                &Actor::panel(&user),
-            )
-            .await
+            return match super::purge::purge(&core.db, &slug, form.text("confirm"), &user.actor())
+                .await
             {
                 Ok(_) => {
                     core.tenants.invalidate();
@@ -559,7 +554,7 @@ async fn act(
         }
         _ => return PageError::not_found("No such action on a tenant.").into_response(),
     };
-    match super::update(&core.db, &core.modules, &slug, patch, &Actor::panel(&user)).await {
+    match super::update(&core.db, &core.modules, &slug, patch, &user.actor()).await {
         Ok(row) => {
             core.tenants.invalidate();
             Redirect::to(&format!("/platform/tenants/{}?msg={action}", row.slug)).into_response()
@@ -576,7 +571,7 @@ async fn impersonate(core: &Core, user: &PanelUser, slug: &str) -> Response {
         Ok(None) => return PageError::not_found("No tenant has this slug.").into_response(),
         Err(e) => return PageError::from(ApiError::from(e)).into_response(),
     };
-    let token = match super::api::impersonation_token(core, &row, &Actor::panel(user)).await {
+    let token = match super::api::impersonation_token(core, &row, &user.actor()).await {
         Ok(t) => t,
         Err(e) => return PageError::from(e).into_response(),
     };

@@ -59,6 +59,13 @@ async fn the_design_is_replaced_whole_and_checked(app: TestApp) {
     let r = put(&app, &json!({"version": 1, "design": design})).await;
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(r.json()["version"], 2);
+    // In the tenant's audit log, with what it was and what it became.
+    let audit = app.admin_get("/api/v1/admin/audit").await.json();
+    let entry = &audit["items"][0];
+    assert_eq!(entry["action"], "gamification.design_put", "{audit}");
+    assert_eq!(entry["actor"], "admin");
+    assert_eq!(entry["before"]["rules"].as_array().map(Vec::len), Some(8));
+    assert_eq!(entry["after"]["rules"].as_array().map(Vec::len), Some(9));
     let out = send(
         &app,
         json!({"user": "ana", "type": "review.posted", "key": "r1", "props": {"stars": 5}}),

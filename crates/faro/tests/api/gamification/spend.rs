@@ -41,6 +41,19 @@ async fn redemption_is_idempotent_and_never_overdraws(app: TestApp) {
     let again = redeem(&app, "ana", 300, "k1").await.json();
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["balance"], 310, "spent once");
+    let audit = app.admin_get("/api/v1/admin/audit").await.json();
+    let redeemed: Vec<&serde_json::Value> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "gamification.redeem")
+        .collect();
+    assert_eq!(
+        redeemed.len(),
+        1,
+        "the retry is not a second entry: {audit}"
+    );
+    assert_eq!(redeemed[0]["after"]["credits"], 3);
     redeem(&app, "ana", 50, "k2")
         .await
         .assert_error(422, "validation_failed");
@@ -167,5 +180,15 @@ async fn staff_reverse_awards_with_a_reason(app: TestApp) {
     };
     assert_eq!(reason.as_deref(), Some("duplicate order"));
     assert_eq!(actor.as_deref(), Some("staff:admin"));
+    let audit = app.admin_get("/api/v1/admin/audit").await.json();
+    let reversals: Vec<&serde_json::Value> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "gamification.reverse")
+        .collect();
+    assert_eq!(reversals.len(), 3, "{audit}");
+    assert_eq!(reversals[2]["after"]["reason"], "duplicate order");
+    assert_eq!(reversals[2]["target"], "bea");
 }
 both!(staff_reverse_awards_with_a_reason);
