@@ -4,9 +4,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use faro_http::audit::Actor;
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::respond::{PageQuery, decode_cursor, next_page, page_limit};
-use faro_http::{ApiResult, Json, Query};
+use faro_http::{ApiResult, ClientAddr, Json, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -150,9 +151,11 @@ pub async fn list_webhooks(
 pub async fn create_webhook(
     State(wh): State<Webhooks>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Json(body): Json<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
-    let e = service::create(&wh, &user.tenant, &body.url, &body.event_kinds).await?;
+    let by = Actor::staff(&user, client.as_deref());
+    let e = service::create(&wh, &user.tenant, &body.url, &body.event_kinds, &by).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedWebhook {
@@ -187,16 +190,18 @@ pub async fn get_webhook(
 pub async fn update_webhook(
     State(wh): State<Webhooks>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     Json(body): Json<WebhookChange>,
 ) -> ApiResult<Json<Webhook>> {
+    let by = Actor::staff(&user, client.as_deref());
     let change = Change {
         url: body.url,
         event_kinds: body.event_kinds,
         enabled: body.enabled,
     };
     Ok(Json(
-        service::update(&wh, &user.tenant, &id, change)
+        service::update(&wh, &user.tenant, &id, change, &by)
             .await?
             .into(),
     ))
@@ -208,9 +213,16 @@ pub async fn update_webhook(
 pub async fn delete_webhook(
     State(wh): State<Webhooks>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    service::delete(&wh, &user.tenant, &id).await?;
+    service::delete(
+        &wh,
+        &user.tenant,
+        &id,
+        &Actor::staff(&user, client.as_deref()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -227,7 +227,7 @@ pub async fn create(State(wh): State<Webhooks>, AdminForm { user, form }: AdminF
         .filter(|k| !k.is_empty())
         .map(str::to_string)
         .collect();
-    match service::create(&wh, &user.tenant, &url, &kinds).await {
+    match service::create(&wh, &user.tenant, &url, &kinds, &user.actor()).await {
         Ok(e) => {
             show(
                 &wh,
@@ -291,7 +291,7 @@ pub async fn switch(
         enabled: Some(on),
         ..Change::default()
     };
-    service::update(&wh, &user.tenant, &id, change).await?;
+    service::update(&wh, &user.tenant, &id, change, &user.actor()).await?;
     let msg = if on { "on" } else { "off" };
     Ok(Redirect::to(&format!("/admin/webhooks?msg={msg}")).into_response())
 }
@@ -302,7 +302,7 @@ pub async fn delete(
     Path(id): Path<String>,
     AdminForm { user, form: _ }: AdminForm,
 ) -> PageResult {
-    service::delete(&wh, &user.tenant, &id).await?;
+    service::delete(&wh, &user.tenant, &id, &user.actor()).await?;
     Ok(Redirect::to("/admin/webhooks?msg=deleted").into_response())
 }
 

@@ -1,6 +1,7 @@
 //! The use cases behind the admin API and the panel alike: registering, changing and removing
 //! endpoints, reading them, and replaying a delivery. No HTTP types here.
 
+use faro_http::audit::Actor;
 use faro_store::{TenantId, unix_now_ms};
 use faro_webhooks_domain::signing::{SECRET_BYTES, SigningKey};
 use faro_webhooks_domain::{Problem, check_url, normalize_patterns};
@@ -67,6 +68,7 @@ pub async fn create(
     tenant: &TenantId,
     url: &str,
     kinds: &[String],
+    by: &Actor,
 ) -> Result<EndpointRow, WebhooksError> {
     let (url, event_kinds) = validate(wh, url, kinds)?;
     let db = &wh.core.db;
@@ -87,7 +89,7 @@ pub async fn create(
             .seal_str(&SECRET_COLUMN.context_for(tenant.as_str()), &row.secret),
         ..row.clone()
     };
-    match store::insert_endpoint(db, tenant, &sealed, MAX_ENDPOINTS).await? {
+    match store::insert_endpoint(db, tenant, &sealed, MAX_ENDPOINTS, Some(by)).await? {
         Ok(()) => Ok(row),
         Err(store::NoRoom::Cap(cap)) => Err(WebhooksError::TooMany(cap)),
         Err(store::NoRoom::Quota(over)) => Err(WebhooksError::Quota(over)),
@@ -119,6 +121,7 @@ pub async fn update(
     tenant: &TenantId,
     id: &str,
     change: Change,
+    by: &Actor,
 ) -> Result<EndpointRow, WebhooksError> {
     let mut problems = Vec::new();
     let url = match change.url.as_deref().map(|u| valid_url(wh, u)) {
@@ -145,7 +148,7 @@ pub async fn update(
         event_kinds,
         enabled: change.enabled,
     };
-    if !store::update_endpoint(&wh.core.db, tenant, id, &applied, unix_now_ms()).await? {
+    if !store::update_endpoint(&wh.core.db, tenant, id, &applied, unix_now_ms(), Some(by)).await? {
         return Err(WebhooksError::NotFound("no such webhook"));
     }
     if change.enabled == Some(true) {
@@ -156,8 +159,13 @@ pub async fn update(
 }
 
 /// Removes an endpoint and its deliveries.
-pub async fn delete(wh: &Webhooks, tenant: &TenantId, id: &str) -> Result<(), WebhooksError> {
-    if store::delete_endpoint(&wh.core.db, tenant, id).await? {
+pub async fn delete(
+    wh: &Webhooks,
+    tenant: &TenantId,
+    id: &str,
+    by: &Actor,
+) -> Result<(), WebhooksError> {
+    if store::delete_endpoint(&wh.core.db, tenant, id, Some(by)).await? {
         Ok(())
     } else {
         Err(WebhooksError::NotFound("no such webhook"))

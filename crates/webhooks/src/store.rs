@@ -3,6 +3,7 @@
 //! (the fan-out, the senders' due-query, the purge) say so in their name (`_all_tenants`).
 //! Times are unix milliseconds throughout (see the migration).
 
+use faro_http::audit::Actor;
 use faro_store::outbox::ConsumerTx;
 use faro_store::{Db, Event, StoreError, TenantId, multi_row};
 use faro_webhooks_domain::{Envelope, matches_any};
@@ -80,6 +81,7 @@ pub async fn insert_endpoint(
     tenant: &TenantId,
     e: &EndpointRow,
     cap: usize,
+    by: Option<&Actor>,
 ) -> Result<Result<(), NoRoom>, StoreError> {
     const COUNT: &str = "SELECT COUNT(*) FROM webhook_endpoints WHERE tenant_id = $1";
     let mut tx = db.writer().begin().await?;
@@ -110,8 +112,66 @@ pub async fn insert_endpoint(
     .bind(e.updated_at)
     .execute(&mut *tx)
     .await?;
+    if let Some(by) = by {
+        audited(
+            &mut tx,
+            tenant,
+            by,
+            "webhook.create",
+            &e.id,
+            None,
+            Some(shown(e)),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// An endpoint as the audit log keeps it: never its secret.
+fn shown(e: &EndpointRow) -> serde_json::Value {
+    serde_json::json!({"url": e.url, "event_kinds": e.event_kinds, "enabled": e.enabled})
+}
+
+async fn audited(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    by: &Actor,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), StoreError> {
+    faro_http::audit::record(
+        tx,
+        faro_http::audit::Entry {
+            tenant,
+            actor: by,
+            action,
+            target,
+            before,
+            after,
+        },
+    )
+    .await
+    .map(drop)
+}
+
+async fn endpoint_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<EndpointRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(endpoint_of)
+    .transpose()
 }
 
 /// A page of the tenant's endpoints in creation order (ids are UUIDv7), after `after`.
@@ -166,8 +226,13 @@ pub async fn update_endpoint(
     id: &str,
     change: &EndpointChange,
     now: i64,
+    by: Option<&Actor>,
 ) -> Result<bool, StoreError> {
-    let n = sqlx::query(
+    let mut tx = db.begin_write().await?;
+    let Some(before) = endpoint_in(&mut tx, tenant, id).await? else {
+        return Ok(false);
+    };
+    sqlx::query(
         "UPDATE webhook_endpoints SET url = COALESCE($3, url), \
          event_kinds = COALESCE($4, event_kinds), enabled = COALESCE($5, enabled), updated_at = $6 \
          WHERE tenant_id = $1 AND id = $2",
@@ -178,16 +243,43 @@ pub async fn update_endpoint(
     .bind(change.event_kinds.as_deref().map(kinds_json))
     .bind(change.enabled.map(i64::from))
     .bind(now)
-    .execute(db.writer())
-    .await?
-    .rows_affected();
-    Ok(n > 0)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(by) = by {
+        let after = EndpointRow {
+            url: change.url.clone().unwrap_or_else(|| before.url.clone()),
+            event_kinds: change
+                .event_kinds
+                .clone()
+                .unwrap_or_else(|| before.event_kinds.clone()),
+            enabled: change.enabled.unwrap_or(before.enabled),
+            ..before.clone()
+        };
+        audited(
+            &mut tx,
+            tenant,
+            by,
+            "webhook.update",
+            id,
+            Some(shown(&before)),
+            Some(shown(&after)),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Deletes the endpoint and (by the foreign key's cascade, and explicitly for good measure)
 /// its deliveries; false when the tenant has no such endpoint.
-pub async fn delete_endpoint(db: &Db, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+pub async fn delete_endpoint(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    by: Option<&Actor>,
+) -> Result<bool, StoreError> {
     let mut tx = db.begin_write().await?;
+    let before = endpoint_in(&mut tx, tenant, id).await?;
     sqlx::query("DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2")
         .bind(tenant.as_str())
         .bind(id)
@@ -199,6 +291,18 @@ pub async fn delete_endpoint(db: &Db, tenant: &TenantId, id: &str) -> Result<boo
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    if let (Some(by), Some(before)) = (by, before.as_ref()) {
+        audited(
+            &mut tx,
+            tenant,
+            by,
+            "webhook.delete",
+            id,
+            Some(shown(before)),
+            None,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(n > 0)
 }

@@ -30,7 +30,7 @@ async fn endpoint(db: &Db, tenant: &str, kinds: &[&str], enabled: bool) -> Strin
         created_at: 1,
         updated_at: 1,
     };
-    store::insert_endpoint(db, &t(tenant), &row, 50)
+    store::insert_endpoint(db, &t(tenant), &row, 50, None)
         .await
         .expect("insert endpoint")
         .expect("room for it");
@@ -245,7 +245,7 @@ async fn claims_are_exclusive_and_outcomes_need_the_lease(db: Db) {
     .await
     .expect("record");
     assert!(
-        store::update_endpoint(&db, &tenant, &ep, &paused, now)
+        store::update_endpoint(&db, &tenant, &ep, &paused, now, None)
             .await
             .expect("disable")
     );
@@ -280,12 +280,12 @@ async fn endpoints_are_scoped_to_their_tenant(db: Db) {
         ..Default::default()
     };
     assert!(
-        !store::update_endpoint(&db, &other, &ep, &change, 2)
+        !store::update_endpoint(&db, &other, &ep, &change, 2, None)
             .await
             .expect("update")
     );
     assert!(
-        !store::delete_endpoint(&db, &other, &ep)
+        !store::delete_endpoint(&db, &other, &ep, None)
             .await
             .expect("delete")
     );
@@ -296,7 +296,7 @@ async fn endpoints_are_scoped_to_their_tenant(db: Db) {
     assert!(mine.url.starts_with("https://receiver.example/"));
     assert_eq!(store::count_endpoints(&db, &other).await.expect("count"), 0);
     assert!(
-        store::delete_endpoint(&db, &t("default"), &ep)
+        store::delete_endpoint(&db, &t("default"), &ep, None)
             .await
             .expect("delete")
     );

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{
     Receiver, admin_patch, create_webhook, deliveries, finish_a_quiz, subscribe, wait_for_status,
@@ -142,6 +142,45 @@ async fn another_tenants_staff_can_neither_see_nor_touch_an_endpoint(app: TestAp
     rx.wait_for("mine", 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(rx.received_by("theirs").await.is_empty());
+
+    // The owner's own changes are in its audit log, without the secret; t2's refused tries
+    // and t2's own endpoint are not.
+    let r = app
+        .send(
+            app.admin(Method::PATCH, &one)
+                .await
+                .json(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    let r = app.send(app.admin(Method::DELETE, &one).await).await;
+    assert_eq!(r.status, 204, "{r}");
+    let audit = app.admin_get("/api/v1/admin/audit").await.json();
+    let mut hooks: Vec<(&str, &Value)> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("webhook."))
+        })
+        .map(|e| (e["action"].as_str().expect("action"), e))
+        .collect();
+    hooks.reverse();
+    let actions: Vec<&str> = hooks.iter().map(|(a, _)| *a).collect();
+    assert_eq!(
+        actions,
+        ["webhook.create", "webhook.update", "webhook.delete"],
+        "{audit}"
+    );
+    assert!(hooks.iter().all(|(_, e)| e["target"] == mine.id.as_str()));
+    assert_eq!(hooks[1].1["before"]["enabled"], true);
+    assert_eq!(hooks[1].1["after"]["enabled"], false);
+    assert!(
+        !audit.to_string().contains("whsec_"),
+        "no secret in the log"
+    );
 }
 both!(
     another_tenants_staff_can_neither_see_nor_touch_an_endpoint,
