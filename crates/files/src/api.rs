@@ -6,9 +6,10 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use faro_http::audit::Actor;
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::respond::{PageQuery, next_page, rfc3339};
-use faro_http::{ApiError, ApiResult, Json, Query};
+use faro_http::{ApiError, ApiResult, ClientAddr, Json, Query};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -128,8 +129,10 @@ pub async fn list_files(
 pub async fn upload_file(
     State(files): State<Files>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<FileView>)> {
+    let by = Actor::staff(&user, client.as_deref());
     let mut multipart = multipart.map_err(|_| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -165,6 +168,7 @@ pub async fn upload_file(
                 NewFile {
                     name: &name,
                     created_by: Some(&user.claims.sub),
+                    audit: Some(&by),
                     ..NewFile::default()
                 },
                 &mut body,
@@ -228,9 +232,11 @@ pub async fn get_file(
 pub async fn delete_file(
     State(files): State<Files>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    files.delete(&user.tenant, &id).await?;
+    let by = Actor::staff(&user, client.as_deref());
+    files.delete(&user.tenant, &id, Some(&by)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

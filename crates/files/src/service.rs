@@ -96,6 +96,9 @@ pub struct NewFile<'a> {
     pub max_bytes: Option<u64>,
     /// The sniffed types accepted (e.g. images only); `None`: any. A refused file is not kept.
     pub accept: Option<&'a [&'a str]>,
+    /// The staff member storing it, for the audit log (`file.upload`); `None` for files a
+    /// module makes.
+    pub audit: Option<&'a faro_http::audit::Actor>,
 }
 
 /// A signed download link.
@@ -223,7 +226,7 @@ impl Files {
             created_at: faro_store::unix_now(),
             created_by: file.created_by.map(str::to_string),
         };
-        let written = match store::insert(&self.core.db, &row).await {
+        let written = match store::insert(&self.core.db, &row, file.audit).await {
             Ok(fits) => fits.map_err(FilesError::Quota),
             Err(e) => Err(e.into()),
         };
@@ -293,10 +296,15 @@ impl Files {
     /// Deletes a file: the object first, then the row, so a failure half-way leaves a row
     /// whose delete can be retried (deleting a missing object succeeds), never an orphan
     /// object nobody can find.
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<(), FilesError> {
+    pub async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        by: Option<&faro_http::audit::Actor>,
+    ) -> Result<(), FilesError> {
         let file = self.get(tenant, id).await?;
         self.store.delete(&file.key).await?;
-        store::delete(&self.core.db, tenant, id).await?;
+        store::delete(&self.core.db, tenant, id, by).await?;
         Ok(())
     }
 

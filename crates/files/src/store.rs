@@ -51,7 +51,11 @@ pub async fn storage_room(
 }
 
 /// Writes a file's row, unless the tenant's plan has no room for its bytes (the inner `Err`).
-pub async fn insert(db: &Db, f: &FileRow) -> Result<Result<(), Exceeded>, StoreError> {
+pub async fn insert(
+    db: &Db,
+    f: &FileRow,
+    by: Option<&faro_http::audit::Actor>,
+) -> Result<Result<(), Exceeded>, StoreError> {
     let mut tx = db.writer().begin().await?;
     let tenant = TenantId::new(f.tenant_id.as_str());
     let adding = u64::try_from(f.size).unwrap_or(0);
@@ -73,6 +77,20 @@ pub async fn insert(db: &Db, f: &FileRow) -> Result<Result<(), Exceeded>, StoreE
     .bind(&f.created_by)
     .execute(&mut *tx)
     .await?;
+    if let Some(by) = by {
+        let after =
+            serde_json::json!({"name": f.name, "content_type": f.content_type, "size": f.size});
+        audited(
+            &mut tx,
+            &tenant,
+            by,
+            "file.upload",
+            &f.id,
+            None,
+            Some(after),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -123,13 +141,58 @@ pub async fn list(
 }
 
 /// Removes a tenant's file row; false when there was none.
-pub async fn delete(db: &Db, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+pub async fn delete(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    by: Option<&faro_http::audit::Actor>,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let before =
+        sqlx::query("SELECT name, content_type, size FROM files WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let done = sqlx::query("DELETE FROM files WHERE tenant_id = $1 AND id = $2")
         .bind(tenant.as_str())
         .bind(id)
-        .execute(db.writer())
+        .execute(&mut *tx)
         .await?;
+    if let (Some(by), Some(r)) = (by, before) {
+        let before = serde_json::json!({
+            "name": r.try_get::<String, _>(0)?,
+            "content_type": r.try_get::<String, _>(1)?,
+            "size": r.try_get::<i64, _>(2)?,
+        });
+        audited(&mut tx, tenant, by, "file.delete", id, Some(before), None).await?;
+    }
+    tx.commit().await?;
     Ok(done.rows_affected() > 0)
+}
+
+async fn audited(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    by: &faro_http::audit::Actor,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), StoreError> {
+    faro_http::audit::record(
+        tx,
+        faro_http::audit::Entry {
+            tenant,
+            actor: by,
+            action,
+            target,
+            before,
+            after,
+        },
+    )
+    .await
+    .map(drop)
 }
 
 /// How many files a tenant has and their total size: what a quota compares with.
@@ -191,11 +254,14 @@ mod tests {
         let mut mine = Vec::new();
         for i in 0..5 {
             let f = file("default", &format!("f{i}.txt"), 10 + i);
-            insert(&db, &f).await.expect("insert").expect("no quota");
+            insert(&db, &f, None)
+                .await
+                .expect("insert")
+                .expect("no quota");
             mine.push(f);
         }
         let theirs = file("t2", "secret.txt", 1_000);
-        insert(&db, &theirs)
+        insert(&db, &theirs, None)
             .await
             .expect("insert")
             .expect("no quota");
@@ -229,9 +295,9 @@ mod tests {
             (0, 0)
         );
 
-        assert!(!delete(&db, &t1, &theirs.id).await.expect("delete"));
-        assert!(delete(&db, &t1, &mine[0].id).await.expect("delete"));
-        assert!(!delete(&db, &t1, &mine[0].id).await.expect("delete"));
+        assert!(!delete(&db, &t1, &theirs.id, None).await.expect("delete"));
+        assert!(delete(&db, &t1, &mine[0].id, None).await.expect("delete"));
+        assert!(!delete(&db, &t1, &mine[0].id, None).await.expect("delete"));
         assert_eq!(usage(&db, &t2).await.expect("usage"), (1, 1_000));
     }
 

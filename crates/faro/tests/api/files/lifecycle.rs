@@ -258,6 +258,26 @@ async fn upload_list_download_delete(ctx: Ctx) {
         )
         .await;
     r.assert_error(403, "forbidden");
+
+    // Uploads and deletions are in the audit log (the viewer's refused ones are not).
+    let audit = app.admin_get("/api/v1/admin/audit").await.json();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .filter(|a| a.starts_with("file."))
+        .collect();
+    assert!(actions.contains(&"file.upload"), "{audit}");
+    assert!(actions.contains(&"file.delete"), "{audit}");
+    let upload = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["action"] == "file.upload" && e["target"] == id(&text).as_str())
+        .expect("the text file's upload");
+    assert_eq!(upload["after"]["name"], "notes.txt");
+    assert_eq!(upload["after"]["size"], 12);
 }
 
 files_test!(upload_list_download_delete, "FILES_MAX_BYTES" => "8388608");
