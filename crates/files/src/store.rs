@@ -80,7 +80,7 @@ pub async fn insert(
     if let Some(by) = by {
         let after =
             serde_json::json!({"name": f.name, "content_type": f.content_type, "size": f.size});
-        audited(
+        faro_http::audit::record_change(
             &mut tx,
             &tenant,
             by,
@@ -165,34 +165,11 @@ pub async fn delete(
             "content_type": r.try_get::<String, _>(1)?,
             "size": r.try_get::<i64, _>(2)?,
         });
-        audited(&mut tx, tenant, by, "file.delete", id, Some(before), None).await?;
+        faro_http::audit::record_change(&mut tx, tenant, by, "file.delete", id, Some(before), None)
+            .await?;
     }
     tx.commit().await?;
     Ok(done.rows_affected() > 0)
-}
-
-async fn audited(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    tenant: &TenantId,
-    by: &faro_http::audit::Actor,
-    action: &str,
-    target: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), StoreError> {
-    faro_http::audit::record(
-        tx,
-        faro_http::audit::Entry {
-            tenant,
-            actor: by,
-            action,
-            target,
-            before,
-            after,
-        },
-    )
-    .await
-    .map(drop)
 }
 
 /// How many files a tenant has and their total size: what a quota compares with.

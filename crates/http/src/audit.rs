@@ -84,3 +84,30 @@ pub async fn record(
     .await?;
     Ok(id)
 }
+
+/// [`record`] for a change described by its parts, when the caller has no [`Entry`] at hand
+/// (a module's store function); the entry's id is not needed there.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), StoreError> {
+    record(
+        tx,
+        Entry {
+            tenant,
+            actor,
+            action,
+            target,
+            before,
+            after,
+        },
+    )
+    .await
+    .map(drop)
+}

@@ -113,7 +113,7 @@ pub async fn insert_endpoint(
     .execute(&mut *tx)
     .await?;
     if let Some(by) = by {
-        audited(
+        faro_http::audit::record_change(
             &mut tx,
             tenant,
             by,
@@ -131,30 +131,6 @@ pub async fn insert_endpoint(
 /// An endpoint as the audit log keeps it: never its secret.
 fn shown(e: &EndpointRow) -> serde_json::Value {
     serde_json::json!({"url": e.url, "event_kinds": e.event_kinds, "enabled": e.enabled})
-}
-
-async fn audited(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    tenant: &TenantId,
-    by: &Actor,
-    action: &str,
-    target: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), StoreError> {
-    faro_http::audit::record(
-        tx,
-        faro_http::audit::Entry {
-            tenant,
-            actor: by,
-            action,
-            target,
-            before,
-            after,
-        },
-    )
-    .await
-    .map(drop)
 }
 
 async fn endpoint_in(
@@ -255,7 +231,7 @@ pub async fn update_endpoint(
             enabled: change.enabled.unwrap_or(before.enabled),
             ..before.clone()
         };
-        audited(
+        faro_http::audit::record_change(
             &mut tx,
             tenant,
             by,
@@ -292,7 +268,7 @@ pub async fn delete_endpoint(
         .await?
         .rows_affected();
     if let (Some(by), Some(before)) = (by, before.as_ref()) {
-        audited(
+        faro_http::audit::record_change(
             &mut tx,
             tenant,
             by,

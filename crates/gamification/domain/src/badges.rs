@@ -191,19 +191,7 @@ fn kind_problem(problems: &mut Vec<Problem>, kind: &str) {
 
 /// Every problem of a tenant's badge list: each badge's, and keys used twice.
 pub fn check_badges(badges: &[Badge]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if badges.len() > 200 {
-        problems.push(Problem::new("", "at most 200 badges"));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, b) in badges.iter().enumerate() {
-        let at = format!("[{i}]");
-        problems.extend(b.check().into_iter().map(|p| p.under(&at)));
-        if !seen.insert(b.key.as_str()) {
-            problems.push(Problem::new("key", "used by another badge").under(&at));
-        }
-    }
-    problems
+    crate::check_list(badges, 200, "badge", |x| x.key.as_str(), Badge::check)
 }
 
 #[cfg(test)]

@@ -244,19 +244,13 @@ pub fn week(monday: Date) -> (Date, Date) {
 
 /// Every problem of a tenant's template list: each template's, and keys used twice.
 pub fn check_templates(templates: &[Template]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if templates.len() > 100 {
-        problems.push(Problem::new("", "at most 100 templates"));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, t) in templates.iter().enumerate() {
-        let at = format!("[{i}]");
-        problems.extend(t.check().into_iter().map(|p| p.under(&at)));
-        if !seen.insert(t.key.as_str()) {
-            problems.push(Problem::new("key", "used by another template").under(&at));
-        }
-    }
-    problems
+    crate::check_list(
+        templates,
+        100,
+        "template",
+        |x| x.key.as_str(),
+        Template::check,
+    )
 }
 
 #[cfg(test)]

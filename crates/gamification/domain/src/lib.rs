@@ -61,6 +61,30 @@ impl Problem {
     }
 }
 
+/// Every problem of a tenant's list of definitions (rules, badges, templates): each one's,
+/// under `[i]`; keys used twice; more than `max` of them. `noun` names one ("rule").
+pub fn check_list<T>(
+    items: &[T],
+    max: usize,
+    noun: &str,
+    key: impl Fn(&T) -> &str,
+    check: impl Fn(&T) -> Vec<Problem>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if items.len() > max {
+        problems.push(Problem::new("", format!("at most {max} {noun}s")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("[{i}]");
+        problems.extend(check(item).into_iter().map(|p| p.under(&at)));
+        if !seen.insert(key(item)) {
+            problems.push(Problem::new("key", format!("used by another {noun}")).under(&at));
+        }
+    }
+    problems
+}
+
 /// A key (of a rule, badge, template): 1 to 64 lowercase letters, digits, `_` or `-`.
 pub fn check_key(key: &str) -> Result<(), String> {
     let ok = !key.is_empty()

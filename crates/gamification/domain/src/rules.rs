@@ -248,19 +248,7 @@ pub fn evaluate(rule: &Rule, event: &Event, percent: u32, given: Given) -> Optio
 
 /// Every problem of a tenant's rule list: each rule's, and keys used twice.
 pub fn check_rules(rules: &[Rule]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if rules.len() > 200 {
-        problems.push(Problem::new("", "at most 200 rules"));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, r) in rules.iter().enumerate() {
-        let at = format!("[{i}]");
-        problems.extend(r.check().into_iter().map(|p| p.under(&at)));
-        if !seen.insert(r.key.as_str()) {
-            problems.push(Problem::new("key", "used by another rule").under(&at));
-        }
-    }
-    problems
+    crate::check_list(rules, 200, "rule", |x| x.key.as_str(), Rule::check)
 }
 
 #[cfg(test)]
