@@ -593,8 +593,11 @@ async fn share(user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
-async fn admin_setup(user: &mut GooseUser) -> TransactionResult {
-    let g = "analytics";
+/// Signs in as the bootstrap admin; the access token, errors counted under `group`.
+async fn admin_login(
+    user: &mut GooseUser,
+    g: &'static str,
+) -> Result<String, Box<TransactionError>> {
     let mut reply = send(
         user,
         g,
@@ -609,6 +612,12 @@ async fn admin_setup(user: &mut GooseUser) -> TransactionResult {
     let Some(token) = login["access_token"].as_str().map(str::to_string) else {
         return Err(reject(user, g, &mut reply, "no access_token"));
     };
+    Ok(token)
+}
+
+async fn admin_setup(user: &mut GooseUser) -> TransactionResult {
+    let g = "analytics";
+    let token = admin_login(user, g).await?;
     let bearer = format!("Bearer {token}");
     let mut reply = send(
         user,
@@ -657,21 +666,7 @@ async fn login(user: &mut GooseUser) -> TransactionResult {
 
 /// Signs in as the admin and keeps the token (the gamification scenario's sender).
 async fn admin_token(user: &mut GooseUser) -> TransactionResult {
-    let g = "gamification";
-    let mut reply = send(
-        user,
-        g,
-        GooseMethod::Post,
-        "/api/v1/admin/login",
-        R_LOGIN,
-        200,
-        |b| b.json(&json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD})),
-    )
-    .await?;
-    let login = json_of(user, g, &mut reply)?;
-    let Some(token) = login["access_token"].as_str().map(str::to_string) else {
-        return Err(reject(user, g, &mut reply, "no access_token"));
-    };
+    let token = admin_login(user, "gamification").await?;
     state(user).admin_token = token;
     Ok(())
 }
