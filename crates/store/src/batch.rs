@@ -245,7 +245,7 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let b = Batcher::spawn(
             db().await,
-            Recorder(seen),
+            Recorder(seen.clone()),
             BatchOptions {
                 max_jobs: 64,
                 in_flight: 1,
@@ -269,6 +269,15 @@ mod tests {
         assert_eq!(got[0].as_ref().ok(), Some(&24));
         assert!(got[1].is_err());
         assert_eq!(got[2].as_ref().ok(), Some(&28));
+        // What the database was given: the three together once, then each one alone.
+        let batches = seen.lock().expect("lock").clone();
+        assert_eq!(batches[0], vec![1], "{batches:?}");
+        let mut together = batches[1].clone();
+        together.sort_unstable();
+        assert_eq!(together, vec![12, 13, 14], "{batches:?}");
+        let mut alone = batches[2..].to_vec();
+        alone.sort();
+        assert_eq!(alone, vec![vec![12], vec![13], vec![14]], "{batches:?}");
     }
 
     #[tokio::test]

@@ -103,96 +103,6 @@ async fn an_invalid_incoming_request_id_is_replaced(app: TestApp) {
 }
 both!(an_invalid_incoming_request_id_is_replaced);
 
-/// Every route the router serves, with its methods. Kept by hand on purpose: a route added
-/// without documentation, or documented without being served, fails here.
-const ROUTES: &[(&str, &[&str])] = &[
-    ("/api/v1/health", &["get"]),
-    ("/api/v1/ready", &["get"]),
-    ("/api/v1/admin/login", &["post"]),
-    ("/api/v1/admin/logout", &["post"]),
-    ("/api/v1/admin/refresh", &["post"]),
-    ("/api/v1/admin/me", &["get"]),
-    ("/api/v1/admin/jobs", &["get"]),
-    ("/api/v1/admin/errors", &["get"]),
-    ("/api/v1/admin/audit", &["get"]),
-    ("/api/v1/admin/audit/export", &["get"]),
-    ("/api/v1/platform/tenants", &["get", "post"]),
-    ("/api/v1/platform/tenants/{tenant}", &["get", "patch"]),
-    ("/api/v1/platform/tenants/{tenant}/usage", &["get"]),
-    ("/api/v1/platform/tenants/{tenant}/impersonate", &["post"]),
-    ("/api/v1/platform/tenants/{tenant}/purge", &["post"]),
-    ("/api/v1/platform/plans", &["get"]),
-    ("/api/v1/platform/plans/{name}", &["put", "delete"]),
-    ("/api/v1/platform/audit", &["get"]),
-    ("/api/v1/platform/audit/export", &["get"]),
-    ("/api/v1/tests", &["get"]),
-    ("/api/v1/tests/{slug}", &["get"]),
-    ("/api/v1/tests/{slug}/sessions", &["post"]),
-    ("/api/v1/sessions/{session_id}/question", &["get"]),
-    ("/api/v1/sessions/{session_id}/answer", &["post"]),
-    ("/api/v1/sessions/{session_id}/finish", &["post"]),
-    ("/r/{share_token}", &["get"]),
-    ("/api/v1/admin/tests", &["get", "post"]),
-    ("/api/v1/admin/tests/{id}", &["get", "put", "delete"]),
-    ("/api/v1/admin/tests/{id}/versions", &["get", "post"]),
-    (
-        "/api/v1/admin/tests/{id}/versions/{version}",
-        &["get", "put", "delete"],
-    ),
-    (
-        "/api/v1/admin/tests/{id}/versions/{version}/publish",
-        &["post"],
-    ),
-    ("/api/v1/admin/questions", &["get", "post"]),
-    ("/api/v1/admin/questions/{key}", &["get", "put", "delete"]),
-    ("/api/v1/admin/analytics", &["get"]),
-    ("/api/v1/admin/api-keys", &["get", "post"]),
-    ("/api/v1/auth/register", &["post"]),
-    ("/api/v1/auth/password-reset", &["post"]),
-    ("/api/v1/auth/password-reset/confirm", &["post"]),
-    ("/api/v1/auth/verify-email", &["post"]),
-    ("/api/v1/auth/login", &["post"]),
-    ("/api/v1/auth/refresh", &["post"]),
-    ("/api/v1/auth/logout", &["post"]),
-    ("/api/v1/me", &["get", "patch", "delete"]),
-    ("/api/v1/me/verify-email", &["post"]),
-    ("/api/v1/admin/users", &["get"]),
-    ("/api/v1/admin/users/{id}", &["delete"]),
-    ("/api/v1/public/whoami", &["get"]),
-    ("/api/v1/admin/visitors", &["get"]),
-    ("/api/v1/me/export", &["get"]),
-    ("/api/v1/admin/me/totp", &["post", "delete"]),
-    ("/api/v1/admin/me/totp/confirm", &["post"]),
-    ("/api/v1/admin/users/{id}/export", &["get"]),
-    ("/api/v1/admin/visitors/{id}/export", &["get"]),
-    ("/api/v1/admin/visitors/{id}", &["delete"]),
-    ("/api/v1/admin/staff", &["get", "post"]),
-    ("/api/v1/admin/staff/{id}", &["get", "patch"]),
-    ("/api/v1/admin/settings", &["get", "put"]),
-    ("/api/v1/admin/settings/versions", &["get"]),
-    (
-        "/api/v1/admin/settings/versions/{version}/rollback",
-        &["post"],
-    ),
-    ("/api/v1/admin/api-keys/{id}", &["get", "delete"]),
-    ("/api/v1/admin/webhooks", &["get", "post"]),
-    ("/api/v1/admin/webhooks/{id}", &["get", "patch", "delete"]),
-    ("/api/v1/admin/webhooks/{id}/deliveries", &["get"]),
-    ("/api/v1/admin/webhook-deliveries/{id}/replay", &["post"]),
-    ("/api/v1/admin/files", &["get", "post"]),
-    ("/api/v1/admin/files/{id}", &["get", "delete"]),
-    ("/files/{id}", &["get"]),
-    ("/api/v1/gamification/events", &["post"]),
-    ("/api/v1/gamification/users/{user}/profile", &["get"]),
-    ("/api/v1/gamification/profile", &["get"]),
-    ("/api/v1/gamification/leaderboard", &["get"]),
-    ("/api/v1/admin/gamification/leaderboard", &["get"]),
-    ("/api/v1/admin/gamification/design", &["get", "put"]),
-    ("/api/v1/gamification/redeem", &["post"]),
-    ("/api/v1/gamification/users/{user}/redeem", &["post"]),
-    ("/api/v1/admin/gamification/reversals", &["post"]),
-];
-
 async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {
     let r = app.get("/api/v1/openapi.json").await;
     assert_eq!(r.status, 200, "{r}");
@@ -203,35 +113,32 @@ async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {
         doc["openapi"]
     );
     let paths = doc["paths"].as_object().expect("paths");
-    for (path, methods) in ROUTES {
-        let item = paths
-            .get(*path)
-            .unwrap_or_else(|| panic!("{path} is served but not in openapi.json"));
-        for m in *methods {
-            let op = item
-                .get(*m)
-                .unwrap_or_else(|| panic!("{m} {path} is served but not documented"));
+    assert!(paths.len() > 60, "only {} paths documented", paths.len());
+    // `routes!()` documents what it serves by construction; a route handed to axum directly
+    // is found in the source: under /api/ each must be documented (but the document itself).
+    let declared = crate::common::declared_routes();
+    assert!(
+        declared.contains("/admin/tests/{id}"),
+        "the source scan works"
+    );
+    for route in declared.iter().filter(|r| r.starts_with("/api/")) {
+        if route != "/api/v1/openapi.json" {
             assert!(
-                op["responses"].is_object(),
-                "{m} {path} documents its responses"
+                paths.contains_key(route),
+                "{route} is served but not in openapi.json"
             );
         }
-        let documented: BTreeSet<&str> = item
-            .as_object()
-            .expect("path item")
-            .keys()
-            .map(String::as_str)
-            .filter(|k| ["get", "post", "put", "delete", "patch"].contains(k))
-            .collect();
-        let expected: BTreeSet<&str> = methods.iter().copied().collect();
-        assert_eq!(documented, expected, "methods of {path}");
     }
-    let listed: BTreeSet<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
-    let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
-    assert_eq!(
-        documented, listed,
-        "openapi.json documents exactly the served routes"
-    );
+    for (path, item) in paths {
+        for (m, op) in item.as_object().expect("path item") {
+            if ["get", "post", "put", "delete", "patch"].contains(&m.as_str()) {
+                assert!(
+                    op["responses"].is_object(),
+                    "{m} {path} documents its responses"
+                );
+            }
+        }
+    }
     assert!(
         doc["components"]["securitySchemes"]["bearer"].is_object(),
         "the bearer scheme is documented"
@@ -276,16 +183,22 @@ async fn openapi_documents_every_served_route_with_its_methods(app: TestApp) {
         }
     }
 
-    // And the router really serves each one: no "no such endpoint", no 405.
-    for (path, methods) in ROUTES {
+    // And the router really serves each documented operation: no "no such endpoint", no 405.
+    for (path, item) in paths {
         let concrete = path
             .replace("{slug}", DEMO)
             .replace("{session_id}", "00000000-0000-4000-8000-000000000000")
             .replace("{share_token}", "aaaaaaaaaaaaaaaaaaaaaa")
-            .replace("{id}", "x")
             .replace("{version}", "1")
-            .replace("{key}", "q1");
-        for m in *methods {
+            .replace("{key}", "q1")
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for m in item.as_object().expect("path item").keys() {
+            if !["get", "post", "put", "delete", "patch"].contains(&m.as_str()) {
+                continue;
+            }
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
             let r = app.send(app.request(method, &concrete)).await;
             assert_ne!(r.status, 405, "{m} {concrete}: {r}");

@@ -806,6 +806,43 @@ pub fn repo_root() -> std::path::PathBuf {
         .expect("the repository root")
 }
 
+/// Every path the source hands to an axum `.route(` call, read from `crates/*/src`: the page
+/// routes (which no document lists) and the few API routes served outside `routes!()`. A
+/// route added anywhere is found without editing a list.
+pub fn declared_routes() -> std::collections::BTreeSet<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(repo_root().join("crates"))
+        .expect("crates")
+        .flatten()
+    {
+        walk(&krate.path().join("src"), &mut files);
+        walk(&krate.path().join("domain/src"), &mut files);
+    }
+    let mut routes = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        for (i, _) in text.match_indices(".route(") {
+            let rest = text[i + ".route(".len()..].trim_start();
+            if let Some(lit) = rest.strip_prefix('"')
+                && let Some(end) = lit.find('"')
+            {
+                routes.insert(lit[..end].to_string());
+            }
+        }
+    }
+    routes
+}
+
 /// Node, playwright-core and chromium must all be there: a missing one fails the test.
 pub fn browser_prerequisites() -> std::path::PathBuf {
     let root = repo_root();

@@ -538,8 +538,22 @@ mod tests {
         assert_eq!((w, h), (WIDTH, HEIGHT));
         // The profile title is white on a dark background: without a font it would be empty.
         assert!(light_pixels(w, &rgba, PROFILE_TITLE_BOX) > 800);
-        // The test title's line, too.
-        assert!(light_pixels(w, &rgba, (72, 80, 400, 40)) + 1 > 0);
+        // The test title's line, too (pale indigo, not white): the same card without it
+        // differs there in many pixels.
+        let mut untitled = sample();
+        untitled.test_title = String::new();
+        let (_, _, bare) = decode_rgba(&render(&untitled).expect("renders")).expect("decodes");
+        let (x0, y0, bw, bh) = (72u32, 80u32, 400u32, 40u32);
+        let changed = (y0..y0 + bh)
+            .flat_map(|y| (x0..x0 + bw).map(move |x| ((y * w + x) * 4) as usize))
+            .filter(|&i| {
+                rgba[i..i + 3]
+                    .iter()
+                    .zip(&bare[i..i + 3])
+                    .any(|(a, b)| a.abs_diff(*b) > 40)
+            })
+            .count();
+        assert!(changed > 300, "only {changed} pixels show the test title");
         let dark = rgba.chunks(4).filter(|p| p[0] < 60 && p[2] < 160).count();
         assert!(dark > 100_000, "the background is dark");
     }
