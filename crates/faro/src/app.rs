@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use base64::Engine;
 use faro_auth::token::Keys;
 use faro_http::client::ClientHasher;
@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -123,6 +122,30 @@ async fn blind_index(
     Ok(faro_auth::seal::BlindIndex::new(key))
 }
 
+/// Stops start-up when the SQLite file that keeps the JWT signing key (no `JWT_SECRET` given)
+/// is readable by every account of the machine: anyone there could sign themselves in as the
+/// super-admin. Files made by Faro are 0600 in a 0700 folder; older ones need a `chmod`.
+fn refuse_world_readable(database_url: &str, holds_signing_key: bool) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    if let Some(file) = faro_store::sqlite_file(database_url)
+        && holds_signing_key
+        && let Ok(meta) = std::fs::metadata(&file)
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o004 != 0 {
+            anyhow::bail!(
+                "{path} is readable by every user of this machine (mode {mode:o}) and holds the \
+                 key that signs sign-ins: run `chmod 600 {path}` (and `chmod 700` on its \
+                 folder), or set JWT_SECRET",
+                path = file.display()
+            );
+        }
+    }
+    let _ = (database_url, holds_signing_key);
+    Ok(())
+}
+
 fn random_secret() -> String {
     let bytes: [u8; 48] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -152,6 +175,7 @@ impl App {
         };
         let keys = Keys::new(jwt_secret.as_bytes(), "faro", "faro-admin")
             .map_err(|e| anyhow::anyhow!("JWT_SECRET: {e}"))?;
+        refuse_world_readable(&config.database_url, config.jwt_secret.is_none())?;
         let client_key = get_or_create_setting(&db, "client_hash_key", random_secret).await?;
         let sealer = Arc::new(data_keys(&db, &config).await?);
         let blind_index = Arc::new(blind_index(&db, &sealer).await?);
@@ -295,7 +319,12 @@ impl App {
             }
         }
         let grace = self.config.request_timeout + Duration::from_secs(2);
-        let result = serve_connections(listener, self.router, shutdown, grace).await;
+        let accept = Accept {
+            header_timeout: self.config.header_timeout,
+            per_client: self.config.max_connections_per_client,
+            trusted_proxies: self.config.trusted_proxies.clone(),
+        };
+        let result = serve_connections(listener, self.router, accept, shutdown, grace).await;
         let _ = stop_tx.send(true);
         let _ = flusher.await;
         for task in running {
@@ -307,19 +336,102 @@ impl App {
     }
 }
 
-/// How long a client may take to send a request's headers. `axum::serve` sets no timer, so a
-/// client trickling header bytes (slowloris) would hold its connection forever; bodies are
-/// bounded by the request timeout layer instead.
+/// How long a client may take to send a request's headers, by default (`HEADER_TIMEOUT_SECS`).
+/// `axum::serve` sets no timer, so a client trickling header bytes (slowloris) would hold its
+/// connection forever; bodies are bounded by the request timeout layer instead.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Responses larger than this many bytes are gzipped for clients that accept it.
 pub const COMPRESS_ABOVE: u64 = 1460;
 
-/// The accept loop: hyper with a header-read timeout, the peer address as `ConnectInfo`, and
-/// graceful shutdown that lets in-flight requests finish for at most `grace`.
+/// An idle HTTP/2 connection is pinged this often, and closed when a ping is not answered
+/// within [`HEADER_READ_TIMEOUT`]: a peer that went silent does not keep its socket.
+pub const H2_PING_EVERY: Duration = Duration::from_secs(20);
+
+/// What the accept loop needs from the configuration.
+struct Accept {
+    header_timeout: Duration,
+    /// Open connections per client address (an IPv6 /64) at most; 0: no cap. Trusted proxies
+    /// are exempt: every client behind them shares their address.
+    per_client: u32,
+    trusted_proxies: Vec<faro_http::client::Cidr>,
+}
+
+/// The connections open now per client address; a [`Slot`] gives its place back when the
+/// connection ends.
+#[derive(Clone, Default)]
+struct OpenConnections(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, u32>>>);
+
+struct Slot {
+    open: OpenConnections,
+    ip: std::net::IpAddr,
+}
+
+impl OpenConnections {
+    fn enter(&self, ip: std::net::IpAddr, cap: u32) -> Option<Slot> {
+        let ip = faro_http::client::network_of(ip);
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            open: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut map = self.open.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Waits, at most `within`, until a new connection has sent enough to tell its protocol: a
+/// first byte that is not the HTTP/2 preface's, or the whole 24-byte preface. hyper's header
+/// timer starts only once it reads a request, and its protocol sniff has no timer of its own,
+/// so a connection that sends nothing (or half a preface) would otherwise stay open forever.
+/// `false`: close it.
+async fn first_bytes(stream: &tokio::net::TcpStream, within: Duration) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let deadline = tokio::time::Instant::now() + within;
+    let mut buf = [0u8; 24];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            _ => return false,
+        };
+        if n == 0 {
+            return false;
+        }
+        if n >= PREFACE.len() || buf[..n] != PREFACE[..n] {
+            return true;
+        }
+        // Part of the preface: `peek` would return the same bytes at once, so wait a little.
+        if tokio::time::timeout_at(deadline, tokio::time::sleep(Duration::from_millis(20)))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+    }
+}
+
+/// The accept loop: hyper with a header-read timeout (and one for the first bytes), a cap on
+/// connections per client address, the peer address as `ConnectInfo`, and graceful shutdown
+/// that lets in-flight requests finish for at most `grace`.
 async fn serve_connections(
     listener: TcpListener,
     router: Router,
+    accept: Accept,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<()> {
@@ -333,9 +445,14 @@ async fn serve_connections(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().timer(TokioTimer::new());
+        .header_read_timeout(accept.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(H2_PING_EVERY))
+        .keep_alive_timeout(accept.header_timeout);
     let graceful = GracefulShutdown::new();
+    let open = OpenConnections::default();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -350,6 +467,18 @@ async fn serve_connections(
             },
             _ = &mut shutdown => break,
         };
+        let proxy = accept.trusted_proxies.iter().any(|c| c.contains(peer.ip()));
+        let slot = if accept.per_client == 0 || proxy {
+            None
+        } else {
+            match open.enter(peer.ip(), accept.per_client) {
+                Some(slot) => Some(slot),
+                None => {
+                    metrics::counter!("faro_connections_refused_total").increment(1);
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let service = router.clone().map_request(
             move |mut req: axum::http::Request<hyper::body::Incoming>| {
@@ -358,12 +487,21 @@ async fn serve_connections(
                 req
             },
         );
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let header_timeout = accept.header_timeout;
         tokio::spawn(async move {
-            let _ = conn.await;
+            let _slot = slot;
+            if !first_bytes(&stream, header_timeout).await {
+                return;
+            }
+            let conn = builder
+                .serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                )
+                .into_owned();
+            let _ = watcher.watch(conn).await;
         });
     }
     drop(listener);
@@ -444,7 +582,12 @@ fn build_router(
     let (router, mut openapi) = api.split_for_parts();
     platform::document_shared_errors(&mut openapi);
     let openapi = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".into()));
-    let router = router.merge(platform::docs_router(openapi)).merge(pages);
+    let router = router
+        .merge(platform::docs_router(
+            openapi,
+            config.metrics_token.as_ref().map(|t| t.0.clone()),
+        ))
+        .merge(pages);
 
     // Fastest deflate: the share page (10 KB) spent 37% of the server's CPU in gzip at the
     // default level (BENCHMARKS.md, findings); the fastest level still shrinks it ~3x.
@@ -467,17 +610,7 @@ fn build_router(
                     },
                 ),
         );
-    let security = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-             script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
-    ];
-    let mut router = router
+    let router = router
         .layer(DefaultBodyLimit::max(faro_http::BODY_LIMIT))
         .layer(compression)
         .layer(TimeoutLayer::with_status_code(
@@ -489,18 +622,17 @@ fn build_router(
             core.clone(),
             faro_http::traffic::guard,
         ));
-    for (name, value) in security {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
     let router = router.layer(axum::middleware::from_fn_with_state(
         faro_http::cors::layer(core.clone(), &config.cors_allowed_origins),
         faro_http::cors::middleware,
     ));
     let router = router
         .layer(axum::middleware::from_fn(faro_http::fallback::json_errors))
+        // Outside the JSON fallback, so its 404s and 405s carry the headers too.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(faro_http::edge::Edge::new(config.hsts_max_age)),
+            faro_http::edge::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             // Cloned for every request: one Arc, not the pools inside.
             Arc::new(faro_http::request_id::RequestLog {

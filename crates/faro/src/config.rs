@@ -51,6 +51,11 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub db_max_connections: u32,
     pub request_timeout: Duration,
+    /// `HEADER_TIMEOUT_SECS`: how long a connection may take to send a request's headers
+    /// (its first bytes included), and to answer an HTTP/2 ping.
+    pub header_timeout: Duration,
+    /// `MAX_CONNECTIONS_PER_CLIENT`: open connections per client address at most (0: no cap).
+    pub max_connections_per_client: u32,
     pub counter_flush_interval: Duration,
     pub demo: bool,
     /// The switchable modules that are on (the platform always is).
@@ -58,6 +63,11 @@ pub struct Config {
     pub log: String,
     /// One `request served` line per request at info level.
     pub request_log: bool,
+    /// `Strict-Transport-Security: max-age=` this many seconds; only when `PUBLIC_BASE_URL` is
+    /// https and `HSTS_MAX_AGE` is not 0.
+    pub hsts_max_age: Option<u64>,
+    /// `METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <it>`.
+    pub metrics_token: Option<Secret>,
     /// Where `faro serve` exports its traces (OTLP over HTTP); `None`: no exporter.
     pub otlp: Option<Otlp>,
     /// Every key's merged value (platform and modules), for the modules to parse when mounted.
@@ -84,6 +94,10 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("DATABASE_URL", Some("sqlite://data/faro.db")),
     ("FARO_BIND", Some("127.0.0.1:8080")),
     ("PUBLIC_BASE_URL", None),
+    // Seconds browsers keep to https once they saw it (PUBLIC_BASE_URL https only); 0: off.
+    ("HSTS_MAX_AGE", Some("31536000")),
+    // When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
+    ("METRICS_TOKEN", None),
     ("JWT_SECRET", None),
     ("DATA_KEYS", None),
     ("ADMIN_USER", None),
@@ -104,6 +118,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("CORS_ALLOWED_ORIGINS", Some("")),
     ("DB_MAX_CONNECTIONS", Some("8")),
     ("REQUEST_TIMEOUT_SECS", Some("15")),
+    ("HEADER_TIMEOUT_SECS", Some("10")),
+    // Per address (IPv6: per /64); trusted proxies are exempt. 0: no cap.
+    ("MAX_CONNECTIONS_PER_CLIENT", Some("256")),
     ("COUNTER_FLUSH_MS", Some("1000")),
     ("FARO_DEMO", Some("true")),
     // Default: every module (filled in from the module list).
@@ -122,6 +139,7 @@ const SECRET_KEYS: &[&str] = &[
     "DATA_KEYS",
     "ADMIN_PASSWORD",
     "ADMIN_PASS_HASH",
+    "METRICS_TOKEN",
     // Usually carries the tracing backend's API key.
     "OTEL_EXPORTER_OTLP_HEADERS",
 ];
@@ -314,6 +332,10 @@ impl Config {
             .map_err(|e| err("FARO_LOG", format!("not a valid log filter: {e}")))?;
         let otlp = otlp(&settings)?;
 
+        let hsts_max_age = {
+            let secs = settings.number("HSTS_MAX_AGE", 0, 2 * 31_536_000)?;
+            (public_base_url.starts_with("https://") && secs > 0).then_some(secs)
+        };
         Ok(Config {
             database_url,
             bind,
@@ -352,6 +374,12 @@ impl Config {
                 1,
                 3600,
             )?),
+            header_timeout: Duration::from_secs(settings.number("HEADER_TIMEOUT_SECS", 1, 300)?),
+            max_connections_per_client: settings.number(
+                "MAX_CONNECTIONS_PER_CLIENT",
+                0,
+                1_000_000,
+            )? as u32,
             counter_flush_interval: Duration::from_millis(settings.number(
                 "COUNTER_FLUSH_MS",
                 10,
@@ -361,6 +389,13 @@ impl Config {
             modules,
             log,
             request_log: settings.boolean("REQUEST_LOG")?,
+            hsts_max_age,
+            metrics_token: match get("METRICS_TOKEN") {
+                Some(t) if t.len() < 16 => {
+                    return Err(err("METRICS_TOKEN", "must be at least 16 characters"));
+                }
+                t => t.map(Secret),
+            },
             otlp,
             settings,
         })
@@ -435,6 +470,14 @@ impl Config {
                 self.request_timeout.as_secs().to_string(),
             ),
             (
+                "HEADER_TIMEOUT_SECS",
+                self.header_timeout.as_secs().to_string(),
+            ),
+            (
+                "MAX_CONNECTIONS_PER_CLIENT",
+                self.max_connections_per_client.to_string(),
+            ),
+            (
                 "COUNTER_FLUSH_MS",
                 self.counter_flush_interval.as_millis().to_string(),
             ),
@@ -442,6 +485,11 @@ impl Config {
             ("FARO_MODULES", self.modules.join(",")),
             ("FARO_LOG", self.log.clone()),
             ("REQUEST_LOG", self.request_log.to_string()),
+            (
+                "HSTS_MAX_AGE",
+                self.hsts_max_age.map_or("off".into(), |s| s.to_string()),
+            ),
+            ("METRICS_TOKEN", masked(&self.metrics_token)),
         ];
         for key in [
             "OTEL_EXPORTER_OTLP_ENDPOINT",

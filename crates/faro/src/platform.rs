@@ -139,8 +139,9 @@ pub fn router(core: Core) -> OpenApiRouter {
 }
 
 /// Routes that describe the service rather than belong to the API: the OpenAPI document and
-/// Prometheus metrics.
-pub fn docs_router(openapi: Arc<String>) -> Router {
+/// Prometheus metrics (behind `metrics_token` when one is set).
+pub fn docs_router(openapi: Arc<String>, metrics_token: Option<String>) -> Router {
+    let token = Arc::new(metrics_token);
     Router::new()
         .route(
             "/api/v1/openapi.json",
@@ -154,7 +155,13 @@ pub fn docs_router(openapi: Arc<String>) -> Router {
                 }
             }),
         )
-        .route("/metrics", get(metrics))
+        .route(
+            "/metrics",
+            get(move |headers: axum::http::HeaderMap| {
+                let token = token.clone();
+                async move { metrics(token.as_deref(), &headers) }
+            }),
+        )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -229,7 +236,24 @@ pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-async fn metrics() -> impl IntoResponse {
+/// The scrape: with `METRICS_TOKEN` set, only for `Authorization: Bearer <it>` (compared in
+/// constant time), so the figures of a public instance are not everyone's.
+fn metrics(token: Option<&str>, headers: &axum::http::HeaderMap) -> axum::response::Response {
+    if let Some(expected) = token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !faro_http::auth::same_secret(sent.trim(), expected) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "send Authorization: Bearer <METRICS_TOKEN>\n",
+            )
+                .into_response();
+        }
+    }
     match metrics_handle() {
         Some(h) => (
             StatusCode::OK,

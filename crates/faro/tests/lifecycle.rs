@@ -8,8 +8,8 @@ use faro_store::{Backend, Db, DbOptions};
 use sqlx::Row;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn config(url: &str) -> faro::Config {
-    let env: BTreeMap<String, String> = [
+async fn config_with(url: &str, extra: &[(&str, &str)]) -> faro::Config {
+    let mut env: BTreeMap<String, String> = [
         ("DATABASE_URL", url),
         ("FARO_BIND", "127.0.0.1:0"),
         ("ADMIN_USER", "admin"),
@@ -25,6 +25,9 @@ async fn config(url: &str) -> faro::Config {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
     faro::Config::from_sources(None, &env).expect("config")
 }
 
@@ -36,8 +39,14 @@ struct Running {
 }
 
 async fn start(url: &str) -> Running {
+    start_with(url, &[]).await
+}
+
+async fn start_with(url: &str, extra: &[(&str, &str)]) -> Running {
     let _ = faro::platform::metrics_handle();
-    let app = faro::App::build(config(url).await).await.expect("build");
+    let app = faro::App::build(config_with(url, extra).await)
+        .await
+        .expect("build");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -79,6 +88,125 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     assert!(closed.is_ok(), "a slow client kept its connection for 30 s");
     assert!(began.elapsed() >= faro::app::HEADER_READ_TIMEOUT - Duration::from_secs(1));
     // Everyone else is still served.
+    let ok = reqwest::get(format!("{}/api/v1/health", server.base))
+        .await
+        .expect("health");
+    assert_eq!(ok.status(), 200);
+    let _ = server.stop.send(());
+    server.done.await.expect("join").expect("serve");
+}
+
+/// Lets this process hold `n` more sockets than the usual soft limit of 1,024 allows.
+fn allow_open_files(n: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < n
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, n.min(hard), hard);
+    }
+}
+
+/// Reads until the server closes; how long that took, or `None` past `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<Duration> {
+    let began = Instant::now();
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| began.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_are_closed_while_other_clients_are_served() {
+    allow_open_files(4096);
+    let url = faro_store::testing::create_database(Backend::Sqlite).await;
+    let server = start_with(
+        &url,
+        &[
+            ("HEADER_TIMEOUT_SECS", "2"),
+            ("MAX_CONNECTIONS_PER_CLIENT", "1000"),
+        ],
+    )
+    .await;
+    // 500 connections that send nothing, or only the start of the HTTP/2 preface.
+    let mut silent = Vec::new();
+    for i in 0..500 {
+        let mut s = tokio::net::TcpStream::connect(server.addr)
+            .await
+            .expect("connect");
+        if i % 3 == 0 {
+            s.write_all(b"PRI * HTTP/2.0\r\n")
+                .await
+                .expect("part of a preface");
+        }
+        silent.push(s);
+    }
+    let opened = Instant::now();
+    // Meanwhile a real client is served.
+    let ok = reqwest::get(format!("{}/api/v1/health", server.base))
+        .await
+        .expect("health");
+    assert_eq!(ok.status(), 200);
+    // Every silent one is closed within the timeout (plus a margin for 500 sockets).
+    let mut still_open = 0;
+    for s in &mut silent {
+        let left = Duration::from_secs(6).saturating_sub(opened.elapsed());
+        if closed_within(s, left.max(Duration::from_millis(10)))
+            .await
+            .is_none()
+        {
+            still_open += 1;
+        }
+    }
+    assert_eq!(still_open, 0, "silent connections still open after 6 s");
+    assert!(
+        opened.elapsed() >= Duration::from_millis(1500),
+        "not before the timeout"
+    );
+    let _ = server.stop.send(());
+    server.done.await.expect("join").expect("serve");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_client_address_are_capped() {
+    let url = faro_store::testing::create_database(Backend::Sqlite).await;
+    let server = start_with(
+        &url,
+        &[
+            ("HEADER_TIMEOUT_SECS", "2"),
+            ("MAX_CONNECTIONS_PER_CLIENT", "5"),
+        ],
+    )
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(
+            tokio::net::TcpStream::connect(server.addr)
+                .await
+                .expect("connect"),
+        );
+    }
+    // The sixth from the same address is closed at once.
+    let mut sixth = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let t = closed_within(&mut sixth, Duration::from_secs(1))
+        .await
+        .expect("the sixth connection is closed at once");
+    assert!(t < Duration::from_millis(900), "{t:?}");
+    // Once the silent ones are timed out, the address is served again.
+    for s in &mut held {
+        closed_within(s, Duration::from_secs(5))
+            .await
+            .expect("closed by the timeout");
+    }
     let ok = reqwest::get(format!("{}/api/v1/health", server.base))
         .await
         .expect("health");

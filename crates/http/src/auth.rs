@@ -123,6 +123,31 @@ async fn staff(core: &Core, claims: Claims, path: &str) -> Result<Staff, ApiErro
     Ok(staff)
 }
 
+/// Puts the staff access token a request carries (bearer or the panel's cookie) on the deny
+/// list until it expires: signing out ends it at once on this instance and within
+/// [`crate::enduser::REVOKED_CACHE_TTL`] on the others. Nothing for an invalid token or an
+/// API key.
+pub async fn revoke_presented(
+    core: &Core,
+    headers: &HeaderMap,
+) -> Result<(), faro_store::StoreError> {
+    let Some((token, _)) = token_of(headers) else {
+        return Ok(());
+    };
+    let Ok(claims) = core.keys.verify(token, faro_store::unix_now()) else {
+        return Ok(());
+    };
+    faro_store::revoked_tokens::revoke_token(
+        core.db.writer(),
+        &TenantId::new(claims.tid.as_str()),
+        &claims.jti,
+        claims.exp,
+    )
+    .await?;
+    core.revoked_tokens.revoked(&claims.jti);
+    Ok(())
+}
+
 /// What a staff member signed in without a second factor may still reach in a tenant that
 /// requires one: who they are, and turning it on.
 pub const SECOND_FACTOR_ENROLLMENT: &[&str] = &[
@@ -156,9 +181,20 @@ pub fn refuse_single_factor(
     Ok(())
 }
 
-/// Refuses a staff token issued before its account last changed (role, password, disabled):
-/// the token's role may no longer be true.
+/// Refuses a staff token that was signed out, or that was issued before its account last
+/// changed (role, password, disabled): the token's role may no longer be true. Every staff
+/// check (API, panel, console) passes here.
 pub async fn refuse_outdated(core: &Core, claims: &Claims) -> Result<(), ApiError> {
+    // A staff token has no sign-in id of its own: its `jti` stands for both.
+    if core
+        .revoked_tokens
+        .is_revoked(&core.db, &claims.jti, &claims.jti)
+        .await?
+    {
+        return Err(ApiError::unauthorized(
+            "this token was signed out: sign in again",
+        ));
+    }
     if claims.issued_ms()
         < core
             .staff_tokens

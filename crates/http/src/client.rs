@@ -65,6 +65,18 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The unit a client is known by: an IPv4 address, or the /64 an IPv6 address is in. A
+/// subscriber's line gets a whole /64 and its hosts pick addresses in it at will, so keyed
+/// per /128 one client could take a fresh address (and a fresh budget) for every request.
+pub fn network_of(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(
+            u128::from(v6) & !(u64::MAX as u128),
+        )),
+        v4 => v4,
+    }
+}
+
 /// The client address: the peer, unless the peer is a trusted proxy, in which case the
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[Cidr]) -> Option<IpAddr> {
@@ -142,7 +154,7 @@ impl ClientHasher {
     pub fn hash(&self, ip: Option<IpAddr>, day: &str) -> String {
         let mut mac = self.day_mac(day);
         match ip {
-            Some(ip) => mac.update(ip.to_string().as_bytes()),
+            Some(ip) => mac.update(network_of(ip).to_string().as_bytes()),
             None => mac.update(b"unknown"),
         }
         hex::encode(&mac.finalize().into_bytes()[..16])
@@ -247,6 +259,19 @@ mod tests {
             client_ip(Some(ip("10.0.0.1")), &empty, &trusted),
             Some(ip("10.0.0.1"))
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        let h = ClientHasher::new(b"master");
+        let day = "2026-12-07";
+        let a = h.hash(Some(ip("2001:db8:1:2::1")), day);
+        assert_eq!(a, h.hash(Some(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), day));
+        assert_ne!(a, h.hash(Some(ip("2001:db8:1:3::1")), day));
+        // IPv4, mapped or not, stays one address.
+        let v4 = h.hash(Some(ip("198.51.100.7")), day);
+        assert_eq!(v4, h.hash(Some(ip("::ffff:198.51.100.7")), day));
+        assert_ne!(v4, h.hash(Some(ip("198.51.100.8")), day));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod cors;
+pub mod edge;
 pub mod enduser;
 pub mod error;
 pub mod extract;

@@ -178,6 +178,8 @@ pub struct SignedIn {
     /// The sign-in's refresh token (none for an impersonation session, which ends with its
     /// token).
     pub refresh: Option<String>,
+    /// A new known-device mark for this browser (a password sign-in only; see `lockout.rs`).
+    pub device: Option<String>,
 }
 
 impl From<crate::staff_sessions::Renewed> for SignedIn {
@@ -188,26 +190,47 @@ impl From<crate::staff_sessions::Renewed> for SignedIn {
             csrf: faro_auth::password::generate(),
             ttl: crate::staff_sessions::ACCESS_TTL,
             refresh: Some(renewed.refresh_token),
+            device: None,
         }
     }
 }
 
-/// Checks credentials for the JSON login and the panel's form alike: rate-limited per client
-/// and per username; the same message and the same argon2 work for unknown users and wrong
+/// What a sign-in presents: the form's or body's fields and the browser's known-device mark.
+pub struct Credentials<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub code: Option<&'a str>,
+    /// The `faro_device` cookie, if the browser sent one.
+    pub device: Option<&'a str>,
+}
+
+/// Checks credentials for the JSON login and the panel's form alike: rate-limited per client;
+/// per account, failures past the free ones slow down browsers that never signed into it
+/// (`lockout.rs`), so a botnet cannot spread guesses over many addresses and cannot lock the
+/// owner out either. The same message and the same argon2 work for unknown users and wrong
 /// passwords, so neither the answer nor its timing tells which.
 pub async fn sign_in(
     core: &Core,
     tenant: &TenantId,
     client: &str,
-    username: &str,
-    password: &str,
-    code: Option<&str>,
+    credentials: Credentials<'_>,
 ) -> ApiResult<SignedIn> {
-    let quota = core.web.login_quota;
+    let Credentials {
+        username,
+        password,
+        code,
+        device,
+    } = credentials;
+    let quota = core.web.login_quota.filter(|_| core.web.limits_enabled);
     core.limit("login", client, quota).await?;
-    // Per username too, so a botnet cannot spread guesses for one account over many addresses.
-    core.limit("login_user", &username.to_lowercase(), quota)
-        .await?;
+    let account = crate::lockout::account_key(core, tenant, username);
+    let known = device.is_some_and(|d| crate::lockout::is_known_device(core, tenant, username, d));
+    let now_ms = faro_store::unix_now_ms();
+    if let Some(q) = quota
+        && !known
+    {
+        crate::lockout::admit(core, &account, q.count, now_ms).await?;
+    }
     let user = if check_username(username).is_ok() {
         find_user(&core.db, tenant, username).await?
     } else {
@@ -220,7 +243,12 @@ pub async fn sign_in(
     .await;
     let user = match (ok, user) {
         (true, Some(u)) if !u.disabled => u,
-        _ => return Err(invalid_credentials()),
+        _ => {
+            if quota.is_some() {
+                crate::lockout::failed(core, tenant, &account, now_ms).await?;
+            }
+            return Err(invalid_credentials());
+        }
     };
     // After the password check, so a paused tenant's answer tells nothing to a guesser.
     if core.tenants.state(&core.db, tenant).await.paused {
@@ -257,11 +285,16 @@ pub async fn sign_in(
         .issue_grant(&grant, ttl, unix_now())
         .map_err(ApiError::internal)?;
     let refresh = crate::staff_sessions::start(core, tenant, &user.id, mfa).await?;
+    let device = match device {
+        Some(d) if known => d.to_owned(),
+        _ => crate::lockout::device_mark(core, tenant, username, &faro_store::new_id()),
+    };
     Ok(SignedIn {
         token,
         csrf: faro_auth::password::generate(),
         ttl,
         refresh: Some(refresh),
+        device: Some(device),
     })
 }
 
@@ -291,6 +324,16 @@ pub fn session_cookies(
             cookie(SESSION_COOKIE, token, secs, true, secure),
             cookie(CSRF_COOKIE, csrf, secs, false, secure),
             refresh.and_then(|(r, age)| cookie(REFRESH_COOKIE, r, age, true, secure)),
+            // Kept on sign-out: the browser stays one that signed in before.
+            session.and_then(|s| s.device.as_deref()).and_then(|d| {
+                cookie(
+                    crate::lockout::DEVICE_COOKIE,
+                    d,
+                    crate::lockout::DEVICE_DAYS * 86_400,
+                    true,
+                    secure,
+                )
+            }),
         ]
         .into_iter()
         .flatten()
@@ -313,15 +356,19 @@ pub async fn login(
     State(core): State<Core>,
     HostTenant(tenant): HostTenant,
     ClientKey(client): ClientKey,
+    headers: HeaderMap,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
     let session = sign_in(
         &core,
         &tenant,
         &client,
-        &body.username,
-        &body.password,
-        body.totp.as_deref(),
+        Credentials {
+            username: &body.username,
+            password: &body.password,
+            code: body.totp.as_deref(),
+            device: faro_http::auth::cookie(&headers, crate::lockout::DEVICE_COOKIE),
+        },
     )
     .await?;
     Ok((
@@ -337,8 +384,9 @@ pub async fn login(
     ))
 }
 
-/// Ends the sign-in of the `faro_refresh` cookie (or of `refresh_token` in the body) and
-/// clears the panel's cookies. Access tokens already issued expire within the hour.
+/// Ends the sign-in of the `faro_refresh` cookie (or of `refresh_token` in the body), puts
+/// the access token sent with it (bearer or cookie) on the deny list, and clears the panel's
+/// cookies.
 #[utoipa::path(post, path = "/api/v1/admin/logout", tag = "accounts",
     request_body(content = Option<StaffRefreshBody>, description = "for API clients: the sign-in to end"),
     responses((status = 204, description = "Cookies cleared"),
@@ -351,6 +399,7 @@ pub async fn logout(
     if let Some(token) = refresh_token_of(&headers, &body)? {
         crate::staff_sessions::end(&core, &token).await?;
     }
+    faro_http::auth::revoke_presented(&core, &headers).await?;
     Ok((StatusCode::NO_CONTENT, session_cookies(&core, None)))
 }
 

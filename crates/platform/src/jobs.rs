@@ -108,8 +108,8 @@ pub fn purge_events_job(days: i64) -> Job {
     )
 }
 
-/// Hourly: access tokens on the deny list that have expired anyway, and refresh tokens a day
-/// past their expiry, are forgotten.
+/// Hourly: access tokens on the deny list that have expired anyway, refresh tokens a day
+/// past their expiry, and failed sign-ins an hour old, are forgotten.
 pub fn purge_tokens_job() -> Job {
     Job::new(
         "platform.purge_tokens",
@@ -120,6 +120,7 @@ pub fn purge_tokens_job() -> Job {
                 faro_store::revoked_tokens::purge_revoked_tokens_all_tenants(&db, now).await?;
             let refresh = crate::users::store::purge_refresh_all_tenants(&db, now).await?
                 + crate::staff_sessions::purge(&db, now).await?;
+            crate::lockout::purge(&db, faro_store::unix_now_ms()).await?;
             if revoked + refresh > 0 {
                 tracing::info!(revoked, refresh, "expired tokens purged");
             }

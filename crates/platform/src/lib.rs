@@ -14,6 +14,7 @@ pub mod email;
 pub mod errors;
 pub mod gdpr;
 pub mod jobs;
+pub mod lockout;
 pub mod plans;
 pub mod refresh;
 pub mod retention;

@@ -128,7 +128,7 @@ fn csrf_refused() -> Response {
     )
 }
 
-/// `POST /admin/login`: checks the credentials (rate-limited per client and per username,
+/// `POST /admin/login`: checks the credentials (rate-limited per client and per account,
 /// like the JSON login), sets the session cookies and goes to `next`.
 async fn login(
     State(core): State<Core>,
@@ -141,16 +141,13 @@ async fn login(
         return csrf_refused();
     }
     let next = ui::safe_next(form.next.as_deref());
-    match accounts::sign_in(
-        &core,
-        &tenant,
-        &client,
-        form.username.trim(),
-        &form.password,
-        Some(form.totp.as_str()),
-    )
-    .await
-    {
+    let credentials = accounts::Credentials {
+        username: form.username.trim(),
+        password: &form.password,
+        code: Some(form.totp.as_str()),
+        device: cookie(&headers, crate::lockout::DEVICE_COOKIE),
+    };
+    match accounts::sign_in(&core, &tenant, &client, credentials).await {
         Ok(session) => (
             session_cookies(&core, Some(&session)),
             [(header::CACHE_CONTROL, "no-store")],
@@ -161,7 +158,8 @@ async fn login(
             let (status, message) = match e.status {
                 StatusCode::TOO_MANY_REQUESTS => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    "Too many sign-in attempts. Wait a minute and try again.",
+                    "Too many sign-in attempts. Wait a little and try again, or sign in from a \
+                     browser that signed in here before.",
                 ),
                 StatusCode::UNAUTHORIZED if e.code == "totp_required" => (
                     StatusCode::UNAUTHORIZED,
@@ -213,8 +211,9 @@ pub struct LogoutForm {
     csrf: Option<String>,
 }
 
-/// `POST /admin/logout`: clears the session cookies (with the CSRF field, so another site
-/// cannot sign a user out).
+/// `POST /admin/logout`: ends the sign-in (its refresh token and the session's access token)
+/// and clears the session cookies (with the CSRF field, so another site cannot sign a user
+/// out).
 async fn logout(
     State(core): State<Core>,
     headers: HeaderMap,
@@ -226,6 +225,9 @@ async fn logout(
     if let Some(token) = cookie(&headers, REFRESH_COOKIE).filter(|t| !t.is_empty())
         && let Err(e) = crate::staff_sessions::end(&core, token).await
     {
+        return ui::PageError::from(faro_http::ApiError::from(e)).into_response();
+    }
+    if let Err(e) = faro_http::auth::revoke_presented(&core, &headers).await {
         return ui::PageError::from(faro_http::ApiError::from(e)).into_response();
     }
     (

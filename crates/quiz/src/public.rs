@@ -237,6 +237,7 @@ pub async fn answer(
         &quiz,
         tenant,
         &session_id,
+        None,
         &AnswerInput {
             question_id: &body.question_id,
             selected_option_ids: &selected,
@@ -277,7 +278,7 @@ pub async fn finish(
         user_id: user.map(|u| u.id),
     };
     Ok(Json(
-        visit::complete(&quiz, tenant, &session_id, &owner)
+        visit::complete(&quiz, tenant, &session_id, None, &owner)
             .await?
             .result,
     ))

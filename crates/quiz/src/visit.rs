@@ -157,6 +157,14 @@ async fn live_session(
     })
 }
 
+/// A session is unknown under another test's address.
+fn same_test(live: &LiveSession, slug: Option<&str>) -> Result<(), QuizError> {
+    match slug {
+        Some(s) if s != live.version.def.slug => Err(QuizError::SessionNotFound),
+        _ => Ok(()),
+    }
+}
+
 /// Session ids are UUIDs: anything else is unknown without asking the database (or making a
 /// live-cache slot for it).
 fn check_session_id(session_id: &str) -> Result<(), QuizError> {
@@ -178,10 +186,14 @@ pub(crate) struct Answered {
 /// The session comes from this instance's live cache when it has it; any failure on that copy
 /// (stale after another instance's answer, a lost compare-and-set, an expired or deleted
 /// session) is retried once on the row read from the database, which decides.
+///
+/// `slug` is the test the request's address names (the public pages' forms): a session of
+/// another test is unknown there, and nothing is stored.
 pub(crate) async fn submit_answer(
     quiz: &Quiz,
     tenant: &TenantId,
     session_id: &str,
+    slug: Option<&str>,
     input: &AnswerInput<'_>,
 ) -> Result<Answered, QuizError> {
     check_session_id(session_id)?;
@@ -189,7 +201,7 @@ pub(crate) async fn submit_answer(
     let mut held = slot.lock().await;
     let mut outcome = None;
     if let Some(cached) = held.take() {
-        match try_answer(quiz, tenant, session_id, cached, input).await {
+        match try_answer(quiz, tenant, session_id, slug, cached, input).await {
             Ok(done) => outcome = Some(done),
             // The database is down or full: re-reading would only double the wait.
             Err(e) if e.is_unavailable() => return Err(e),
@@ -200,7 +212,7 @@ pub(crate) async fn submit_answer(
         Some(done) => done,
         None => {
             let session = read_session(quiz, tenant, session_id).await?;
-            try_answer(quiz, tenant, session_id, session, input).await?
+            try_answer(quiz, tenant, session_id, slug, session, input).await?
         }
     };
     *held = Some(Cached {
@@ -227,10 +239,12 @@ async fn try_answer(
     quiz: &Quiz,
     tenant: &TenantId,
     session_id: &str,
+    slug: Option<&str>,
     session: Cached,
     input: &AnswerInput<'_>,
 ) -> Result<(LiveSession, Option<usize>), QuizError> {
     let mut live = live_session(quiz, tenant, session).await?;
+    same_test(&live, slug)?;
     if live.row.status == store::SESSION_FINISHED {
         return Err(QuizError::Finished);
     }
@@ -278,13 +292,14 @@ pub(crate) async fn complete(
     quiz: &Quiz,
     tenant: &TenantId,
     session_id: &str,
+    slug: Option<&str>,
     owner: &store::Owner,
 ) -> Result<Finished, QuizError> {
     check_session_id(session_id)?;
     let slot = quiz.live.slot(tenant, session_id);
     let mut held = slot.lock().await;
     if let Some(cached) = held.take() {
-        match try_finish(quiz, tenant, session_id, cached, owner).await {
+        match try_finish(quiz, tenant, session_id, slug, cached, owner).await {
             Ok(Some(done)) => {
                 quiz.live.forget(tenant, session_id);
                 return Ok(done);
@@ -298,7 +313,7 @@ pub(crate) async fn complete(
     // the winner's result.
     for _ in 0..2 {
         let session = read_session(quiz, tenant, session_id).await?;
-        if let Some(done) = try_finish(quiz, tenant, session_id, session, owner).await? {
+        if let Some(done) = try_finish(quiz, tenant, session_id, slug, session, owner).await? {
             quiz.live.forget(tenant, session_id);
             return Ok(done);
         }
@@ -314,10 +329,12 @@ async fn try_finish(
     quiz: &Quiz,
     tenant: &TenantId,
     session_id: &str,
+    slug: Option<&str>,
     session: Cached,
     owner: &store::Owner,
 ) -> Result<Option<Finished>, QuizError> {
     let live = live_session(quiz, tenant, session).await?;
+    same_test(&live, slug)?;
     if let Some(token) = &live.row.share_token {
         return finished_result(quiz, tenant, token).await.map(Some);
     }

@@ -227,7 +227,17 @@ fn sqlite_pool(max: u32, acquire_timeout: Duration) -> AnyPoolOptions {
         })
 }
 
-/// `sqlite://data/faro.db` must create the file (and its folder) on first start.
+/// The file a SQLite URL names; `None` for PostgreSQL and an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// `sqlite://data/faro.db` must create the file (and its folder) on first start: the folder
+/// 0700 and the file 0600.
 fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
     let rest = url
         .strip_prefix("sqlite://")
@@ -245,10 +255,29 @@ fn sqlite_url_with_create(url: &str) -> Result<String, StoreError> {
     if path != ":memory:"
         && let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
+        && !parent.exists()
     {
-        std::fs::create_dir_all(parent).map_err(|e| {
+        // Only its owner may list or enter it: the database holds keys and personal data.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent).map_err(|e| {
             StoreError::ReadOnly(format!("cannot create {}: {e}", parent.display()))
         })?;
+    }
+    if path != ":memory:" && !std::path::Path::new(path).exists() {
+        // Made here, owner-only, rather than by SQLite with the umask's 0644 (its -wal and
+        // -shm files take the database's mode).
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::ReadOnly(format!("cannot create {path}: {e}"))),
+        }
     }
     Ok(match query {
         Some(q) if q.contains("mode=") => format!("sqlite://{path}?{q}"),

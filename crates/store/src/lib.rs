@@ -26,7 +26,7 @@ pub mod visitors;
 
 pub use batch::{BatchOptions, BatchWrite, Batcher};
 pub use counters::{CounterKey, Counters};
-pub use db::{Backend, Db, DbOptions, MIGRATIONS, redact_url};
+pub use db::{Backend, Db, DbOptions, MIGRATIONS, redact_url, sqlite_file};
 pub use error::StoreError;
 pub use outbox::{BoxFuture, Consumer, Event, NewEvent, Wake};
 pub use scheduler::{Job, Scheduler, unix_now_ms};

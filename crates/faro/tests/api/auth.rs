@@ -98,11 +98,18 @@ async fn a_login_returns_a_token_and_strict_http_only_cookies(app: TestApp) {
     );
 
     let out = app
-        .send(app.request(Method::POST, "/api/v1/admin/logout"))
+        .send(
+            app.request(Method::POST, "/api/v1/admin/logout")
+                .bearer_auth(token),
+        )
         .await;
     assert_eq!(out.status, 204);
     let cleared = set_cookie(&out, "faro_session").expect("cleared cookie");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // Signing out ends the token itself, not only the cookie.
+    with_token(&app, Method::GET, "/api/v1/admin/me", token)
+        .await
+        .assert_error(401, "unauthorized");
 }
 both!(a_login_returns_a_token_and_strict_http_only_cookies);
 

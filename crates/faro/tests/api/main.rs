@@ -14,6 +14,7 @@ mod cli;
 mod files;
 mod gamification;
 mod gdpr;
+mod hardening;
 mod instances;
 mod mail;
 mod platform;

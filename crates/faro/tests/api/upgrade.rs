@@ -28,6 +28,10 @@ async fn old_database(backend: Backend) -> String {
                 .expect("a sqlite:// URL")
                 .to_string();
             std::fs::copy(fixture("faro.db"), &path).expect("copy the SQLite fixture");
+            // As its operator left it after the start-up message of a 0644 file holding keys.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod 600");
         }
         Backend::Postgres => {
             use sqlx::Connection;

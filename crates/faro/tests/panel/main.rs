@@ -334,11 +334,19 @@ async fn the_sign_in_page_signs_in_and_says_when_the_password_is_wrong(app: Test
     let me = b.get("/api/v1/admin/me").await;
     assert_eq!(me.json()["username"], ADMIN_USER);
 
-    // Signing out clears the cookies.
+    // Signing out clears the cookies...
     let csrf = b.csrf();
+    let session = b.cookies.get("faro_session").cloned().expect("a session");
     let out = b.post("/admin/logout", &[("csrf", &csrf)]).await;
     assert_eq!(location(&out), "/admin/login?signed_out=1");
     assert!(!b.cookies.contains_key("faro_session"));
+    assert_eq!(
+        location(&b.get("/admin/tests").await),
+        "/admin/login?next=/admin/tests"
+    );
+    // ... and ends the session: a copy of the old cookie opens nothing.
+    b.cookies.insert("faro_session".into(), session);
+    assert_eq!(b.get("/api/v1/admin/me").await.status, 401);
     assert_eq!(
         location(&b.get("/admin/tests").await),
         "/admin/login?next=/admin/tests"

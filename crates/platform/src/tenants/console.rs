@@ -580,6 +580,7 @@ async fn impersonate(core: &Core, user: &PanelUser, slug: &str) -> Response {
         csrf: faro_auth::password::generate(),
         ttl: super::api::IMPERSONATION_TTL,
         refresh: None,
+        device: None,
     };
     (
         crate::accounts::session_cookies(core, Some(&session)),

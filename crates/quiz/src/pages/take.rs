@@ -406,7 +406,7 @@ pub async fn answer(
     if let Err(e) = quiz.core.limit("answers", &client, quiz.cfg.answers).await {
         return failed_page(&quiz, tenant, &slug, &path, &headers, e).await;
     }
-    let answered = match visit::submit_answer(&quiz, tenant, &session, &input).await {
+    let answered = match visit::submit_answer(&quiz, tenant, &session, Some(&slug), &input).await {
         Ok(a) => a,
         Err(e) => return answer_failed(&quiz, tenant, &slug, &path, &headers, e).await,
     };
@@ -418,7 +418,7 @@ pub async fn answer(
         visitor_id,
         user_id: None,
     };
-    match visit::complete(&quiz, tenant, &session, &owner).await {
+    match visit::complete(&quiz, tenant, &session, Some(&slug), &owner).await {
         Ok(done) => Redirect::to(&format!("/r/{}", done.token)).into_response(),
         Err(e) => answer_failed(&quiz, tenant, &slug, &path, &headers, e).await,
     }
@@ -474,7 +474,7 @@ pub async fn finish(
         visitor_id,
         user_id: None,
     };
-    match visit::complete(&quiz, tenant, &session, &owner).await {
+    match visit::complete(&quiz, tenant, &session, Some(&slug), &owner).await {
         Ok(done) => Redirect::to(&format!("/r/{}", done.token)).into_response(),
         // Questions remain (or the session moved on): the GET shows what is true now.
         Err(QuizError::QuestionsRemain | QuizError::Finished | QuizError::ConcurrentAnswer) => {

@@ -426,7 +426,7 @@ pub async fn page(
 /// One CSV cell: quoted when needed; a text cell that a spreadsheet would run as a formula
 /// gets a leading apostrophe.
 fn cell(s: &str, text: bool) -> String {
-    let s = if text && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let s = if text && formula_like(s) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -436,6 +436,14 @@ fn cell(s: &str, text: bool) -> String {
     } else {
         s
     }
+}
+
+/// Whether a spreadsheet could read the cell as a formula: it starts with a formula character
+/// (the full-width forms too, which some spreadsheets fold to ASCII), a tab, a line break or
+/// `;` (a separator in some locales), or with spaces before a formula character.
+fn formula_like(s: &str) -> bool {
+    const FORMULA: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+    s.starts_with(['\t', '\r', '\n', ';']) || s.trim_start_matches(' ').starts_with(FORMULA)
 }
 
 /// The dashboard as CSV, one figure per row: `section,key,label,metric,value`.
@@ -613,6 +621,35 @@ mod tests {
         assert!(lines.contains(&"daily,2026-11-21,,starts,4"));
         assert!(lines.contains(&"daily,2026-11-22,,finishes,0"));
         assert!(csv.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralised() {
+        for risky in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            ";=1",
+            ";x",
+            "  =1",
+            " @x",
+            "＝1+1",
+            "＋1",
+            "  ＝HYPERLINK(\"x\")",
+        ] {
+            assert!(
+                cell(risky, true).trim_start_matches('"').starts_with('\''),
+                "{risky:?}"
+            );
+        }
+        for plain in ["Low", "a=b", " a", "1-2", "café"] {
+            assert_eq!(cell(plain, true), plain);
+        }
+        // Numbers are written by us, never neutralised.
+        assert_eq!(cell("-3", false), "-3");
     }
 
     #[test]

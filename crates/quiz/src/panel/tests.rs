@@ -307,9 +307,14 @@ pub async fn detail(
     }))
 }
 
-/// `GET /admin/tests/{id}/versions`: the history lives on the test's page.
-pub async fn to_detail(Path(id): Path<String>) -> Redirect {
-    Redirect::to(&format!("/admin/tests/{id}"))
+/// `GET /admin/tests/{id}/versions`: the history lives on the test's page. Only an id that
+/// could be one goes into the `Location` header; anything else is not a test.
+pub async fn to_detail(Path(id): Path<String>) -> Response {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return PageError::new(StatusCode::NOT_FOUND, "Not found", "There is no such test.")
+            .into_response();
+    }
+    Redirect::to(&format!("/admin/tests/{id}")).into_response()
 }
 
 /// `POST /admin/tests/{id}/active` with `active=on|off`.
@@ -351,7 +356,7 @@ pub async fn publish(
         Ok(_) => {
             quiz.cache.invalidate_catalog(&user.tenant);
             let msg = if was_draft { "published" } else { "served" };
-            Ok(Redirect::to(&format!("/admin/tests/{id}?msg={msg}")).into_response())
+            Ok(Redirect::to(&format!("/admin/tests/{}?msg={msg}", test.id)).into_response())
         }
         Err(QuizError::Invalid(problems)) => Ok(super::editor::version_page(
             &quiz,
@@ -383,7 +388,7 @@ pub async fn delete_draft(
             "Published versions are kept: their results and analytics refer to them.",
         ));
     }
-    Ok(Redirect::to(&format!("/admin/tests/{id}?msg=deleted")).into_response())
+    Ok(Redirect::to(&format!("/admin/tests/{}?msg=deleted", test.id)).into_response())
 }
 
 fn version_form(
