@@ -3,8 +3,9 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use faro_http::audit::Actor;
 use faro_http::auth::{AdminUser, Viewer};
-use faro_http::{ApiError, ApiResult, FieldProblem, Json, Query};
+use faro_http::{ApiError, ApiResult, ClientAddr, FieldProblem, Json, Query, Staff};
 use faro_quiz_domain::{Format, Mode, validate};
 use faro_store::TenantId;
 use serde::{Deserialize, Serialize};
@@ -136,11 +137,18 @@ fn document(headers: &HeaderMap, body: &Bytes) -> ApiResult<faro_quiz_domain::De
 pub async fn create_test(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<CreatedTest>)> {
     let def = document(&headers, &body)?;
-    let created = service::create_test(&quiz.core.db, &user.tenant, &def).await?;
+    let created = service::create_test(
+        &quiz.core.db,
+        &user.tenant,
+        &def,
+        Some(&Actor::staff(&user, client.as_deref())),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedTest {
@@ -222,12 +230,20 @@ pub struct TestUpdate {
 pub async fn update_test(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     Json(body): Json<TestUpdate>,
 ) -> ApiResult<Json<AdminTest>> {
     service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     if let Some(active) = body.is_active {
-        store::set_active(&quiz.core.db, &user.tenant, &id, active).await?;
+        store::set_active(
+            &quiz.core.db,
+            &user.tenant,
+            &id,
+            active,
+            Some(&Actor::staff(&user, client.as_deref())),
+        )
+        .await?;
         quiz.cache.invalidate_catalog(&user.tenant);
     }
     let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
@@ -240,9 +256,17 @@ pub async fn update_test(
 pub async fn delete_test(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !store::delete_test(&quiz.core.db, &user.tenant, &id).await? {
+    if !store::delete_test(
+        &quiz.core.db,
+        &user.tenant,
+        &id,
+        Some(&Actor::staff(&user, client.as_deref())),
+    )
+    .await?
+    {
         return Err(ApiError::not_found("no such test"));
     }
     quiz.cache.invalidate_catalog(&user.tenant);
@@ -301,6 +325,7 @@ fn version_detail(v: &store::VersionRow, test: &store::TestRow) -> ApiResult<Ver
 pub async fn create_version(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -311,7 +336,14 @@ pub async fn create_version(
     } else {
         Some(document(&headers, &body)?)
     };
-    let v = service::new_version(&quiz.core.db, &user.tenant, &test, def).await?;
+    let v = service::new_version(
+        &quiz.core.db,
+        &user.tenant,
+        &test,
+        def,
+        Some(&Actor::staff(&user, client.as_deref())),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(version_detail(&v, &test)?)))
 }
 
@@ -345,6 +377,7 @@ fn parse_version(s: &str) -> ApiResult<i64> {
 pub async fn update_version(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path((id, version)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -356,7 +389,15 @@ pub async fn update_version(
         return Err(service::frozen().into());
     }
     let def = document(&headers, &body)?;
-    service::update_draft(&quiz.core.db, &user.tenant, &test, &v, &def).await?;
+    service::update_draft(
+        &quiz.core.db,
+        &user.tenant,
+        &test,
+        &v,
+        &def,
+        Some(&Actor::staff(&user, client.as_deref())),
+    )
+    .await?;
     let v = service::version_or_404(&quiz.core.db, &user.tenant, &id, v.version).await?;
     Ok(Json(version_detail(&v, &test)?))
 }
@@ -367,12 +408,19 @@ pub async fn update_version(
 pub async fn delete_version(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let v =
         service::version_or_404(&quiz.core.db, &user.tenant, &id, parse_version(&version)?).await?;
     if v.status != store::STATUS_DRAFT
-        || !store::delete_draft(&quiz.core.db, &user.tenant, &v.id).await?
+        || !store::delete_draft(
+            &quiz.core.db,
+            &user.tenant,
+            &v,
+            Some(&Actor::staff(&user, client.as_deref())),
+        )
+        .await?
     {
         return Err(ApiError::conflict(
             "version_published",
@@ -392,12 +440,20 @@ pub async fn delete_version(
 pub async fn publish_version(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Json<VersionDetail>> {
     let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     let v =
         service::version_or_404(&quiz.core.db, &user.tenant, &id, parse_version(&version)?).await?;
-    service::publish(&quiz.core.db, &user.tenant, &test, &v).await?;
+    service::publish(
+        &quiz.core.db,
+        &user.tenant,
+        &test,
+        &v,
+        Some(&Actor::staff(&user, client.as_deref())),
+    )
+    .await?;
     quiz.cache.invalidate_catalog(&user.tenant);
     let test = service::test_or_404(&quiz.core.db, &user.tenant, &id).await?;
     let v = service::version_or_404(&quiz.core.db, &user.tenant, &id, v.version).await?;
@@ -503,11 +559,12 @@ pub async fn get_question(
 /// Applies one question edit through the service (shared with the panel's question editor).
 async fn apply(
     quiz: &Quiz,
-    tenant: &TenantId,
+    (user, client): (&Staff, Option<&str>),
     version_id: &str,
     op: service::QuestionOp,
 ) -> ApiResult<(Value, Option<String>)> {
-    Ok(service::edit_question(&quiz.core.db, tenant, version_id, op).await?)
+    let actor = Actor::staff(user, client);
+    Ok(service::edit_question(&quiz.core.db, &user.tenant, version_id, op, Some(&actor)).await?)
 }
 
 fn add_op(e: QuestionEdit) -> service::QuestionOp {
@@ -543,10 +600,12 @@ fn entry_for(doc: &Value, key: &str) -> ApiResult<QuestionEntry> {
 pub async fn add_question(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Query(q): Query<VersionQuery>,
     Json(body): Json<QuestionEdit>,
 ) -> ApiResult<(StatusCode, Json<QuestionEntry>)> {
-    let (doc, key) = apply(&quiz, &user.tenant, &q.test_version_id, add_op(body)).await?;
+    let by = (&user, client.as_deref());
+    let (doc, key) = apply(&quiz, by, &q.test_version_id, add_op(body)).await?;
     Ok((
         StatusCode::CREATED,
         Json(entry_for(&doc, key.as_deref().unwrap_or_default())?),
@@ -560,13 +619,14 @@ pub async fn add_question(
 pub async fn update_question(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(key): Path<String>,
     Query(q): Query<VersionQuery>,
     Json(body): Json<QuestionEdit>,
 ) -> ApiResult<Json<QuestionEntry>> {
     let (doc, new_key) = apply(
         &quiz,
-        &user.tenant,
+        (&user, client.as_deref()),
         &q.test_version_id,
         replace_op(key, body),
     )
@@ -584,12 +644,13 @@ pub async fn update_question(
 pub async fn delete_question(
     State(quiz): State<Quiz>,
     AdminUser(user): AdminUser,
+    ClientAddr(client): ClientAddr,
     Path(key): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<StatusCode> {
     apply(
         &quiz,
-        &user.tenant,
+        (&user, client.as_deref()),
         &q.test_version_id,
         service::QuestionOp::Remove { key },
     )

@@ -80,7 +80,15 @@ async fn execute(ctx: &CliContext, command: Command) -> anyhow::Result<()> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            match service::import(db, tenant, &def, publish).await {
+            match service::import(
+                db,
+                tenant,
+                &def,
+                publish,
+                Some(&faro_http::audit::Actor::cli()),
+            )
+            .await
+            {
                 Ok((id, version)) => {
                     println!(
                         "imported {} as version {version} of test {id}{}",

@@ -20,14 +20,14 @@ pub async fn seed_demo(db: &Db, tenant: &TenantId) -> Result<Option<String>, Qui
     let slug = def.slug.clone();
     // Create, never add a version to an existing test: when several instances start together,
     // exactly one create wins the slug and publishes; the others leave the demo to it.
-    let created = match service::create_test(db, tenant, &def).await {
+    let created = match service::create_test(db, tenant, &def, None).await {
         Ok(created) => created,
         Err(QuizError::Conflict("slug_taken", _)) => return Ok(None),
         Err(e) => return Err(e),
     };
     let test = service::test_or_404(db, tenant, &created.test_id).await?;
     let version = service::version_or_404(db, tenant, &test.id, 1).await?;
-    service::publish(db, tenant, &test, &version).await?;
+    service::publish(db, tenant, &test, &version, None).await?;
     put_setting(db, SEEDED_KEY, "1").await?;
     Ok(Some(slug))
 }

@@ -1,6 +1,7 @@
 //! Authoring operations shared by the admin API, the command line (`faro import`, `faro
 //! export`) and demo seeding: one place decides what creating, editing and publishing mean.
 
+use faro_http::audit::Actor;
 use faro_http::{ApiError, FieldProblem};
 use faro_quiz_domain::{Definition, Format, Mode, Problem, parse_document, parse_value, validate};
 use faro_store::TenantId;
@@ -160,8 +161,9 @@ pub async fn create_test(
     db: &Db,
     tenant: &TenantId,
     def: &Definition,
+    by: Option<&Actor>,
 ) -> Result<Created, QuizError> {
-    let (test_id, version_id) = store::create_test(db, tenant, &meta(def), &to_storage(def))
+    let (test_id, version_id) = store::create_test(db, tenant, &meta(def), &to_storage(def), by)
         .await
         .map_err(slug_conflict)??;
     Ok(Created {
@@ -208,6 +210,7 @@ pub async fn new_version(
     tenant: &TenantId,
     test: &store::TestRow,
     def: Option<Definition>,
+    by: Option<&Actor>,
 ) -> Result<VersionRow, QuizError> {
     let text = match def {
         Some(def) => {
@@ -219,7 +222,7 @@ pub async fn new_version(
             latest.definition
         }
     };
-    Ok(store::create_version(db, tenant, &test.id, &text).await?)
+    Ok(store::create_version(db, tenant, &test.id, &text, by).await?)
 }
 
 /// A test keeps its slug across versions: share links and the catalog name it.
@@ -242,12 +245,13 @@ pub async fn update_draft(
     test: &store::TestRow,
     version: &VersionRow,
     def: &Definition,
+    by: Option<&Actor>,
 ) -> Result<(), QuizError> {
     if version.status != store::STATUS_DRAFT {
         return Err(frozen());
     }
     check_same_slug(test, def)?;
-    if !store::update_draft(db, tenant, &version.id, &to_storage(def)).await? {
+    if !store::update_draft(db, tenant, version, &to_storage(def), by).await? {
         return Err(frozen());
     }
     Ok(())
@@ -267,13 +271,14 @@ pub async fn publish(
     tenant: &TenantId,
     test: &store::TestRow,
     version: &VersionRow,
+    by: Option<&Actor>,
 ) -> Result<Definition, QuizError> {
     let def = crate::store::definition_from_storage(&version.definition)?;
     let problems = validate(&def, Mode::Publish);
     if !problems.is_empty() {
         return Err(QuizError::Invalid(problems));
     }
-    store::publish(db, tenant, &test.id, version, &meta(&def)).await?;
+    store::publish(db, tenant, &test.id, version, &meta(&def), by).await?;
     Ok(def)
 }
 
@@ -283,21 +288,22 @@ pub async fn import(
     tenant: &TenantId,
     def: &Definition,
     publish_it: bool,
+    by: Option<&Actor>,
 ) -> Result<(String, i64), QuizError> {
     let (test, version) = match store::get_test_by_slug(db, tenant, &def.slug).await? {
         Some(test) => {
-            let v = new_version(db, tenant, &test, Some(def.clone())).await?;
+            let v = new_version(db, tenant, &test, Some(def.clone()), by).await?;
             (test, v)
         }
         None => {
-            let created = create_test(db, tenant, def).await?;
+            let created = create_test(db, tenant, def, by).await?;
             let test = test_or_404(db, tenant, &created.test_id).await?;
             let v = version_or_404(db, tenant, &test.id, 1).await?;
             (test, v)
         }
     };
     if publish_it {
-        publish(db, tenant, &test, &version).await?;
+        publish(db, tenant, &test, &version, by).await?;
     }
     Ok((test.id, version.version))
 }
@@ -365,6 +371,7 @@ pub async fn edit_question(
     tenant: &TenantId,
     version_id: &str,
     op: QuestionOp,
+    by: Option<&Actor>,
 ) -> Result<(Value, Option<String>), QuizError> {
     let version = store::get_version_by_id(db, tenant, version_id)
         .await?
@@ -434,6 +441,6 @@ pub async fn edit_question(
         map.insert("rules".into(), Value::Array(rules));
     }
     let def = reparse(&doc)?;
-    update_draft(db, tenant, &test, &version, &def).await?;
+    update_draft(db, tenant, &test, &version, &def, by).await?;
     Ok((def.to_json_value(), new_key))
 }

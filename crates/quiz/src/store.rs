@@ -1,10 +1,12 @@
 //! Quiz storage: every query of the module, each scoped by tenant. Plain functions over `Db`;
 //! the same SQL runs on SQLite and PostgreSQL.
 
+use faro_http::audit::Actor;
 use faro_quiz_domain::{Definition, Mode};
 use faro_store::TenantId;
 use faro_store::quota::{self, Exceeded, Quota};
 use faro_store::{Db, StoreError, multi_row, new_id, placeholders, unix_now};
+use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -155,6 +157,7 @@ pub async fn create_test(
     tenant: &TenantId,
     meta: &TestMeta<'_>,
     definition: &str,
+    by: Option<&Actor>,
 ) -> Result<Result<(String, String), Exceeded>, StoreError> {
     let now = unix_now();
     let test_id = new_id();
@@ -192,8 +195,38 @@ pub async fn create_test(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    audit(
+        &mut tx,
+        tenant,
+        by,
+        "quiz.test_create",
+        &test_id,
+        None,
+        Some(json!({ "slug": meta.slug, "title": meta.title, "version": 1 })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ok((test_id, version_id)))
+}
+
+/// Records a staff change in the audit log, in the change's own transaction; `None` (the demo
+/// seeding) records nothing. Definitions are not copied into the log: the version history
+/// keeps every one.
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &TenantId,
+    by: Option<&Actor>,
+    action: &str,
+    target: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), StoreError> {
+    match by {
+        Some(actor) => {
+            faro_http::audit::record_change(tx, tenant, actor, action, target, before, after).await
+        }
+        None => Ok(()),
+    }
 }
 
 pub async fn list_tests(
@@ -259,7 +292,9 @@ pub async fn set_active(
     tenant: &TenantId,
     id: &str,
     active: bool,
+    by: Option<&Actor>,
 ) -> Result<bool, StoreError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE quiz_tests SET is_active = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
     )
@@ -267,14 +302,44 @@ pub async fn set_active(
     .bind(unix_now())
     .bind(tenant.as_str())
     .bind(id)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() > 0 {
+        audit(
+            &mut tx,
+            tenant,
+            by,
+            "quiz.test_active",
+            id,
+            None,
+            Some(json!({ "active": active })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Deletes a test with its versions, sessions, results and counters.
-pub async fn delete_test(db: &Db, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+pub async fn delete_test(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    by: Option<&Actor>,
+) -> Result<bool, StoreError> {
     let mut tx = db.begin_write().await?;
+    let before = sqlx::query("SELECT slug, title FROM quiz_tests WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| -> Result<Value, StoreError> {
+            Ok(json!({
+                "slug": r.try_get::<String, _>("slug")?,
+                "title": r.try_get::<String, _>("title")?,
+            }))
+        })
+        .transpose()?;
     // Counters are keyed by version id (their scope) and have no foreign key: remove them first.
     sqlx::query(
         "DELETE FROM stats_daily WHERE tenant_id = $1 AND scope IN \
@@ -298,6 +363,9 @@ pub async fn delete_test(db: &Db, tenant: &TenantId, id: &str) -> Result<bool, S
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() > 0 {
+        audit(&mut tx, tenant, by, "quiz.test_delete", id, before, None).await?;
+    }
     tx.commit().await?;
     Ok(done.rows_affected() > 0)
 }
@@ -363,6 +431,7 @@ pub async fn create_version(
     tenant: &TenantId,
     test_id: &str,
     definition: &str,
+    by: Option<&Actor>,
 ) -> Result<VersionRow, StoreError> {
     let now = unix_now();
     let id = new_id();
@@ -388,6 +457,16 @@ pub async fn create_version(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    audit(
+        &mut tx,
+        tenant,
+        by,
+        "quiz.version_create",
+        test_id,
+        None,
+        Some(json!({ "version": next })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(VersionRow {
         id,
@@ -406,9 +485,11 @@ pub async fn create_version(
 pub async fn update_draft(
     db: &Db,
     tenant: &TenantId,
-    version_id: &str,
+    version: &VersionRow,
     definition: &str,
+    by: Option<&Actor>,
 ) -> Result<bool, StoreError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE quiz_versions SET definition = $1, updated_at = $2 \
          WHERE tenant_id = $3 AND id = $4 AND status = $5",
@@ -416,25 +497,53 @@ pub async fn update_draft(
     .bind(definition)
     .bind(unix_now())
     .bind(tenant.as_str())
-    .bind(version_id)
+    .bind(&version.id)
     .bind(STATUS_DRAFT)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() > 0 {
+        audit(
+            &mut tx,
+            tenant,
+            by,
+            "quiz.draft_update",
+            &version.test_id,
+            None,
+            Some(json!({ "version": version.version, "bytes": definition.len() })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(done.rows_affected() > 0)
 }
 
 pub async fn delete_draft(
     db: &Db,
     tenant: &TenantId,
-    version_id: &str,
+    version: &VersionRow,
+    by: Option<&Actor>,
 ) -> Result<bool, StoreError> {
+    let mut tx = db.begin_write().await?;
     let done =
         sqlx::query("DELETE FROM quiz_versions WHERE tenant_id = $1 AND id = $2 AND status = $3")
             .bind(tenant.as_str())
-            .bind(version_id)
+            .bind(&version.id)
             .bind(STATUS_DRAFT)
-            .execute(db.writer())
+            .execute(&mut *tx)
             .await?;
+    if done.rows_affected() > 0 {
+        audit(
+            &mut tx,
+            tenant,
+            by,
+            "quiz.draft_delete",
+            &version.test_id,
+            Some(json!({ "version": version.version })),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -446,9 +555,18 @@ pub async fn publish(
     test_id: &str,
     version: &VersionRow,
     meta: &TestMeta<'_>,
+    by: Option<&Actor>,
 ) -> Result<(), StoreError> {
     let now = unix_now();
     let mut tx = db.begin_write().await?;
+    let served: Option<i64> = sqlx::query_scalar(
+        "SELECT published_version FROM quiz_tests WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(test_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
     sqlx::query(
         "UPDATE quiz_versions SET status = $1, published_at = COALESCE(published_at, $2), \
          updated_at = $2 WHERE tenant_id = $3 AND id = $4",
@@ -476,6 +594,22 @@ pub async fn publish(
     .bind(tenant.as_str())
     .bind(test_id)
     .execute(&mut *tx)
+    .await?;
+    // Serving an older version again is the rollback: the entry says which way it went.
+    let action = if version.status == STATUS_DRAFT {
+        "quiz.version_publish"
+    } else {
+        "quiz.version_serve"
+    };
+    audit(
+        &mut tx,
+        tenant,
+        by,
+        action,
+        test_id,
+        Some(json!({ "served": served })),
+        Some(json!({ "served": version.version })),
+    )
     .await?;
     tx.commit().await?;
     Ok(())

@@ -673,3 +673,70 @@ async fn a_document_over_256_kib_is_refused(app: TestApp) {
     );
 }
 both!(a_document_over_256_kib_is_refused);
+
+async fn every_authoring_change_is_audited_with_who_and_what(app: TestApp) {
+    let id = app.create_test(&doc("audited")).await;
+    let mut edited = doc("audited");
+    edited["title"] = json!("Audited, edited");
+    let r = app.admin_put(&version_path(&id, 1), &edited).await;
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(app.publish(&id, 1).await.status, 200);
+    let r = app
+        .admin_post_raw(&format!("/api/v1/admin/tests/{id}/versions"), "", None)
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let v2 = app.version_id(&id, 2).await;
+    let r = app
+        .admin_delete(&format!("/api/v1/admin/questions/q2?test_version_id={v2}"))
+        .await;
+    assert_eq!(r.status, 204, "{r}");
+    assert_eq!(app.admin_delete(&version_path(&id, 2)).await.status, 204);
+    let r = app
+        .admin_put(&tests_path(&id), &json!({"is_active": false}))
+        .await;
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(app.publish(&id, 1).await.status, 200, "served again");
+    assert_eq!(app.admin_delete(&tests_path(&id)).await.status, 204);
+
+    let audit = app.admin_get("/api/v1/admin/audit?limit=100").await.json();
+    let mut quiz: Vec<&Value> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("quiz.")))
+        .collect();
+    quiz.reverse();
+    let actions: Vec<&str> = quiz
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "quiz.test_create",
+            "quiz.draft_update",
+            "quiz.version_publish",
+            "quiz.version_create",
+            "quiz.draft_update",
+            "quiz.draft_delete",
+            "quiz.test_active",
+            "quiz.version_serve",
+            "quiz.test_delete",
+        ],
+        "{audit}"
+    );
+    for e in &quiz {
+        assert_eq!(e["target"], id.as_str(), "{e}");
+        assert_eq!(e["actor"], crate::common::ADMIN_USER, "{e}");
+        assert_eq!(e["ip"], "127.0.0.1", "{e}");
+    }
+    assert_eq!(quiz[0]["after"]["slug"], "audited");
+    assert_eq!(quiz[2]["after"]["served"], 1);
+    assert_eq!(quiz[3]["after"]["version"], 2);
+    assert_eq!(quiz[6]["after"]["active"], false);
+    assert_eq!(quiz[7]["before"]["served"], 1);
+    assert_eq!(quiz[8]["before"]["title"], "Audited, edited");
+    // Definitions stay in the version history, not in the log.
+    assert!(!audit.to_string().contains("When will you need this money?"));
+}
+both!(every_authoring_change_is_audited_with_who_and_what);

@@ -1312,6 +1312,27 @@ async fn an_admin_creates_publishes_edits_rolls_back_and_switches_off_with_forms
         )
         .await;
     assert_eq!(location(&r), format!("/admin/tests/{id}?msg=deleted"));
+    // Every change made with the forms is in the audit log, by the signed-in admin.
+    let audit = b.get("/api/v1/admin/audit?limit=100").await.json();
+    let by_forms: Vec<&serde_json::Value> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["target"] == id.as_str())
+        .collect();
+    for action in [
+        "quiz.test_create",
+        "quiz.version_publish",
+        "quiz.version_serve",
+        "quiz.test_active",
+        "quiz.draft_delete",
+    ] {
+        assert!(
+            by_forms.iter().any(|e| e["action"] == action),
+            "{action} missing: {audit}"
+        );
+    }
+    assert!(by_forms.iter().all(|e| e["actor"] == ADMIN_USER), "{audit}");
 }
 both!(an_admin_creates_publishes_edits_rolls_back_and_switches_off_with_forms);
 

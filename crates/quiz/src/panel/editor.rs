@@ -222,7 +222,8 @@ pub async fn save_document(
         }
         Err(e) => return Err(e.into()),
     };
-    match service::update_draft(db, &user.tenant, &test, &version, &def).await {
+    match service::update_draft(db, &user.tenant, &test, &version, &def, Some(&user.actor())).await
+    {
         Ok(()) => Ok(Redirect::to(&format!(
             "/admin/tests/{id}/versions/{}?msg=saved",
             version.version
@@ -937,7 +938,15 @@ async fn save(
             position: posted.position,
         },
     };
-    match service::edit_question(&quiz.core.db, &user.tenant, &loaded.version.id, op).await {
+    match service::edit_question(
+        &quiz.core.db,
+        &user.tenant,
+        &loaded.version.id,
+        op,
+        Some(&user.actor()),
+    )
+    .await
+    {
         Ok((_, key)) => {
             let key = key.unwrap_or_default();
             Ok(Redirect::to(&format!(
@@ -997,7 +1006,15 @@ pub async fn delete_question(
 ) -> PageResult {
     let loaded = load(&quiz, &user, &id, &n).await?;
     let op = QuestionOp::Remove { key: key.clone() };
-    match service::edit_question(&quiz.core.db, &user.tenant, &loaded.version.id, op).await {
+    match service::edit_question(
+        &quiz.core.db,
+        &user.tenant,
+        &loaded.version.id,
+        op,
+        Some(&user.actor()),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!(
             "/admin/tests/{id}/versions/{}?msg=question-deleted",
             loaded.version.version

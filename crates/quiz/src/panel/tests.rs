@@ -214,7 +214,7 @@ pub async fn create(State(quiz): State<Quiz>, AdminForm { user, form }: AdminFor
         }
         Err(e) => return PageError::from(e).into_response(),
     };
-    match service::create_test(&quiz.core.db, &user.tenant, &def).await {
+    match service::create_test(&quiz.core.db, &user.tenant, &def, Some(&user.actor())).await {
         Ok(created) => {
             quiz.cache.invalidate_catalog(&user.tenant);
             Redirect::to(&format!("/admin/tests/{}?msg=created", created.test_id)).into_response()
@@ -330,7 +330,7 @@ pub async fn switch(
         "off" => false,
         _ => return Err(PageError::bad_request("`active` must be `on` or `off`.")),
     };
-    store::set_active(db, &user.tenant, &id, active).await?;
+    store::set_active(db, &user.tenant, &id, active, Some(&user.actor())).await?;
     quiz.cache.invalidate_catalog(&user.tenant);
     let msg = if active { "on" } else { "off" };
     let back = if form.text("back") == "list" {
@@ -352,7 +352,7 @@ pub async fn publish(
     let test = load_test(db, &user.tenant, &id).await?;
     let version = load_version(db, &user.tenant, &test, &n).await?;
     let was_draft = version.status == store::STATUS_DRAFT;
-    match service::publish(db, &user.tenant, &test, &version).await {
+    match service::publish(db, &user.tenant, &test, &version, Some(&user.actor())).await {
         Ok(_) => {
             quiz.cache.invalidate_catalog(&user.tenant);
             let msg = if was_draft { "published" } else { "served" };
@@ -380,7 +380,7 @@ pub async fn delete_draft(
     let test = load_test(db, &user.tenant, &id).await?;
     let version = load_version(db, &user.tenant, &test, &n).await?;
     if version.status != store::STATUS_DRAFT
-        || !store::delete_draft(db, &user.tenant, &version.id).await?
+        || !store::delete_draft(db, &user.tenant, &version, Some(&user.actor())).await?
     {
         return Err(PageError::new(
             StatusCode::CONFLICT,
@@ -479,7 +479,7 @@ pub async fn new_version(
             }
         }
     };
-    match service::new_version(db, &user.tenant, &test, def).await {
+    match service::new_version(db, &user.tenant, &test, def, Some(&user.actor())).await {
         Ok(v) => Ok(Redirect::to(&format!(
             "/admin/tests/{id}/versions/{}?msg=draft",
             v.version
