@@ -315,6 +315,62 @@ both!(
     "TRUSTED_PROXIES" => "127.0.0.1/32",
 );
 
+async fn user_login_from(
+    app: &TestApp,
+    address: &str,
+    password: &str,
+    device: Option<&str>,
+) -> Resp {
+    let mut req = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", address)
+        .json(&json!({"email": "Ana@Example.com", "password": password}));
+    if let Some(d) = device {
+        req = req.header(COOKIE, format!("faro_user_device={d}"));
+    }
+    app.send(req).await
+}
+
+async fn an_end_users_account_is_guarded_the_same_way(app: TestApp) {
+    const RIGHT: &str = "Correct-Horse-9";
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "ana@example.com", "password": RIGHT}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r}");
+    let first = user_login_from(&app, "203.0.113.1", RIGHT, None).await;
+    assert_eq!(first.status, 200, "{first}");
+    let device = cookie_value(&first, "faro_user_device").expect("a device cookie");
+    for i in 0..3 {
+        user_login_from(&app, &format!("198.51.100.{i}"), "Wrong-Horse-9", None)
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    let held = user_login_from(&app, "198.51.100.50", RIGHT, None).await;
+    held.assert_error(429, "rate_limited");
+    assert_eq!(held.json()["error"]["details"]["bucket"], "login_account");
+    let owner = user_login_from(&app, "203.0.113.1", RIGHT, Some(&device)).await;
+    assert_eq!(owner.status, 200, "{owner}");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let later = user_login_from(&app, "198.51.100.52", RIGHT, None).await;
+    assert_eq!(later.status, 200, "{later}");
+    // The limiter's store never holds the address in clear.
+    let rows = app
+        .scalar_where(
+            "SELECT COUNT(*) FROM login_failures WHERE account LIKE $1",
+            "%example%",
+        )
+        .await;
+    assert_eq!(rows, 0);
+}
+both!(
+    an_end_users_account_is_guarded_the_same_way,
+    "RATE_LIMIT_LOGIN" => "3/minute",
+    "TRUSTED_PROXIES" => "127.0.0.1/32",
+);
+
 // ---- 5. paths ---------------------------------------------------------------------------
 
 async fn control_characters_in_a_path_are_a_json_400_and_store_nothing(app: TestApp) {

@@ -179,14 +179,38 @@ pub async fn login(
     KnownVisitor(visitor): KnownVisitor,
     Json(body): Json<Credentials>,
 ) -> ApiResult<(super::cookies::SetCookies, Json<TokenResponse>)> {
-    let quota = core.web.login_quota;
+    let quota = core.web.login_quota.filter(|_| core.web.limits_enabled);
     core.limit("user_login", &client, quota).await?;
-    // Per address too, so guesses for one account cannot be spread over many clients.
+    // Per account too, so guesses for one account cannot be spread over many clients, and
+    // progressive, so they cannot lock its owner out either (see `lockout.rs`; the account
+    // is a keyed hash there, never the address in clear).
     let email = super::domain::normalize_email(&body.email);
-    core.limit("user_login_email", &email, quota).await?;
-    let tokens = super::login(&core, &tenant, &body.email, &body.password).await?;
+    let name = format!("user:{email}");
+    let account = crate::lockout::account_key(&core, &tenant, &name);
+    let device = faro_http::auth::cookie(&headers, super::cookies::USER_DEVICE_COOKIE)
+        .filter(|d| crate::lockout::is_known_device(&core, &tenant, &name, d));
+    let now_ms = faro_store::unix_now_ms();
+    if let Some(q) = quota
+        && device.is_none()
+    {
+        crate::lockout::admit(&core, &account, q.count, now_ms).await?;
+    }
+    let tokens = match super::login(&core, &tenant, &body.email, &body.password).await {
+        Ok(t) => t,
+        Err(super::UserError::InvalidCredentials) if quota.is_some() => {
+            crate::lockout::failed(&core, &tenant, &account, now_ms).await?;
+            return Err(super::UserError::InvalidCredentials.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     became(&core, &tenant, visitor.as_deref(), &tokens.user.id).await?;
-    Ok(signed_in(&core, &headers, tokens))
+    let (mut cookies, body) = signed_in(&core, &headers, tokens);
+    let mark = match device {
+        Some(d) => d.to_owned(),
+        None => crate::lockout::device_mark(&core, &tenant, &name, &faro_store::new_id()),
+    };
+    cookies.0.extend(super::cookies::device(&core, &mark));
+    Ok((cookies, body))
 }
 
 /// The visitor the request came from (its signed cookie or header) becomes the account's.

@@ -7,6 +7,7 @@
 //! | `faro_user` | the access token | HttpOnly, `SameSite=Lax`, `Path=/`, 15 minutes |
 //! | `faro_user_refresh` | the refresh token | HttpOnly, `SameSite=Strict`, `Path=/api/v1/auth`, 30 days |
 //! | `faro_user_csrf` | the CSRF token to echo in `x-csrf-token` | readable, `SameSite=Strict`, `Path=/`, 30 days |
+//! | `faro_user_device` | a known-device mark (`lockout.rs`) | HttpOnly, `SameSite=Strict`, `Path=/api/v1/auth`, 90 days |
 //!
 //! All `Secure` when the installation is served over https. Apps ignore them and use the
 //! tokens of the answer.
@@ -18,6 +19,10 @@ use faro_http::auth::cookie;
 use faro_http::enduser::{USER_COOKIE, USER_CSRF_COOKIE, USER_REFRESH_COOKIE};
 
 use super::domain::{ACCESS_TTL_SECS, REFRESH_TTL_SECS};
+
+/// This browser signed into the account before (`lockout.rs`): its sign-ins are never held
+/// up while someone guesses the account's password. Sent to the sign-in endpoints only.
+pub const USER_DEVICE_COOKIE: &str = "faro_user_device";
 
 /// The `Set-Cookie` headers an answer carries.
 pub type SetCookies = AppendHeaders<Vec<(header::HeaderName, HeaderValue)>>;
@@ -124,6 +129,22 @@ pub fn cleared(core: &Core) -> SetCookies {
             gone(USER_CSRF_COOKIE, "/"),
         ],
     )
+}
+
+/// The known-device cookie of a sign-in, as a `Set-Cookie` header.
+pub fn device(core: &Core, mark: &str) -> Option<(header::HeaderName, HeaderValue)> {
+    header_value(
+        &Cookie {
+            name: USER_DEVICE_COOKIE,
+            value: mark,
+            path: REFRESH_PATH,
+            max_age: crate::lockout::DEVICE_DAYS * 86_400,
+            http_only: true,
+            same_site: "Strict",
+        },
+        core.web.secure_cookies,
+    )
+    .map(|v| (header::SET_COOKIE, v))
 }
 
 #[cfg(test)]
