@@ -4,6 +4,7 @@
 //! | route | who |
 //! |---|---|
 //! | `POST /api/v1/gamification/events` | staff (admin) or an API key with `gamification:write` |
+//! | `POST /api/v1/gamification/me/events` | the signed-in end user, kinds the design lists in `user_events` |
 //! | `GET /api/v1/gamification/users/{user}/profile` | staff or an API key (`gamification:read`) |
 //! | `GET /api/v1/gamification/profile` | the signed-in end user |
 //! | `GET /api/v1/gamification/leaderboard` | anyone, on the tenant's host (names masked, no ids) |
@@ -36,6 +37,7 @@ use crate::spend::{self, Redeemed, Reversed};
 pub fn router(g: Gamification) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(send_event))
+        .routes(routes!(send_my_event))
         .routes(routes!(user_profile))
         .routes(routes!(my_profile))
         .routes(routes!(public_leaderboard))
@@ -92,15 +94,7 @@ pub async fn send_event(
                 .as_second(),
         ),
     };
-    let key = body
-        .key
-        .or_else(|| {
-            headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(faro_store::new_id);
+    let key = body.key.unwrap_or_else(|| idempotency_key(&headers));
     let out = ingest::ingest(
         &g,
         &staff.tenant,
@@ -114,12 +108,53 @@ pub async fn send_event(
         },
     )
     .await?;
-    let status = if out.duplicate {
+    Ok((applied(&out), Json(out)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MyEventBody {
+    /// One of the kinds the site's design lists in `user_events`.
+    #[serde(rename = "type")]
+    #[schema(example = "user.daily_login")]
+    pub kind: String,
+    /// Makes the event idempotent for this user (1 to 100 characters): the same key again
+    /// changes nothing. Absent: the `Idempotency-Key` header, else the event is taken as new.
+    pub key: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object, example = json!({"page": "/pricing"}))]
+    pub props: Map<String, Value>,
+}
+
+/// An event the signed-in end user reports about themselves (a daily visit, an opinion):
+/// dated now, applied to their own profile.
+#[utoipa::path(post, path = "/api/v1/gamification/me/events", tag = "gamification",
+    request_body = MyEventBody, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Used as the event key when the body has none")),
+    responses(
+        (status = 201, description = "Applied: the awards, badges and level it caused", body = Outcomes),
+        (status = 200, description = "The key was seen before: nothing changed", body = Outcomes),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, description = "`event_not_allowed`: a kind the site keeps for servers", body = faro_http::ErrorBody),
+        (status = 422, description = "Every problem of the event (`validation_failed`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn send_my_event(
+    State(g): State<Gamification>,
+    user: EndUser,
+    headers: HeaderMap,
+    Json(body): Json<MyEventBody>,
+) -> ApiResult<(StatusCode, Json<Outcomes>)> {
+    let key = body.key.unwrap_or_else(|| idempotency_key(&headers));
+    let out = ingest::ingest_own(&g, &user.tenant, &user.id, body.kind, key, body.props).await?;
+    Ok((applied(&out), Json(out)))
+}
+
+fn applied(out: &Outcomes) -> StatusCode {
+    if out.duplicate {
         StatusCode::OK
     } else {
         StatusCode::CREATED
-    };
-    Ok((status, Json(out)))
+    }
 }
 
 /// A player's profile (staff, or an API key with `gamification:read`).

@@ -22,6 +22,9 @@ use utoipa::ToSchema;
 use crate::Gamification;
 use crate::error::GamificationError;
 
+/// The most event kinds end users may report themselves.
+pub const MAX_USER_EVENTS: usize = 50;
+
 /// How long a design is believed on an instance that did not change it.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
 
@@ -51,6 +54,13 @@ pub struct Design {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub redemption: Rate,
+    /// The event kinds a signed-in end user may report about themselves
+    /// (`POST /api/v1/gamification/me/events`), exact kinds only; empty: none. What pays for
+    /// something that happened elsewhere (a payment, a conversion) should come from a server
+    /// with an API key, never from the person it pays.
+    #[serde(default)]
+    #[schema(example = json!(["user.daily_login", "feedback.given"]))]
+    pub user_events: Vec<String>,
 }
 
 fn default_levels() -> Vec<Level> {
@@ -71,6 +81,7 @@ impl Default for Design {
             templates: Vec::new(),
             streak_bonus: default_streak_bonus(),
             redemption: Rate::default(),
+            user_events: Vec::new(),
         }
     }
 }
@@ -82,6 +93,7 @@ impl Design {
             rules: demo::rules(),
             badges: demo::badges(),
             templates: demo::templates(),
+            user_events: demo::USER_EVENTS.iter().map(|k| k.to_string()).collect(),
             ..Design::default()
         }
     }
@@ -136,6 +148,19 @@ impl Design {
                 ));
             }
         }
+        problems.extend(under(
+            faro_gamification_domain::check_list(
+                &self.user_events,
+                MAX_USER_EVENTS,
+                "user event kind",
+                String::as_str,
+                |k| match faro_gamification_domain::check_kind(k, false) {
+                    Ok(()) => Vec::new(),
+                    Err(m) => vec![Problem::new("", m)],
+                },
+            ),
+            "user_events",
+        ));
         if !(0..=rules::MAX_POINTS).contains(&self.streak_bonus) {
             problems.push(Problem::new("streak_bonus", "from 0 to 1,000,000"));
         }

@@ -22,6 +22,11 @@ pub enum GamificationError {
     /// The request cannot apply to the current state.
     #[error("{0}")]
     Conflict(&'static str),
+    /// An end user reported a kind of event the tenant keeps for servers.
+    #[error(
+        "end users may not report {0:?} events here: the site's design does not list it in user_events"
+    )]
+    NotForUsers(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -57,6 +62,9 @@ impl From<GamificationError> for ApiError {
                 ApiError::conflict("insufficient_points", e.to_string())
             }
             GamificationError::Conflict(m) => ApiError::conflict("conflict", m),
+            e @ GamificationError::NotForUsers(_) => {
+                ApiError::forbidden(e.to_string()).with_code("event_not_allowed")
+            }
             GamificationError::Store(s) => s.into(),
         }
     }

@@ -119,6 +119,42 @@ pub fn check(inc: &Incoming, now: i64) -> Result<(), GamificationError> {
     }
 }
 
+/// An event a signed-in end user reports about themselves: only a kind the tenant's design
+/// lists in `user_events`, dated when it arrives (no backdating into a streak), under a key
+/// of the user's own (`me:{user}:{key}`), so no one can take a key a server's event needs.
+pub async fn ingest_own(
+    g: &Gamification,
+    tenant: &TenantId,
+    user: &str,
+    kind: String,
+    key: String,
+    props: Map<String, Value>,
+) -> Result<Outcomes, GamificationError> {
+    let loaded = design::load(g, tenant).await?;
+    if !loaded.design.user_events.contains(&kind) {
+        return Err(GamificationError::NotForUsers(kind));
+    }
+    if key.is_empty() || key.len() > 100 || key.chars().any(char::is_control) {
+        return Err(GamificationError::invalid(
+            "key",
+            "1 to 100 characters, unique per event",
+        ));
+    }
+    ingest(
+        g,
+        tenant,
+        Incoming {
+            user: user.to_owned(),
+            kind,
+            key: format!("me:{user}:{key}"),
+            props,
+            occurred_at: None,
+            display_name: None,
+        },
+    )
+    .await
+}
+
 /// Takes in one event for `tenant`.
 pub async fn ingest(
     g: &Gamification,

@@ -14,6 +14,11 @@ fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).unwrap_or_else(|e| panic!("demo data: {e}"))
 }
 
+/// What the demo lets a signed-in end user report about themselves: a daily visit, an
+/// opinion, a share (each capped per day by its rule: 5, 45 and 60 points, so reporting them
+/// over and over earns nothing more); payments and conversions come from servers.
+pub const USER_EVENTS: [&str; 3] = ["user.daily_login", "feedback.given", "content.shared"];
+
 /// The point table: conversion 10, daily login 5 (once a day), first conversion 50 once,
 /// payment 10 per EUR, feedback 15, share 20, plus the quiz's own events. Streak milestones
 /// (25 every 7 days), challenges and badges give their points themselves.
@@ -28,9 +33,9 @@ pub fn rules() -> Vec<Rule> {
         {"key": "payment", "name": "Pago", "event": "payment.succeeded",
          "award": {"type": "points_per", "prop": "amount_eur", "per_unit": 10}},
         {"key": "feedback", "name": "Opinión enviada", "event": "feedback.given",
-         "award": {"type": "points", "points": 15}},
+         "cap": {"points": 45, "period": "day"}, "award": {"type": "points", "points": 15}},
         {"key": "share", "name": "Compartido en redes", "event": "content.shared",
-         "award": {"type": "points", "points": 20}},
+         "cap": {"points": 60, "period": "day"}, "award": {"type": "points", "points": 20}},
         {"key": "quiz_finished", "name": "Test completado", "event": "quiz.finished",
          "award": {"type": "points", "points": 10}},
         {"key": "quiz_shared", "name": "Resultado compartido", "event": "quiz.result_shared",

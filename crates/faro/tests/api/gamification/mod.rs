@@ -6,6 +6,7 @@
 mod challenges;
 mod concurrency;
 mod design;
+mod own;
 mod spend;
 
 use reqwest::Method;
