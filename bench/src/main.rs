@@ -289,6 +289,9 @@ async fn run_on(
     tokio::time::sleep(setup.idle).await;
     let idle = server.memory()?;
     let _ = scenarios::take_errors();
+    if scenario == Scenario::Leaderboard {
+        seed_players(&db.url, LEADERBOARD_PLAYERS).await?;
+    }
 
     let samples = Arc::new(Mutex::new(Vec::new()));
     let sampler = setup.sample_every.map(|every| {
@@ -360,6 +363,44 @@ async fn run_on(
         error_samples,
         rss_samples,
     })
+}
+
+/// The players the leaderboard scenario reads among (issue 11's goal is for 100,000).
+const LEADERBOARD_PLAYERS: i64 = 100_000;
+
+/// Adds `n` players to the default tenant in one statement, straight into the table (events
+/// would take minutes at the ingest rate): lifetime points spread over 0..20,000 with ties,
+/// as a busy site's board has them.
+async fn seed_players(url: &str, n: i64) -> anyhow::Result<()> {
+    let began = Instant::now();
+    let db = faro_store::Db::connect(url, &faro_store::DbOptions::default()).await?;
+    sqlx::query(
+        "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1) \
+         INSERT INTO gamification_players (tenant_id, user_id, balance, lifetime, level, \
+           ordinal, display_name, first_seen_at, reached_at_ms) \
+         SELECT 'default', 'seeded-' || CAST(i AS TEXT), (i * 7919) % 20000, \
+           (i * 7919) % 20000, 1, 1000000 + i, NULL, 1765000000, 1765000000000 + i FROM seq",
+    )
+    .bind(n)
+    .execute(db.writer())
+    .await?;
+    // What autovacuum does soon after on a real site: statistics for the planner and the
+    // visibility map that lets counts read the index alone.
+    if db.backend() == faro_store::Backend::Postgres {
+        sqlx::query("VACUUM ANALYZE gamification_players")
+            .execute(db.writer())
+            .await?;
+    } else {
+        sqlx::query("ANALYZE gamification_players")
+            .execute(db.writer())
+            .await?;
+    }
+    db.close().await;
+    eprintln!(
+        "faro-bench: {n} players seeded in {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn run_matrix(

@@ -47,6 +47,9 @@ pub enum Scenario {
     /// 8. POST /api/v1/gamification/events back to back (new keys, 10,000 players, the
     ///    demo design's rules, badges and challenges).
     Gamification,
+    /// 9. GET /api/v1/gamification/leaderboard (top 50) and each user's own profile (with
+    ///    their rank), among 100,000 players.
+    Leaderboard,
 }
 
 pub const ALL: &[Scenario] = &[
@@ -59,6 +62,7 @@ pub const ALL: &[Scenario] = &[
     Scenario::Login,
     Scenario::Refresh,
     Scenario::Gamification,
+    Scenario::Leaderboard,
 ];
 
 const R_CATALOG: &str = "GET /api/v1/tests";
@@ -72,6 +76,9 @@ const R_LOGIN: &str = "POST /api/v1/admin/login";
 const R_REGISTER: &str = "POST /api/v1/auth/register";
 const R_REFRESH: &str = "POST /api/v1/auth/refresh";
 const R_EVENT: &str = "POST /api/v1/gamification/events";
+const R_MY_EVENT: &str = "POST /api/v1/gamification/me/events";
+const R_BOARD: &str = "GET /api/v1/gamification/leaderboard?limit=50";
+const R_PROFILE: &str = "GET /api/v1/gamification/profile";
 const R_ADMIN_TESTS: &str = "GET /api/v1/admin/tests";
 const R_ANALYTICS: &str = "GET /api/v1/admin/analytics?test_id=";
 const T_SESSION: &str = "full session";
@@ -90,6 +97,7 @@ impl Scenario {
             Scenario::Login => "login",
             Scenario::Refresh => "refresh",
             Scenario::Gamification => "gamification",
+            Scenario::Leaderboard => "leaderboard",
         }
     }
 
@@ -143,6 +151,20 @@ impl Scenario {
                 requests: &[R_EVENT],
                 transaction: None,
             }],
+            Scenario::Leaderboard => vec![
+                Group {
+                    key: "leaderboard",
+                    label: "9. leaderboard top 50, 100,000 players",
+                    requests: &[R_BOARD],
+                    transaction: None,
+                },
+                Group {
+                    key: "profile",
+                    label: "9. … each player's own profile and rank",
+                    requests: &[R_PROFILE],
+                    transaction: None,
+                },
+            ],
             Scenario::Analytics => vec![
                 Group {
                     key: "analytics",
@@ -300,6 +322,8 @@ struct UserState {
     admin_token: String,
     test_id: String,
     refresh_token: String,
+    /// An end user's access token (the leaderboard scenario's players).
+    access_token: String,
     /// Events this goose user sent (their keys are unique per user and count).
     events: u64,
     /// Alternates the answers (first / last option, scale min / max) from one session to the next.
@@ -740,6 +764,82 @@ async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
+/// Registers an end user and makes them a player (a daily visit, reported by themselves).
+async fn player_setup(user: &mut GooseUser) -> TransactionResult {
+    let g = "profile";
+    let email = format!("player-{}@example.com", user.weighted_users_index);
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/auth/register",
+        R_REGISTER,
+        201,
+        |b| b.json(&json!({"email": email, "password": "Bench-Password-2026"})),
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    let Some(token) = v["access_token"].as_str().map(str::to_string) else {
+        return Err(reject(user, g, &mut reply, "no access_token"));
+    };
+    send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/gamification/me/events",
+        R_MY_EVENT,
+        201,
+        |b| b.bearer_auth(&token).json(&json!({"type": "user.daily_login"})),
+    )
+    .await?;
+    state(user).access_token = token;
+    Ok(())
+}
+
+/// Every tenth request a player's own profile, the rest the top 50.
+async fn leaderboard(user: &mut GooseUser) -> TransactionResult {
+    let n = {
+        let s = state(user);
+        s.events += 1;
+        s.events
+    };
+    if n % 10 == 0 {
+        let g = "profile";
+        let token = state(user).access_token.clone();
+        let mut reply = send(
+            user,
+            g,
+            GooseMethod::Get,
+            "/api/v1/gamification/profile",
+            R_PROFILE,
+            200,
+            |b| b.bearer_auth(token),
+        )
+        .await?;
+        let v = json_of(user, g, &mut reply)?;
+        if v["points"].as_i64().is_none() {
+            return Err(reject(user, g, &mut reply, "no points"));
+        }
+    } else {
+        let g = "leaderboard";
+        let mut reply = send(
+            user,
+            g,
+            GooseMethod::Get,
+            "/api/v1/gamification/leaderboard?limit=50",
+            R_BOARD,
+            200,
+            |b| b,
+        )
+        .await?;
+        let v = json_of(user, g, &mut reply)?;
+        if v["items"].as_array().is_none_or(|e| e.len() != 50) {
+            return Err(reject(user, g, &mut reply, "not 50 entries"));
+        }
+    }
+    Ok(())
+}
+
 async fn refresh(user: &mut GooseUser) -> TransactionResult {
     let g = "refresh";
     let token = state(user).refresh_token.clone();
@@ -824,6 +924,11 @@ fn scenarios_for(s: Scenario, users: usize) -> anyhow::Result<Vec<GooseScenario>
             GooseScenario::new("gamification")
                 .register_transaction(transaction!(admin_token).set_on_start())
                 .register_transaction(transaction!(gamification_event)),
+        ],
+        Scenario::Leaderboard => vec![
+            GooseScenario::new("leaderboard")
+                .register_transaction(transaction!(player_setup).set_on_start())
+                .register_transaction(transaction!(leaderboard)),
         ],
         Scenario::Analytics => {
             // One analytics reader for every eleven visitors, at least one.

@@ -438,11 +438,14 @@ pub async fn top_since(
     rows.iter().map(ranked).collect()
 }
 
-/// The all-time rank of `p` (1 + players strictly ahead of them).
+/// The all-time rank of `p` (1 + players strictly ahead of them). Two counts, each one range
+/// of the board index: the players with more points, and those tied who got there first. (One
+/// query with an `OR` of both could use no range and counted the whole tenant.)
 pub async fn rank_all_time(db: &Db, tenant: &TenantId, p: &Player) -> Result<i64, StoreError> {
-    let ahead: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM gamification_players WHERE tenant_id = $1 AND (lifetime > $2 \
-         OR (lifetime = $2 AND (reached_at_ms < $3 OR (reached_at_ms = $3 AND user_id < $4))))",
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM gamification_players WHERE tenant_id = $1 AND lifetime > $2), \
+         (SELECT COUNT(*) FROM gamification_players WHERE tenant_id = $1 AND lifetime = $2 \
+          AND (reached_at_ms < $3 OR (reached_at_ms = $3 AND user_id < $4)))",
     )
     .bind(tenant.as_str())
     .bind(p.lifetime)
@@ -450,5 +453,7 @@ pub async fn rank_all_time(db: &Db, tenant: &TenantId, p: &Player) -> Result<i64
     .bind(&p.user)
     .fetch_one(db.reader())
     .await?;
-    Ok(ahead + 1)
+    let more: i64 = row.try_get(0)?;
+    let tied_first: i64 = row.try_get(1)?;
+    Ok(more + tied_first + 1)
 }
