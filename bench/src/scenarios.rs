@@ -789,7 +789,10 @@ async fn player_setup(user: &mut GooseUser) -> TransactionResult {
         "/api/v1/gamification/me/events",
         R_MY_EVENT,
         201,
-        |b| b.bearer_auth(&token).json(&json!({"type": "user.daily_login"})),
+        |b| {
+            b.bearer_auth(&token)
+                .json(&json!({"type": "user.daily_login"}))
+        },
     )
     .await?;
     state(user).access_token = token;

@@ -26,6 +26,7 @@ pub mod error;
 pub mod ingest;
 pub mod people;
 pub mod profile;
+pub mod ranks;
 pub mod spend;
 pub mod state;
 pub mod store;

@@ -143,7 +143,7 @@ pub async fn profile(
     let (events, rank) = match &player {
         Some(p) => (
             store::event_count(db, tenant, user).await?,
-            Some(store::rank_all_time(db, tenant, p).await?),
+            Some(crate::ranks::rank(g, tenant, p).await?),
         ),
         None => (0, None),
     };

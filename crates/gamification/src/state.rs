@@ -16,6 +16,12 @@ pub struct GamificationState {
     pub core: Core,
     /// Tenant id → its design and time zone, believed for [`crate::design::CACHE_TTL`].
     pub designs: TtlMap<String, Arc<Loaded>>,
+    /// Tenant id → its all-time board as last read, for ranks (see `ranks.rs`).
+    pub boards: TtlMap<String, Arc<faro_gamification_domain::leaderboard::Standings>>,
+    /// Tenants whose board is being read again in the background.
+    pub refreshing: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Held while a tenant's board is read for the first time.
+    pub first_board_read: tokio::sync::Mutex<()>,
 }
 
 impl FromRef<Gamification> for Core {
@@ -29,6 +35,9 @@ impl Gamification {
         Gamification(Arc::new(GamificationState {
             core,
             designs: TtlMap::new(10_000),
+            boards: TtlMap::new(crate::ranks::MAX_BOARDS),
+            refreshing: Default::default(),
+            first_board_read: Default::default(),
         }))
     }
 }

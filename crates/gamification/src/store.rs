@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use faro_gamification_domain::calendar::Window;
+use faro_gamification_domain::leaderboard::Score;
 use faro_gamification_domain::rules::Given;
 use faro_gamification_domain::{Event, kind_matches};
 use faro_store::{Backend, Db, StoreError, TenantId, new_id};
@@ -436,6 +437,27 @@ pub async fn top_since(
     .fetch_all(db.reader())
     .await?;
     rows.iter().map(ranked).collect()
+}
+
+/// Every player's all-time line, for a board snapshot (`ranks.rs`).
+/// Streamed row by row: the driver's rows of a whole board at once weighed several times the
+/// scores kept.
+pub async fn all_scores(db: &Db, tenant: &TenantId) -> Result<Vec<Score>, StoreError> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query(
+        "SELECT user_id, lifetime, reached_at_ms FROM gamification_players WHERE tenant_id = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch(db.reader());
+    let mut scores = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        scores.push(Score {
+            user: r.try_get(0)?,
+            points: r.try_get(1)?,
+            reached_at: r.try_get(2)?,
+        });
+    }
+    Ok(scores)
 }
 
 /// The all-time rank of `p` (1 + players strictly ahead of them). Two counts, each one range

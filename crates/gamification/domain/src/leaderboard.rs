@@ -42,6 +42,63 @@ pub fn order(a: &Score, b: &Score) -> Ordering {
         .then(a.user.cmp(&b.user))
 }
 
+/// A tenant's whole all-time board at one moment, sorted in [`order`]: a rank is then a
+/// binary search instead of a count of everyone ahead (linear in the players, 6.9 ms at
+/// 100,000 in SQLite). Ranks read from it are exact for the player asking (their current
+/// score is searched, and their own line of the snapshot, if it is ahead, is not counted)
+/// and as old as the snapshot for everyone else.
+#[derive(Debug, Default)]
+pub struct Standings {
+    sorted: Vec<Score>,
+    /// Where each user's line is in `sorted`, by a hash of the user id (16 bytes a player
+    /// rather than a second copy of every id); a lookup checks the id it finds.
+    at: std::collections::HashMap<u64, usize>,
+}
+
+fn user_hash(user: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(user)
+}
+
+impl Standings {
+    pub fn new(mut scores: Vec<Score>) -> Standings {
+        scores.sort_by(order);
+        let at = scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (user_hash(&s.user), i))
+            .collect();
+        Standings { sorted: scores, at }
+    }
+
+    /// Where `user`'s line is, if the snapshot has one.
+    fn position(&self, user: &str) -> Option<usize> {
+        match self.at.get(&user_hash(user)) {
+            Some(&i) if self.sorted[i].user == user => Some(i),
+            // Another id with the same hash took the slot (or none is there): look.
+            Some(_) => self.sorted.iter().position(|s| s.user == user),
+            None => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// The rank (1 = first) of `me` with its current score among the others as snapshotted.
+    pub fn rank(&self, me: &Score) -> u64 {
+        let ahead = self
+            .sorted
+            .partition_point(|s| order(s, me) == Ordering::Less);
+        let own_ahead = self.position(&me.user).is_some_and(|i| i < ahead);
+        (ahead - usize::from(own_ahead)) as u64 + 1
+    }
+}
+
 /// Most rows one page shows, and the default.
 pub const MAX_LIMIT: usize = 100;
 pub const DEFAULT_LIMIT: usize = 50;
@@ -87,6 +144,62 @@ fn capitalise(w: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn score(user: &str, points: i64, reached_at: i64) -> Score {
+        Score {
+            user: user.into(),
+            points,
+            reached_at,
+        }
+    }
+
+    /// The rank by counting, as the database does it.
+    fn counted(others: &[Score], me: &Score) -> u64 {
+        others
+            .iter()
+            .filter(|s| s.user != me.user && order(s, me) == Ordering::Less)
+            .count() as u64
+            + 1
+    }
+
+    #[test]
+    fn a_rank_is_everyone_ahead_plus_one() {
+        let board = Standings::new(vec![
+            score("a", 100, 5),
+            score("b", 100, 3),
+            score("c", 50, 1),
+            score("d", 10, 1),
+        ]);
+        assert_eq!(board.rank(&score("b", 100, 3)), 1);
+        assert_eq!(board.rank(&score("a", 100, 5)), 2);
+        assert_eq!(board.rank(&score("d", 10, 1)), 4);
+        // d's points grew since the snapshot: searched with its score now.
+        assert_eq!(board.rank(&score("d", 60, 9)), 3);
+        // a lost points (a reversal): its old line ahead is not counted against it.
+        assert_eq!(board.rank(&score("a", 20, 9)), 3);
+        // Someone new.
+        assert_eq!(board.rank(&score("e", 0, 9)), 5);
+        assert_eq!(Standings::new(vec![]).rank(&score("x", 0, 0)), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn the_snapshot_ranks_like_counting(
+            lines in proptest::collection::vec((0usize..40, 0i64..6, 0i64..4), 0..60),
+            me in (0usize..50, 0i64..8, 0i64..5),
+        ) {
+            let mut seen = std::collections::HashSet::new();
+            let others: Vec<Score> = lines
+                .into_iter()
+                .filter(|(u, _, _)| seen.insert(*u))
+                .map(|(u, p, t)| score(&format!("u{u}"), p, t))
+                .collect();
+            let me = score(&format!("u{}", me.0), me.1, me.2);
+            let board = Standings::new(others.clone());
+            prop_assert_eq!(board.rank(&me), counted(&others, &me));
+        }
+    }
 
     #[test]
     fn names_are_masked() {
