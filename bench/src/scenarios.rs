@@ -743,12 +743,16 @@ async fn gamification_event(user: &mut GooseUser) -> TransactionResult {
 }
 
 /// Registers an end user of its own (the address is unique per goose user).
-async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
-    let g = "refresh";
-    let email = format!("bench-{}@example.com", user.weighted_users_index);
+/// Registers an end user (`email`) for `group`; the `field` token of the answer.
+async fn register(
+    user: &mut GooseUser,
+    group: &'static str,
+    email: String,
+    field: &str,
+) -> Result<String, Box<TransactionError>> {
     let mut reply = send(
         user,
-        g,
+        group,
         GooseMethod::Post,
         "/api/v1/auth/register",
         R_REGISTER,
@@ -756,10 +760,16 @@ async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
         |b| b.json(&json!({"email": email, "password": "Bench-Password-2026"})),
     )
     .await?;
-    let v = json_of(user, g, &mut reply)?;
-    let Some(token) = v["refresh_token"].as_str().map(str::to_string) else {
-        return Err(reject(user, g, &mut reply, "no refresh_token"));
-    };
+    let v = json_of(user, group, &mut reply)?;
+    match v[field].as_str() {
+        Some(token) => Ok(token.to_string()),
+        None => Err(reject(user, group, &mut reply, &format!("no {field}"))),
+    }
+}
+
+async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
+    let email = format!("bench-{}@example.com", user.weighted_users_index);
+    let token = register(user, "refresh", email, "refresh_token").await?;
     state(user).refresh_token = token;
     Ok(())
 }
@@ -768,20 +778,7 @@ async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
 async fn player_setup(user: &mut GooseUser) -> TransactionResult {
     let g = "profile";
     let email = format!("player-{}@example.com", user.weighted_users_index);
-    let mut reply = send(
-        user,
-        g,
-        GooseMethod::Post,
-        "/api/v1/auth/register",
-        R_REGISTER,
-        201,
-        |b| b.json(&json!({"email": email, "password": "Bench-Password-2026"})),
-    )
-    .await?;
-    let v = json_of(user, g, &mut reply)?;
-    let Some(token) = v["access_token"].as_str().map(str::to_string) else {
-        return Err(reject(user, g, &mut reply, "no access_token"));
-    };
+    let token = register(user, g, email, "access_token").await?;
     send(
         user,
         g,
