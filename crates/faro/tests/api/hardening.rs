@@ -11,6 +11,7 @@ use reqwest::header::COOKIE;
 use serde_json::json;
 
 use crate::common::{ADMIN_PASSWORD, ADMIN_USER, DEMO, Resp, TestApp};
+use crate::staff_refresh::me;
 use crate::{both, postgres_only, sqlite_only};
 
 /// Form posts, as a browser sends them (ids and tokens here need no escaping).
@@ -145,14 +146,6 @@ async fn sign_in(app: &TestApp) -> (String, String) {
         v["access_token"].as_str().expect("token").to_owned(),
         v["refresh_token"].as_str().expect("refresh").to_owned(),
     )
-}
-
-async fn me(app: &TestApp, token: &str) -> Resp {
-    app.send(
-        app.request(Method::GET, "/api/v1/admin/me")
-            .bearer_auth(token),
-    )
-    .await
 }
 
 async fn a_signed_out_token_is_refused_at_once(app: TestApp) {

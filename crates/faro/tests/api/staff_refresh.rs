@@ -30,7 +30,7 @@ async fn refresh(app: &TestApp, token: &str) -> Resp {
     .await
 }
 
-async fn me(app: &TestApp, access: &str) -> Resp {
+pub(crate) async fn me(app: &TestApp, access: &str) -> Resp {
     app.send(
         app.request(Method::GET, "/api/v1/admin/me")
             .bearer_auth(access),

@@ -938,15 +938,7 @@ async fn save(
             position: posted.position,
         },
     };
-    match service::edit_question(
-        &quiz.core.db,
-        &user.tenant,
-        &loaded.version.id,
-        op,
-        Some(&user.actor()),
-    )
-    .await
-    {
+    match edit_as(quiz, user, &loaded.version.id, op).await {
         Ok((_, key)) => {
             let key = key.unwrap_or_default();
             Ok(Redirect::to(&format!(
@@ -998,6 +990,24 @@ pub async fn add_question(
     save(&quiz, &user, &id, &n, None, &form).await
 }
 
+/// One question edit by the signed-in admin, audited as them (the panel's twin of the admin
+/// API's `apply`).
+async fn edit_as(
+    quiz: &Quiz,
+    user: &PanelUser,
+    version_id: &str,
+    op: QuestionOp,
+) -> Result<(Value, Option<String>), QuizError> {
+    service::edit_question(
+        &quiz.core.db,
+        &user.tenant,
+        version_id,
+        op,
+        Some(&user.actor()),
+    )
+    .await
+}
+
 /// `POST /admin/tests/{id}/versions/{n}/questions/{key}/delete`.
 pub async fn delete_question(
     State(quiz): State<Quiz>,
@@ -1006,15 +1016,7 @@ pub async fn delete_question(
 ) -> PageResult {
     let loaded = load(&quiz, &user, &id, &n).await?;
     let op = QuestionOp::Remove { key: key.clone() };
-    match service::edit_question(
-        &quiz.core.db,
-        &user.tenant,
-        &loaded.version.id,
-        op,
-        Some(&user.actor()),
-    )
-    .await
-    {
+    match edit_as(&quiz, &user, &loaded.version.id, op).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/admin/tests/{id}/versions/{}?msg=question-deleted",
             loaded.version.version
