@@ -17,7 +17,7 @@ use faro_store::{Consumer, StoreError, TenantId, unix_now};
 use serde_json::Value;
 
 use crate::error::GamificationError;
-use crate::{Gamification, design, ingest, store};
+use crate::{Gamification, design, sheets, store};
 
 /// The consumer's name (its cursor's key): stable across releases.
 pub const CONSUMER: &str = "gamification";
@@ -91,15 +91,13 @@ async fn take(
         },
         at: e.occurred_at,
     };
-    let key = format!("outbox:{}", e.id);
-    let now = unix_now();
-    if !store::insert_event(tx, &tenant, &key, &user, &event, now).await? {
-        return Ok(());
-    }
+    let item = sheets::Item {
+        key: format!("outbox:{}", e.id),
+        user,
+        event,
+        masked: None,
+    };
     let backend = g.core.db.backend();
-    let player = store::lock_player(tx, backend, &tenant, &user, None, now).await?;
-    ingest::apply(tx, backend, &loaded, &tenant, player, &key, &event)
-        .await
-        .map_err(to_store)?;
+    sheets::apply(tx, backend, &g.weeks, &loaded, &tenant, &[item], unix_now()).await?;
     Ok(())
 }

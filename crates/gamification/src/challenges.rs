@@ -1,16 +1,14 @@
 //! Weekly challenges in the module: the week's challenges are created from the tenant's
 //! templates the first time anything needs them (an event, a profile, the Monday job), the
 //! same ones whichever instance or request creates them (the pick is a function of the tenant
-//! and the week, and rows are unique per week and template); each event moves the player's
-//! progress on the challenges it concerns, and reaching a goal pays the template's points
-//! once.
+//! and the week, and rows are unique per week and template). Each event moves the player's
+//! progress on the challenges it concerns (`engine.rs`), and reaching a goal pays the
+//! template's points once.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use faro_gamification_domain::Event;
 use faro_gamification_domain::calendar::{Period, monday_of};
-use faro_gamification_domain::challenges::{self, DEFAULT_PER_WEEK, Progress, Template};
+use faro_gamification_domain::challenges::{self, DEFAULT_PER_WEEK, Template};
 use faro_store::{Db, Job, StoreError, TenantId, new_id, unix_now};
 use serde::Serialize;
 use sqlx::Row;
@@ -83,14 +81,24 @@ pub async fn week(
     tenant: &TenantId,
     at: i64,
 ) -> Result<Vec<Challenge>, StoreError> {
+    Ok(week_of(tx, loaded, tenant, at).await?.0)
+}
+
+/// [`week`], and whether its rows were there before this call (committed, so safe to cache).
+pub async fn week_of(
+    tx: &mut Tx,
+    loaded: &Loaded,
+    tenant: &TenantId,
+    at: i64,
+) -> Result<(Vec<Challenge>, bool), StoreError> {
     if loaded.design.templates.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let monday = monday_of(loaded.calendar.day(at));
     let key = monday.to_string();
     let found = week_rows(&mut **tx, tenant, &key).await?;
     if !found.is_empty() {
-        return Ok(found);
+        return Ok((found, true));
     }
     let window = loaded.calendar.window(Period::Week, at);
     let seed = challenges::seed(tenant.as_str(), monday);
@@ -112,69 +120,7 @@ pub async fn week(
         .execute(&mut **tx)
         .await?;
     }
-    week_rows(&mut **tx, tenant, &key).await
-}
-
-/// Moves the player's progress on the week's challenges that `event` concerns; the challenges
-/// it completed now (each pays its points once, in the caller's transaction).
-pub async fn advance(
-    tx: &mut Tx,
-    loaded: &Loaded,
-    tenant: &TenantId,
-    user: &str,
-    event: &Event,
-) -> Result<Vec<Challenge>, StoreError> {
-    let mut done = Vec::new();
-    for c in week(tx, loaded, tenant, event.at).await? {
-        let in_week = c.starts_at <= event.at && event.at < c.ends_at;
-        if !(in_week && c.template.concerns(event)) {
-            continue;
-        }
-        let row = sqlx::query(
-            "SELECT count, value_set, completed_at FROM gamification_progress \
-             WHERE challenge_id = $1 AND user_id = $2",
-        )
-        .bind(&c.id)
-        .bind(user)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let (before, completed) = match &row {
-            Some(r) => {
-                let values: String = r.try_get(1)?;
-                let progress = Progress {
-                    count: r.try_get::<i64, _>(0)?.max(0) as u32,
-                    values: serde_json::from_str::<BTreeSet<String>>(&values).unwrap_or_default(),
-                };
-                (progress, r.try_get::<Option<i64>, _>(2)?.is_some())
-            }
-            None => (Progress::default(), false),
-        };
-        if completed {
-            continue;
-        }
-        let day = loaded.calendar.day(event.at);
-        let after = c.template.advance(before, event, day);
-        let finished = c.template.done(&after);
-        let values =
-            serde_json::to_string(&after.values).map_err(|e| StoreError::Other(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO gamification_progress (tenant_id, challenge_id, user_id, count, value_set, \
-             completed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (challenge_id, user_id) \
-             DO UPDATE SET count = $4, value_set = $5, completed_at = $6",
-        )
-        .bind(tenant.as_str())
-        .bind(&c.id)
-        .bind(user)
-        .bind(i64::from(after.count))
-        .bind(values)
-        .bind(finished.then_some(event.at))
-        .execute(&mut **tx)
-        .await?;
-        if finished {
-            done.push(c);
-        }
-    }
-    Ok(done)
+    Ok((week_rows(&mut **tx, tenant, &key).await?, false))
 }
 
 /// The week's challenges with `user`'s progress, for a profile.

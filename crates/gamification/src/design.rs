@@ -187,7 +187,7 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    fn new(design: Design, version: i64, time_zone: &str) -> Loaded {
+    pub(crate) fn new(design: Design, version: i64, time_zone: &str) -> Loaded {
         // A stored design was checked when it was saved; a table broken since (by hand)
         // falls back to the defaults rather than failing every event.
         let levels = Levels::new(design.levels.clone()).unwrap_or_else(|_| demo::levels());

@@ -9,23 +9,19 @@
 //! one player are serialised by the player's row (locked on PostgreSQL; SQLite has one writer),
 //! so caps and once-per-user rules see every earlier award.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
-use faro_gamification_domain::badges::{Criterion, Facts};
-use faro_gamification_domain::levels::reached;
-use faro_gamification_domain::rules::{self, Outcome};
-use faro_gamification_domain::streaks::Streak;
-use faro_gamification_domain::{Event, kind_matches};
-use faro_store::outbox::NewEvent;
-use faro_store::{Backend, StoreError, TenantId, unix_now, unix_now_ms};
+use faro_gamification_domain::Event;
+use faro_store::{Db, StoreError, TenantId, unix_now};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::Gamification;
 use crate::design::{self, Loaded};
 use crate::error::GamificationError;
-use crate::store::{self, Player, Tx};
+use crate::sheets::{self, Applied, Item, Weeks};
+use crate::store;
 
 /// One event as a caller sends it.
 #[derive(Clone, Debug)]
@@ -155,7 +151,9 @@ pub async fn ingest_own(
     .await
 }
 
-/// Takes in one event for `tenant`.
+/// Takes in one event for `tenant`: checked here, then recorded and applied with whatever
+/// other events are waiting at that moment (group commit, see `sheets.rs`); the answer comes
+/// once its batch is committed.
 pub async fn ingest(
     g: &Gamification,
     tenant: &TenantId,
@@ -164,297 +162,165 @@ pub async fn ingest(
     let now = unix_now();
     check(&inc, now)?;
     let loaded = design::load(g, tenant).await?;
-    let event = Event {
-        kind: inc.kind.clone(),
-        props: inc.props.clone(),
-        at: inc.occurred_at.unwrap_or(now).min(now),
+    let job = Job {
+        tenant: tenant.clone(),
+        loaded,
+        item: Item {
+            user: inc.user.trim().to_owned(),
+            event: Event {
+                kind: inc.kind,
+                props: inc.props,
+                at: inc.occurred_at.unwrap_or(now).min(now),
+            },
+            masked: inc
+                .display_name
+                .as_deref()
+                .and_then(faro_gamification_domain::leaderboard::mask),
+            key: inc.key,
+        },
     };
-    let db = &g.core.db;
-    let user = inc.user.trim().to_owned();
-    // A new player is numbered in a short transaction of its own: the tenant row's lock that
-    // keeps the numbers exact is then held for one insert, not for the whole event.
-    if store::player(db, tenant, &user).await?.is_none() {
-        let mut first = db.begin_write().await?;
-        store::lock_player(&mut first, db.backend(), tenant, &user, None, now).await?;
-        first.commit().await?;
-    }
-    let mut tx = db.begin_write().await?;
-    if !store::insert_event(&mut tx, tenant, &inc.key, &user, &event, now).await? {
-        drop(tx);
-        let awards = store::awards_of(db, tenant, &user, &inc.key)
-            .await?
-            .into_iter()
-            .map(|(rule, points)| AwardView { rule, points })
-            .collect();
-        let balance = store::player(db, tenant, &user)
-            .await?
-            .map_or(0, |p| p.balance);
-        return Ok(Outcomes {
-            duplicate: true,
-            awards,
-            balance,
-            ..Outcomes::default()
-        });
-    }
-    let masked = inc
-        .display_name
-        .as_deref()
-        .and_then(faro_gamification_domain::leaderboard::mask);
-    let player = store::lock_player(&mut tx, db.backend(), tenant, &user, masked, now).await?;
-    let outcomes = apply(
-        &mut tx,
-        db.backend(),
-        &loaded,
-        tenant,
-        player,
-        &inc.key,
-        &event,
-    )
-    .await?;
-    tx.commit().await?;
-    g.core.wake.notify();
-    Ok(outcomes)
+    Ok(g.events.submit(job).await?)
 }
 
-/// What the badge criteria need to know, read before they are judged.
-struct Known {
-    counts: HashMap<String, u64>,
-    recent: HashMap<String, u64>,
-    streak: u32,
-    level: u32,
-    ordinal: u64,
+/// One event waiting for its batch.
+pub struct Job {
+    pub tenant: TenantId,
+    pub loaded: Arc<Loaded>,
+    pub item: Item,
 }
 
-impl Facts for Known {
-    fn count(&self, pattern: &str) -> u64 {
-        self.counts
-            .iter()
-            .filter(|(k, _)| kind_matches(pattern, k))
-            .map(|(_, n)| n)
-            .sum()
-    }
-    fn count_since(&self, pattern: &str, _since: i64) -> u64 {
-        self.recent.get(pattern).copied().unwrap_or(0)
-    }
-    fn streak(&self) -> u32 {
-        self.streak
-    }
-    fn level(&self) -> u32 {
-        self.level
-    }
-    fn ordinal(&self) -> u64 {
-        self.ordinal
-    }
+/// The group-commit writer of events: a batch's events of one tenant are one transaction.
+pub struct EventWrites {
+    pub weeks: Weeks,
+    pub wake: faro_store::Wake,
 }
 
-pub(crate) async fn apply(
-    tx: &mut Tx,
-    backend: Backend,
-    loaded: &Loaded,
-    tenant: &TenantId,
-    mut p: Player,
-    key: &str,
-    event: &Event,
-) -> Result<Outcomes, GamificationError> {
-    let design = &loaded.design;
-    let mut out = Outcomes::default();
-    let mut gained = 0i64;
+impl faro_store::BatchWrite for EventWrites {
+    type Job = Job;
+    type Outcome = Outcomes;
 
-    // Counts per kind (this event included) and the streak by the tenant's calendar.
-    let counts = store::bump_kind(tx, tenant, &p.user, &event.kind).await?;
-    let day = loaded.calendar.day(event.at);
-    let before = Streak {
-        current: p.streak_current,
-        longest: p.streak_longest,
-        last_day: p.streak_last_day,
-    };
-    let (streak, milestone) = before.record(day);
-    (p.streak_current, p.streak_longest, p.streak_last_day) =
-        (streak.current, streak.longest, streak.last_day);
-
-    // Rules.
-    let percent = rules::multiplier_for(&design.multipliers, event);
-    let mut badge_awards: Vec<String> = Vec::new();
-    for rule in design.rules.iter().filter(|r| r.matches(event)) {
-        let window = rule.cap_window(&loaded.calendar, event.at);
-        let given = store::given(tx, tenant, &p.user, &rule.key, window).await?;
-        match rules::evaluate(rule, event, percent, given) {
-            Some(Outcome::Points(points))
-                if store::award(tx, tenant, &p.user, &rule.key, key, points, event.at).await? =>
-            {
-                gained += points;
-                out.awards.push(AwardView {
-                    rule: rule.key.clone(),
-                    points,
-                });
+    async fn run(&self, db: &Db, jobs: &[Job]) -> Vec<Result<Outcomes, StoreError>> {
+        let mut results: Vec<Option<Result<Outcomes, StoreError>>> =
+            jobs.iter().map(|_| None).collect();
+        // One tenant at a time, in the order they first appear.
+        let mut tenants: Vec<&TenantId> = Vec::new();
+        for j in jobs {
+            if !tenants.contains(&&j.tenant) {
+                tenants.push(&j.tenant);
             }
-            Some(Outcome::Badge(b)) => badge_awards.push(b),
-            _ => {}
+        }
+        for tenant in tenants {
+            let places: Vec<usize> = (0..jobs.len())
+                .filter(|&i| &jobs[i].tenant == tenant)
+                .collect();
+            let answers = self.run_tenant(db, tenant, jobs, &places).await;
+            for (i, answer) in places.into_iter().zip(answers) {
+                results[i] = Some(answer);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Other("an event was not run".into()))))
+            .collect()
+    }
+}
+
+impl EventWrites {
+    async fn run_tenant(
+        &self,
+        db: &Db,
+        tenant: &TenantId,
+        jobs: &[Job],
+        places: &[usize],
+    ) -> Vec<Result<Outcomes, StoreError>> {
+        match self.try_tenant(db, tenant, jobs, places).await {
+            Ok(answers) => answers.into_iter().map(Ok).collect(),
+            Err(e) => places.iter().map(|_| Err(e.clone())).collect(),
         }
     }
-    if milestone && design.streak_bonus > 0 {
-        let source = day.to_string();
-        if store::award(
-            tx,
+
+    async fn try_tenant(
+        &self,
+        db: &Db,
+        tenant: &TenantId,
+        jobs: &[Job],
+        places: &[usize],
+    ) -> Result<Vec<Outcomes>, StoreError> {
+        let now = unix_now();
+        let items: Vec<Item> = places.iter().map(|&i| jobs[i].item.clone()).collect();
+        // The newest design any of them was checked against (they differ only across a change).
+        let loaded = places
+            .iter()
+            .map(|&i| &jobs[i].loaded)
+            .max_by_key(|l| l.version)
+            .ok_or_else(|| StoreError::Other("an empty batch".into()))?;
+        let users: Vec<(String, Option<String>)> = items
+            .iter()
+            .map(|i| (i.user.clone(), i.masked.clone()))
+            .collect();
+        sheets::number_new_players(db, tenant, &users, now).await?;
+        let mut tx = db.begin_write().await?;
+        let applied = sheets::apply(
+            &mut tx,
+            db.backend(),
+            &self.weeks,
+            loaded,
             tenant,
-            &p.user,
-            "streak",
-            &source,
-            design.streak_bonus,
-            event.at,
+            &items,
+            now,
         )
-        .await?
-        {
-            gained += design.streak_bonus;
-            out.awards.push(AwardView {
-                rule: "streak".into(),
-                points: design.streak_bonus,
+        .await?;
+        tx.commit().await?;
+        self.wake.notify();
+        // Duplicates: of an event earlier in this batch, or of one committed before.
+        let mut out = Vec::with_capacity(items.len());
+        for (item, answer) in items.iter().zip(&applied) {
+            out.push(match answer {
+                Applied::New(o) => o.clone(),
+                Applied::Duplicate => {
+                    let first = items
+                        .iter()
+                        .zip(&applied)
+                        .find(|(i, _)| i.key == item.key)
+                        .and_then(|(_, a)| match a {
+                            Applied::New(o) => Some(o),
+                            Applied::Duplicate => None,
+                        });
+                    match first {
+                        Some(o) => Outcomes {
+                            duplicate: true,
+                            awards: o.awards.clone(),
+                            balance: o.balance,
+                            ..Outcomes::default()
+                        },
+                        None => duplicate(db, tenant, &item.user, &item.key).await?,
+                    }
+                }
             });
         }
+        Ok(out)
     }
-
-    // Challenges of the event's week: progress, and each goal reached pays once.
-    let mut completed = Vec::new();
-    for c in crate::challenges::advance(tx, loaded, tenant, &p.user, event).await? {
-        let rule = format!("challenge:{}", c.id);
-        let points = c.template.points;
-        if store::award(tx, tenant, &p.user, &rule, "complete", points, event.at).await? {
-            gained += points;
-            out.awards.push(AwardView { rule, points });
-            completed.push(c.template.key.clone());
-        }
-    }
-    out.challenges = completed;
-
-    // Badges: what rules gave, then every criterion, until a pass unlocks nothing new (a
-    // badge's points can raise the level, which can unlock a level badge).
-    let mut unlocked: HashSet<String> = store::badges_of(tx, tenant, &p.user).await?;
-    let mut recent = HashMap::new();
-    for b in &design.badges {
-        if let Criterion::Burst {
-            event: pattern,
-            within_secs,
-            ..
-        } = &b.criterion
-            && !unlocked.contains(&b.key)
-            && kind_matches(pattern, &event.kind)
-        {
-            let n = store::count_since(tx, tenant, &p.user, pattern, event.at - within_secs + 1)
-                .await?;
-            recent.insert(pattern.clone(), n);
-        }
-    }
-    let mut known = Known {
-        counts: counts.into_iter().collect(),
-        recent,
-        streak: p.streak_current,
-        level: reached(&loaded.levels, p.level, p.lifetime + gained),
-        ordinal: p.ordinal,
-    };
-    for _ in 0..4 {
-        let mut new = Vec::new();
-        for b in &design.badges {
-            if unlocked.contains(&b.key) {
-                continue;
-            }
-            if badge_awards.contains(&b.key) || b.unlocks(event, &known) {
-                new.push(b);
-            }
-        }
-        if new.is_empty() {
-            break;
-        }
-        for b in new {
-            if !store::unlock(tx, tenant, &p.user, &b.key, event.at).await? {
-                unlocked.insert(b.key.clone());
-                continue;
-            }
-            unlocked.insert(b.key.clone());
-            out.badges.push(b.key.clone());
-            if b.points > 0 {
-                let rule = format!("badge:{}", b.key);
-                if store::award(tx, tenant, &p.user, &rule, "unlock", b.points, event.at).await? {
-                    gained += b.points;
-                    out.awards.push(AwardView {
-                        rule,
-                        points: b.points,
-                    });
-                }
-            }
-        }
-        known.level = reached(&loaded.levels, p.level, p.lifetime + gained);
-    }
-
-    // The player's sums, level and streak, and the events for other modules.
-    let level_before = p.level;
-    p.balance += gained;
-    p.lifetime += gained;
-    p.level = known.level;
-    if gained > 0 {
-        p.reached_at_ms = unix_now_ms();
-    }
-    store::save_player(tx, tenant, &p).await?;
-    out.balance = p.balance;
-    if p.level > level_before {
-        out.level_up = Some(p.level);
-    }
-    let mut events = Vec::new();
-    if gained > 0 {
-        let by_rule: BTreeMap<&str, i64> = out
-            .awards
-            .iter()
-            .map(|a| (a.rule.as_str(), a.points))
-            .collect();
-        events.push(new_event(
-            tenant,
-            "gamification.points_awarded",
-            &p.user,
-            &json!({
-                "user": p.user, "points": gained, "balance": p.balance, "lifetime": p.lifetime,
-                "rules": by_rule, "source": key,
-            }),
-        )?);
-    }
-    for b in &out.badges {
-        events.push(new_event(
-            tenant,
-            "gamification.badge_unlocked",
-            &p.user,
-            &json!({
-                "user": p.user, "badge": b,
-            }),
-        )?);
-    }
-    for c in &out.challenges {
-        events.push(new_event(
-            tenant,
-            "gamification.challenge_completed",
-            &p.user,
-            &json!({"user": p.user, "challenge": c}),
-        )?);
-    }
-    if let Some(level) = out.level_up {
-        let title = loaded.levels.standing(level, p.lifetime).title;
-        events.push(new_event(
-            tenant,
-            "gamification.level_reached",
-            &p.user,
-            &json!({
-                "user": p.user, "level": level, "title": title,
-            }),
-        )?);
-    }
-    if !events.is_empty() {
-        faro_store::outbox::append(tx, backend, &events).await?;
-    }
-    Ok(out)
 }
 
-fn new_event(
+/// The answer to a key seen before: the awards of its first time and the balance now.
+async fn duplicate(
+    db: &Db,
     tenant: &TenantId,
-    kind: &str,
-    subject: &str,
-    payload: &Value,
-) -> Result<NewEvent, StoreError> {
-    NewEvent::new(tenant.as_str(), kind, subject, payload)
+    user: &str,
+    key: &str,
+) -> Result<Outcomes, StoreError> {
+    let awards = store::awards_of(db, tenant, user, key)
+        .await?
+        .into_iter()
+        .map(|(rule, points)| AwardView { rule, points })
+        .collect();
+    let balance = store::player(db, tenant, user)
+        .await?
+        .map_or(0, |p| p.balance);
+    Ok(Outcomes {
+        duplicate: true,
+        awards,
+        balance,
+        ..Outcomes::default()
+    })
 }

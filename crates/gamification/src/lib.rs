@@ -6,7 +6,9 @@
 //! | file | does |
 //! |---|---|
 //! | [`design`] | the tenant's design document: load (cached), check, save |
-//! | [`ingest`] | one event → streak, rule awards, streak bonus, challenges, badges, level, outbox events |
+//! | [`ingest`] | checks an event and queues it for its batch (group commit) |
+//! | [`sheets`] | a batch of events: recorded, its players read and locked, written back, in a few statements |
+//! | [`engine`] | one event on its player's sheet, in memory: streak, rule awards, streak bonus, challenges, badges, level, outbox events |
 //! | [`challenges`] | the week's challenges: created once per week, progress, completion |
 //! | [`profile`] | a player's profile and the leaderboards |
 //! | [`people`] | GDPR: the export's part, erasure on `user.deleted` |
@@ -22,11 +24,13 @@ pub mod api;
 pub mod bridge;
 pub mod challenges;
 pub mod design;
+pub mod engine;
 pub mod error;
 pub mod ingest;
 pub mod people;
 pub mod profile;
 pub mod ranks;
+pub mod sheets;
 pub mod spend;
 pub mod state;
 pub mod store;

@@ -22,6 +22,10 @@ pub struct GamificationState {
     pub refreshing: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Held while a tenant's board is read for the first time.
     pub first_board_read: tokio::sync::Mutex<()>,
+    /// Events wait here for their batch (group commit, `sheets.rs`).
+    pub events: faro_store::Batcher<crate::ingest::Job, crate::ingest::Outcomes>,
+    /// The weeks' challenge rows read lately (they never change once created).
+    pub weeks: crate::sheets::Weeks,
 }
 
 impl FromRef<Gamification> for Core {
@@ -31,8 +35,20 @@ impl FromRef<Gamification> for Core {
 }
 
 impl Gamification {
+    /// Starts the event writer: call within the tokio runtime.
     pub fn new(core: Core) -> Gamification {
+        let weeks: crate::sheets::Weeks = Arc::new(TtlMap::new(1_000));
+        let events = faro_store::Batcher::spawn(
+            core.db.clone(),
+            crate::ingest::EventWrites {
+                weeks: weeks.clone(),
+                wake: core.wake.clone(),
+            },
+            faro_store::BatchOptions::for_db(&core.db),
+        );
         Gamification(Arc::new(GamificationState {
+            events,
+            weeks,
             core,
             designs: TtlMap::new(10_000),
             boards: TtlMap::new(crate::ranks::MAX_BOARDS),

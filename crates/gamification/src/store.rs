@@ -1,12 +1,8 @@
-//! Every SQL statement of the module.
+//! The module's statements about one player at a time (a profile, a board, a redemption);
+//! a batch of events reads and writes its players in `sheets`, the panel's sums are `stats`.
 
-use std::collections::HashSet;
-
-use faro_gamification_domain::calendar::Window;
 use faro_gamification_domain::leaderboard::Score;
-use faro_gamification_domain::rules::Given;
-use faro_gamification_domain::{Event, kind_matches};
-use faro_store::{Backend, Db, StoreError, TenantId, new_id};
+use faro_store::{Backend, Db, StoreError, TenantId};
 use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -30,10 +26,10 @@ pub struct Player {
     pub reached_at_ms: i64,
 }
 
-const PLAYER: &str = "user_id, balance, lifetime, level, streak_current, streak_longest, \
+pub(crate) const PLAYER: &str = "user_id, balance, lifetime, level, streak_current, streak_longest, \
      streak_last_day, credits, ordinal, display_name, first_seen_at, reached_at_ms";
 
-fn player_row(r: &AnyRow) -> Result<Player, StoreError> {
+pub(crate) fn player_row(r: &AnyRow) -> Result<Player, StoreError> {
     let day: Option<String> = r.try_get("streak_last_day")?;
     Ok(Player {
         user: r.try_get("user_id")?,
@@ -49,34 +45,6 @@ fn player_row(r: &AnyRow) -> Result<Player, StoreError> {
         first_seen_at: r.try_get("first_seen_at")?,
         reached_at_ms: r.try_get("reached_at_ms")?,
     })
-}
-
-/// Records the event unless its key was seen: false when it was (nothing else to do).
-pub async fn insert_event(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    key: &str,
-    user: &str,
-    e: &Event,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let props = serde_json::to_string(&e.props).map_err(|e| StoreError::Other(e.to_string()))?;
-    let n = sqlx::query(
-        "INSERT INTO gamification_events (id, tenant_id, key, user_id, kind, props, occurred_at, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, key) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(tenant.as_str())
-    .bind(key)
-    .bind(user)
-    .bind(&e.kind)
-    .bind(props)
-    .bind(e.at)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
 }
 
 /// The awards an event key gave, as (rule, points), for answering its duplicates.
@@ -190,160 +158,6 @@ pub async fn save_player(tx: &mut Tx, tenant: &TenantId, p: &Player) -> Result<(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Counts one more event of `kind` for the user; every kind's count after it.
-pub async fn bump_kind(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    user: &str,
-    kind: &str,
-) -> Result<Vec<(String, u64)>, StoreError> {
-    sqlx::query(
-        "INSERT INTO gamification_kind_counts (tenant_id, user_id, kind, count) VALUES ($1, $2, $3, 1) \
-         ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET count = gamification_kind_counts.count + 1",
-    )
-    .bind(tenant.as_str())
-    .bind(user)
-    .bind(kind)
-    .execute(&mut **tx)
-    .await?;
-    let rows = sqlx::query(
-        "SELECT kind, count FROM gamification_kind_counts WHERE tenant_id = $1 AND user_id = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(user)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("kind")?,
-                r.try_get::<i64, _>("count")?.max(0) as u64,
-            ))
-        })
-        .collect()
-}
-
-/// What the user already got from `rule`: ever, and within the cap's window.
-pub async fn given(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    user: &str,
-    rule: &str,
-    window: Option<Window>,
-) -> Result<Given, StoreError> {
-    let (start, end) = window.map_or((0, 0), |w| (w.start, w.end));
-    let r = sqlx::query(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN created_at >= $4 AND created_at < $5 \
-         THEN points ELSE 0 END), 0) AS BIGINT) FROM gamification_ledger \
-         WHERE tenant_id = $1 AND user_id = $2 AND rule = $3 AND kind = 'award'",
-    )
-    .bind(tenant.as_str())
-    .bind(user)
-    .bind(rule)
-    .bind(start)
-    .bind(end)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Given {
-        ever: r.try_get::<i64, _>(0)? > 0,
-        in_period: r.try_get(1)?,
-    })
-}
-
-/// Writes an award unless (user, rule, source) was paid already: true when written.
-#[allow(clippy::too_many_arguments)]
-pub async fn award(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    user: &str,
-    rule: &str,
-    source: &str,
-    points: i64,
-    at: i64,
-) -> Result<bool, StoreError> {
-    let n = sqlx::query(
-        "INSERT INTO gamification_ledger (id, tenant_id, user_id, kind, rule, source, points, \
-         created_at) VALUES ($1, $2, $3, 'award', $4, $5, $6, $7) \
-         ON CONFLICT (tenant_id, user_id, rule, source) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(tenant.as_str())
-    .bind(user)
-    .bind(rule)
-    .bind(source)
-    .bind(points)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
-}
-
-pub async fn badges_of(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    user: &str,
-) -> Result<HashSet<String>, StoreError> {
-    let rows =
-        sqlx::query("SELECT badge FROM gamification_badges WHERE tenant_id = $1 AND user_id = $2")
-            .bind(tenant.as_str())
-            .bind(user)
-            .fetch_all(&mut **tx)
-            .await?;
-    rows.iter()
-        .map(|r| r.try_get(0).map_err(StoreError::from))
-        .collect()
-}
-
-/// Unlocks a badge unless it is already: true when this call unlocked it.
-pub async fn unlock(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    user: &str,
-    badge: &str,
-    at: i64,
-) -> Result<bool, StoreError> {
-    let n = sqlx::query(
-        "INSERT INTO gamification_badges (tenant_id, user_id, badge, unlocked_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, user_id, badge) DO NOTHING",
-    )
-    .bind(tenant.as_str())
-    .bind(user)
-    .bind(badge)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
-}
-
-/// The user's events of `pattern` at or after `since` (this transaction's included).
-pub async fn count_since(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    user: &str,
-    pattern: &str,
-    since: i64,
-) -> Result<u64, StoreError> {
-    let rows = sqlx::query(
-        "SELECT kind, COUNT(*) FROM gamification_events WHERE tenant_id = $1 AND user_id = $2 \
-         AND occurred_at >= $3 GROUP BY kind",
-    )
-    .bind(tenant.as_str())
-    .bind(user)
-    .bind(since)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut n = 0u64;
-    for r in &rows {
-        let kind: String = r.try_get(0)?;
-        if kind_matches(pattern, &kind) {
-            n += r.try_get::<i64, _>(1)?.max(0) as u64;
-        }
-    }
-    Ok(n)
 }
 
 /// The user's unlocked badges with their times, oldest first.

@@ -1,0 +1,250 @@
+//! A batch of events in a few statements: every event row in one insert (which also says which
+//! keys are new), every player of the batch read and locked at once with what their awards
+//! depend on, the events applied in memory (`engine.rs`), and each kind of row written back
+//! in one multi-row statement. The same SQL runs on SQLite (3.35+) and PostgreSQL.
+//!
+//! Locks are taken in one order on PostgreSQL (event keys sorted, then players by id), so two
+//! instances' batches wait for each other instead of deadlocking; SQLite has one writer.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use faro_gamification_domain::Event;
+use faro_http::ttl::TtlMap;
+use faro_store::{Backend, Db, StoreError, TenantId, multi_row, new_id, placeholders};
+use sqlx::Row;
+
+use crate::challenges::Challenge;
+use crate::design::Loaded;
+use crate::engine::{self, Writes};
+use crate::ingest::Outcomes;
+use crate::store::Tx;
+
+mod load;
+mod write;
+
+/// Rows per multi-row statement: well under both databases' parameter limits (13 columns).
+const ROWS: usize = 400;
+
+/// How long a week's challenge rows are believed: they never change once created.
+const WEEK_TTL: Duration = Duration::from_secs(600);
+
+/// `tenant\u{0}monday` → that week's challenges, as created (rows never change).
+pub type Weeks = Arc<TtlMap<String, Arc<Vec<Challenge>>>>;
+
+/// One event of a batch, checked.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub key: String,
+    pub user: String,
+    pub event: Event,
+    /// The masked display name, when the event brought one.
+    pub masked: Option<String>,
+}
+
+/// What became of an item.
+#[derive(Clone, Debug)]
+pub enum Applied {
+    New(Outcomes),
+    /// Its key was taken before (or earlier in the batch): nothing changed.
+    Duplicate,
+}
+
+/// `$from, $from+1, …` for an `IN (…)` list of `n`.
+fn list(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Numbers the batch's new players, in a short transaction of its own (the tenant row's lock
+/// that keeps the numbers exact is then held for one insert, not for a batch): in the order
+/// they first appear, after the tenant's last player.
+pub async fn number_new_players(
+    db: &Db,
+    tenant: &TenantId,
+    users: &[(String, Option<String>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    let missing = missing_players(db.reader(), tenant, users).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE tenants SET updated_at = updated_at WHERE id = $1")
+        .bind(tenant.as_str())
+        .execute(&mut *tx)
+        .await?;
+    // Again under the lock: another instance may have numbered some meanwhile.
+    let missing = missing_players(&mut *tx, tenant, &missing).await?;
+    if !missing.is_empty() {
+        let last: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(ordinal), 0) AS BIGINT) FROM gamification_players \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut next = last;
+        for chunk in missing.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
+                 first_seen_at, reached_at_ms) VALUES {} ON CONFLICT (tenant_id, user_id) DO NOTHING",
+                placeholders(chunk.len(), 6)
+            );
+            let mut q = multi_row(sql, chunk.len());
+            for (user, name) in chunk {
+                next += 1;
+                q = q
+                    .bind(tenant.as_str())
+                    .bind(user)
+                    .bind(next)
+                    .bind(name)
+                    .bind(now)
+                    .bind(now * 1000);
+            }
+            q.execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Which of `users` have no player row yet, in their order.
+async fn missing_players<'e, E>(
+    exec: E,
+    tenant: &TenantId,
+    users: &[(String, Option<String>)],
+) -> Result<Vec<(String, Option<String>)>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut seen = HashSet::new();
+    let users: Vec<_> = users
+        .iter()
+        .filter(|(u, _)| seen.insert(u.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT user_id FROM gamification_players WHERE tenant_id = $1 AND user_id IN ({})",
+        list(2, users.len())
+    );
+    let mut q = multi_row(sql, users.len()).bind(tenant.as_str());
+    for (u, _) in &users {
+        q = q.bind(u);
+    }
+    let found: HashSet<String> = q
+        .fetch_all(exec)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    Ok(users
+        .into_iter()
+        .filter(|(u, _)| !found.contains(u))
+        .cloned()
+        .collect())
+}
+
+/// Records and applies `items` (one tenant's) in `tx`: one outcome per item, in order.
+pub async fn apply(
+    tx: &mut Tx,
+    backend: Backend,
+    weeks: &Weeks,
+    loaded: &Loaded,
+    tenant: &TenantId,
+    items: &[Item],
+    now: i64,
+) -> Result<Vec<Applied>, StoreError> {
+    // The first of each key is a candidate; later ones in the batch are its duplicates.
+    let mut seen = HashSet::new();
+    let firsts: Vec<usize> = (0..items.len())
+        .filter(|&i| seen.insert(items[i].key.as_str()))
+        .collect();
+    let new_keys = insert_events(tx, tenant, items, &firsts, now).await?;
+    let fresh: Vec<usize> = firsts
+        .into_iter()
+        .filter(|&i| new_keys.contains(&items[i].key))
+        .collect();
+    let mut answers: Vec<Applied> = vec![Applied::Duplicate; items.len()];
+    if fresh.is_empty() {
+        return Ok(answers);
+    }
+    let users: BTreeSet<&str> = fresh.iter().map(|&i| items[i].user.as_str()).collect();
+    let users: Vec<&str> = users.into_iter().collect();
+    let mut sheets =
+        load::load_sheets(tx, backend, loaded, tenant, &users, items, &fresh, now).await?;
+    let week = load::week_challenges(tx, weeks, loaded, tenant, items, &fresh).await?;
+    let progress = load::load_progress(tx, tenant, &users, &week).await?;
+    for (user, challenge, tracked) in progress {
+        if let Some(s) = sheets.get_mut(&user) {
+            s.progress.insert(challenge, tracked);
+        }
+    }
+    let now_ms = faro_store::unix_now_ms();
+    let mut writes = Writes::default();
+    for (place, &i) in fresh.iter().enumerate() {
+        let item = &items[i];
+        let sheet = sheets
+            .get_mut(&item.user)
+            .ok_or_else(|| StoreError::Other(format!("no sheet for player {}", item.user)))?;
+        if item.masked.is_some() && item.masked != sheet.player.display_name {
+            sheet.player.display_name = item.masked.clone();
+        }
+        let out = engine::apply(
+            loaded,
+            &week,
+            tenant,
+            sheet,
+            &item.key,
+            place,
+            &item.event,
+            now_ms,
+            &mut writes,
+        )?;
+        answers[i] = Applied::New(out);
+    }
+    write::write(tx, backend, tenant, &sheets, &writes).await?;
+    Ok(answers)
+}
+
+/// Inserts the candidates' event rows (sorted by key, so concurrent batches lock keys in
+/// one order); the keys that were new.
+async fn insert_events(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    items: &[Item],
+    firsts: &[usize],
+    now: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let mut order: Vec<&Item> = firsts.iter().map(|&i| &items[i]).collect();
+    order.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut new = HashSet::new();
+    for chunk in order.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO gamification_events (id, tenant_id, key, user_id, kind, props, \
+             occurred_at, created_at) VALUES {} ON CONFLICT (tenant_id, key) DO NOTHING \
+             RETURNING key",
+            placeholders(chunk.len(), 8)
+        );
+        let mut q = multi_row(sql, chunk.len());
+        for item in chunk {
+            let props = serde_json::to_string(&item.event.props)
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            q = q
+                .bind(new_id())
+                .bind(tenant.as_str())
+                .bind(&item.key)
+                .bind(&item.user)
+                .bind(&item.event.kind)
+                .bind(props)
+                .bind(item.event.at)
+                .bind(now);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            new.insert(r.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(new)
+}
