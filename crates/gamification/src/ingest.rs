@@ -1,13 +1,16 @@
-//! Taking in one event: record it once, then apply the tenant's design to it in the same
-//! transaction: the player's streak and kind counts, each matching rule's award, the streak
-//! milestone, badges, the level, and the outbox events that tell other modules.
+//! Taking in events: each is checked here, then queued for the group-commit writer, which
+//! records and applies the events waiting at that moment together (`sheets.rs` reads and
+//! writes their players in a few statements, `engine.rs` applies each in memory): the
+//! player's streak and kind counts, each matching rule's award, the streak milestone,
+//! challenges, badges, the level, and the outbox events that tell other modules. A caller's
+//! answer comes once its batch is committed.
 //!
-//! Exactly once per `(tenant, key)`: the event row is inserted first with `ON CONFLICT DO
-//! NOTHING`, so a second delivery of the key (retried, or concurrent on another instance)
-//! finds it, changes nothing and answers `duplicate`. Awards are also unique per (tenant,
-//! user, rule, source) in the ledger, a second lock on the same promise. Different events of
-//! one player are serialised by the player's row (locked on PostgreSQL; SQLite has one writer),
-//! so caps and once-per-user rules see every earlier award.
+//! Exactly once per `(tenant, key)`: the event rows are inserted first with `ON CONFLICT DO
+//! NOTHING`, so a second delivery of a key (retried, in the same batch, or concurrent on
+//! another instance) finds it, changes nothing and answers `duplicate`. Awards are also
+//! unique per (tenant, user, rule, source) in the ledger, a second lock on the same promise.
+//! A batch's players are locked together (PostgreSQL; SQLite has one writer), so caps and
+//! once-per-user rules see every earlier award.
 
 use std::sync::Arc;
 
