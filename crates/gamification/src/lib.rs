@@ -16,6 +16,7 @@
 //! | [`spend`] | points going out: redemption into credits, staff reversals |
 //! | [`store`] | every SQL statement |
 //! | [`api`] | the HTTP handlers |
+//! | [`stats`] | what the design produces (awards per day, levels, badges, challenges), for the panel |
 //!
 //! The rules themselves (what an event is worth, when a badge unlocks, levels, streaks by
 //! the tenant's calendar) are the pure crate `faro-gamification-domain`.
@@ -33,6 +34,7 @@ pub mod ranks;
 pub mod sheets;
 pub mod spend;
 pub mod state;
+pub mod stats;
 pub mod store;
 
 use faro_http::module::{Module, Mounted};
