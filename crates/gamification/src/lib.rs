@@ -17,6 +17,7 @@
 //! | [`store`] | every SQL statement |
 //! | [`api`] | the HTTP handlers |
 //! | [`stats`] | what the design produces (awards per day, levels, badges, challenges), for the panel |
+//! | [`panel`] | the admin pages: overview, design, players and reversals |
 //!
 //! The rules themselves (what an event is worth, when a badge unlocks, levels, streaks by
 //! the tenant's calendar) are the pure crate `faro-gamification-domain`.
@@ -28,6 +29,7 @@ pub mod design;
 pub mod engine;
 pub mod error;
 pub mod ingest;
+pub mod panel;
 pub mod people;
 pub mod profile;
 pub mod ranks;
@@ -55,10 +57,10 @@ pub fn module() -> Module {
         secret_keys: &[],
         check: |_| Ok(()),
         migrations: &MIGRATIONS,
-        nav: &[],
+        nav: panel::NAV,
         mount: |core, _settings| {
             let g = Gamification::new(core.clone());
-            let mut mounted = Mounted::new(api::router(g.clone()), axum::Router::new());
+            let mut mounted = Mounted::new(api::router(g.clone()), panel::router(g.clone()));
             mounted.jobs.push(challenges::job(g.clone()));
             mounted.consumers.push(bridge::consumer(g));
             mounted.personal = Some(people::exporter());
