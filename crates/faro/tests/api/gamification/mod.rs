@@ -7,6 +7,7 @@ mod challenges;
 mod concurrency;
 mod design;
 mod own;
+mod panel;
 mod spend;
 
 use reqwest::Method;
