@@ -18,6 +18,7 @@
 //! | [`api`] | the HTTP handlers |
 //! | [`stats`] | what the design produces (awards per day, levels, badges, challenges), for the panel |
 //! | [`panel`] | the admin pages: overview, design, players and reversals |
+//! | [`widget`] | the embeddable script (leaderboard, progress, badge toasts) and its demo page |
 //!
 //! The rules themselves (what an event is worth, when a badge unlocks, levels, streaks by
 //! the tenant's calendar) are the pure crate `faro-gamification-domain`.
@@ -38,6 +39,7 @@ pub mod spend;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod widget;
 
 use faro_http::module::{Module, Mounted};
 use faro_store::Migrator;
@@ -58,9 +60,10 @@ pub fn module() -> Module {
         check: |_| Ok(()),
         migrations: &MIGRATIONS,
         nav: panel::NAV,
-        mount: |core, _settings| {
+        mount: |core, settings| {
             let g = Gamification::new(core.clone());
             let mut mounted = Mounted::new(api::router(g.clone()), panel::router(g.clone()));
+            mounted.pages = mounted.pages.merge(widget::router(settings)?);
             mounted.jobs.push(challenges::job(g.clone()));
             mounted.consumers.push(bridge::consumer(g));
             mounted.personal = Some(people::exporter());

@@ -9,6 +9,7 @@ mod design;
 mod own;
 mod panel;
 mod spend;
+mod widget;
 
 use reqwest::Method;
 use serde_json::{Value, json};
