@@ -678,6 +678,11 @@ static BROWSER: std::sync::LazyLock<tokio::sync::Mutex<()>> =
     std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
 
 async fn run_e2e(script: &str) {
+    run_e2e_with(script, &[]).await;
+}
+
+/// [`run_e2e`] with more environment for the script (the admin's credentials, `OUT_DIR`).
+async fn run_e2e_with(script: &str, env: &[(&str, &str)]) {
     let root = browser_prerequisites();
     let _one = BROWSER.lock().await;
     let s = Server::start(&[]).await;
@@ -685,6 +690,7 @@ async fn run_e2e(script: &str) {
         .arg(root.join("e2e").join(script))
         .current_dir(root.join("e2e"))
         .env("BASE_URL", &s.base)
+        .envs(env.iter().copied())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
@@ -716,4 +722,16 @@ async fn in_a_browser_with_javascript_the_demo_test_reaches_a_shareable_result()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_without_javascript_the_demo_test_reaches_a_shareable_result() {
     run_e2e("quiz-nojs.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_the_gamification_widget_shows_the_board_progress_and_a_badge_toast() {
+    run_e2e_with(
+        "gamification-widget.mjs",
+        &[
+            ("ADMIN_USER", ADMIN_USER),
+            ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ],
+    )
+    .await;
 }
