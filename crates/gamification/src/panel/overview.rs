@@ -171,7 +171,7 @@ fn view(shell: Shell, o: Overview) -> OverviewPage {
             o.days.len()
         ),
         charts: vec![
-            chart(&o.days, "chart-wide", 720, 220, 12),
+            chart(&o.days, "chart-wide", 1000, 240, 13),
             chart(&o.days, "chart-narrow", 360, 220, 12),
         ],
         days: o

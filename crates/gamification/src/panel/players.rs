@@ -75,7 +75,8 @@ pub struct PlayerView {
     pub streak: String,
     pub rank: String,
     pub events: String,
-    pub member_since: String,
+    /// The day the first event arrived (`YYYY-MM-DD`, UTC).
+    pub first_seen: String,
     pub badges: Vec<BadgeChip>,
     pub badges_available: usize,
     pub challenges: Vec<ChallengeRow>,
@@ -164,11 +165,11 @@ fn player_view(p: Profile, entries: Vec<stats::LedgerEntry>, entry: &str) -> Pla
         ),
         rank: p.statistics.rank.map_or("—".into(), number),
         events: number(p.statistics.events),
-        member_since: p
+        first_seen: p
             .statistics
             .member_since
             .as_deref()
-            .map(faro_web::panel::readable_time)
+            .map(|t| t.chars().take(10).collect())
             .unwrap_or_default(),
         badges_available: p.statistics.badges_available,
         badges: p
