@@ -1,5 +1,6 @@
-// Screenshots of the admin panel for docs/: the dashboard, the webhooks page and the security
-// page (two-factor sign-in being set up) at a phone (390×844) and a desktop (1280×800) size,
+// Screenshots of the admin panel for docs/: the dashboard, the webhooks page, the security
+// page (two-factor sign-in being set up) and the gamification pages (overview, design, a
+// player) at a phone (390×844) and a desktop (1280×800) size,
 // plus the tests list, a draft's editor and the errors page on a desktop.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... \
@@ -70,6 +71,31 @@ async function visit(slug) {
     q = r.next_question;
   }
   await api('POST', `/api/v1/sessions/${started.session_id}/finish`);
+}
+
+/** Events of 12 players spread over the last 25 days, so every gamification figure has data. */
+async function playGamification(token) {
+  const names = ['Ana García', 'Bruno Díaz', 'Carla Pérez', 'Dani Ruiz', 'Eva Martín', 'Fede López',
+    'Gala Gómez', 'Hugo Sanz', 'Inés Romero', 'Jon Navarro', 'Lía Torres', 'Mateo Gil'];
+  const now = Date.now();
+  let n = 0;
+  for (let day = 24; day >= 0; day -= 1) {
+    for (const [i, name] of names.entries()) {
+      // The first players are the keenest: they come back most days.
+      if (rand() > 0.85 - i * 0.06) continue;
+      const at = new Date(now - day * 86_400_000 - Math.floor(rand() * 3_600_000)).toISOString();
+      const user = `player-${String(i + 1).padStart(2, '0')}`;
+      const events = [{ type: 'user.daily_login', props: {} }];
+      for (let c = Math.floor(rand() * 4); c > 0; c -= 1) {
+        events.push({ type: 'conversion.completed', props: { target_format: pickOne(['pdf', 'docx', 'png', 'jpg', 'mp3', 'epub']), size_mb: Math.floor(rand() * 130) } });
+      }
+      if (rand() < 0.2) events.push({ type: 'payment.succeeded', props: { amount_eur: 5 + Math.floor(rand() * 20) } });
+      for (const e of events) {
+        n += 1;
+        await api('POST', '/api/v1/gamification/events', { user, type: e.type, key: `shot-${n}`, props: e.props, occurred_at: at, display_name: name }, token);
+      }
+    }
+  }
 }
 
 const { access_token: token } = await api('POST', '/api/v1/admin/login', { username: USER, password: PASSWORD });
@@ -160,6 +186,15 @@ for (const device of devices) {
     await shot(page, `console-tenant-${device.name}.png`);
     await page.goto(`${BASE_URL}/platform/plans`);
     await shot(page, `console-plans-${device.name}.png`);
+    // Gamification: a month of a dozen players' events (made once), then the overview, the
+    // design and one player's profile with its history.
+    if (device.name === devices[0].name) await playGamification(token);
+    await page.goto(`${BASE_URL}/admin/gamification`);
+    await shot(page, `admin-gamification-overview-${device.name}.png`);
+    await page.goto(`${BASE_URL}/admin/gamification/design`);
+    await shot(page, `admin-gamification-design-${device.name}.png`);
+    await page.goto(`${BASE_URL}/admin/gamification/players?user=player-03`);
+    await shot(page, `admin-gamification-players-${device.name}.png`);
     if (device.name === 'desktop') {
       await page.goto(`${BASE_URL}/admin/errors`);
       await shot(page, 'admin-errors-desktop.png');

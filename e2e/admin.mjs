@@ -4,7 +4,8 @@
 // link to the question cards they concern, and the dashboard fits a phone's width. The
 // platform's pages too: a webhook added (its secret shown once) gets the visit's
 // quiz.finished delivery, the errors, API keys, security, staff, settings, audit log and
-// visitors pages, and the installation's console (/platform); all fit a phone.
+// visitors pages, the gamification pages (a level change saved, an award taken back), and the
+// installation's console (/platform); all fit a phone.
 //
 //   BASE_URL=http://127.0.0.1:8080 ADMIN_USER=admin ADMIN_PASSWORD=... node e2e/admin.mjs
 //
@@ -327,10 +328,54 @@ await test('the console defines a plan with quotas', async () => {
   eq(await page.locator('#e2e-pro-staff').inputValue(), '', 'a blank quota is unlimited');
 });
 
-await test('the webhooks, errors, API keys, security, staff, settings, audit, visitors and console pages fit a phone', async () => {
+await test('the gamification pages show what the design produces; a level change saves; an award is taken back', async () => {
+  // A player with points, through the JSON API as a server would send them.
+  const { access_token: token } = await api('POST', '/api/v1/admin/login', { username: USER, password: PASSWORD });
+  for (const key of ['e2e-g-1', 'e2e-g-2']) {
+    const res = await fetch(`${BASE_URL}/api/v1/gamification/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ user: 'e2e-gamer', type: 'conversion.completed', key, display_name: 'Gala Gómez' }),
+    });
+    eq(res.status, 201, `event ${key} taken`);
+  }
+  await page.goto(`${BASE_URL}/admin/gamification`);
+  eq(await page.locator('h1').innerText(), 'Gamification', 'the overview');
+  assert(Number(await page.locator('[data-metric="players"]').getAttribute('data-value')) >= 1, 'a player counted');
+  assert(await page.locator('.chart-wide svg.chart rect').count() === 30, 'a column per day');
+  assert(await page.locator('#levels li').count() >= 1, 'players per level');
+  assert(await page.locator('#top tr[data-user="e2e-gamer"]').isVisible(), 'in the top 10');
+
+  await page.locator('nav[aria-label="Gamification pages"] a', { hasText: 'Design' }).click();
+  eq(await page.locator('h1').innerText(), 'Design', 'the design page');
+  const before = await page.locator('#levels tr[data-level="2"] td.main').innerText();
+  await page.locator('#level-rows input[name=level_title]').nth(1).fill('Explorador e2e');
+  await Promise.all([page.waitForURL(/\/admin\/gamification\/design\?msg=saved&v=\d+$/), page.locator('#design-form button[type=submit]').click()]);
+  assert((await page.locator('.notice').innerText()).includes('Design saved as version'), 'saved');
+  eq(await page.locator('#levels tr[data-level="2"] td.main').innerText(), 'Explorador e2e', `was ${before}`);
+  // A threshold that is not a number: the problem at its path, the typed value kept.
+  await page.locator('#level-rows input[name=level_min]').nth(2).fill('lots');
+  await Promise.all([page.waitForLoadState('load'), page.locator('#design-form button[type=submit]').click()]);
+  eq(await page.locator('#problems li[data-path="levels[2].min_points"]').count(), 1, 'the problem and its path');
+  eq(await page.locator('#level-rows input[name=level_min]').nth(2).inputValue(), 'lots', 'what was typed is kept');
+
+  await page.goto(`${BASE_URL}/admin/gamification/players`);
+  eq(await page.locator('h1').innerText(), 'Players', 'the players page');
+  await page.locator('#user').fill('e2e-gamer');
+  await Promise.all([page.waitForURL(/\?user=e2e-gamer$/), page.locator('form[role=search] button').click()]);
+  assert(await page.locator('#ledger tr[data-kind="award"]').count() >= 2, 'the points history');
+  await page.locator('#entry').selectOption({ index: 1 });
+  await page.locator('#reason').fill('e2e: a test conversion');
+  await Promise.all([page.waitForURL(/msg=reversed$/), page.locator('#reverse button[type=submit]').click()]);
+  assert(await page.locator('#ledger tr[data-kind="reversal"]').isVisible(), 'the reversal is in the history');
+});
+
+await test('the webhooks, errors, API keys, security, staff, settings, audit, visitors, gamification and console pages fit a phone', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const path of ['/admin/webhooks', '/admin/errors', '/admin/api-keys', '/admin/security',
-    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors', '/platform', '/platform/tenants/e2e-lopez',
+    '/admin/staff', '/admin/settings', '/admin/audit', '/admin/visitors', '/admin/gamification',
+    '/admin/gamification/design', '/admin/gamification/players', '/admin/gamification/players?user=e2e-gamer',
+    '/platform', '/platform/tenants/e2e-lopez',
     '/platform/plans']) {
     await page.goto(`${BASE_URL}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
