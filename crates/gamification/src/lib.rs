@@ -12,7 +12,8 @@
 //! | [`challenges`] | the week's challenges: created once per week, progress, completion |
 //! | [`profile`] | a player's profile and the leaderboards |
 //! | [`people`] | GDPR: the export's part, erasure on `user.deleted` |
-//! | [`bridge`] | other modules' events (a quiz finished by a user) taken in through the outbox |
+//! | [`bridge`] | other modules' events (a quiz finished by a user or a visitor) taken in through the outbox |
+//! | [`merge`] | a visitor's player moving into the account's on `visitor.merged` |
 //! | [`spend`] | points going out: redemption into credits, staff reversals |
 //! | [`store`] | every SQL statement |
 //! | [`api`] | the HTTP handlers |
@@ -30,6 +31,7 @@ pub mod design;
 pub mod engine;
 pub mod error;
 pub mod ingest;
+pub mod merge;
 pub mod panel;
 pub mod people;
 pub mod profile;

@@ -9,6 +9,7 @@ mod design;
 mod own;
 mod panel;
 mod spend;
+mod visitors;
 mod widget;
 
 use reqwest::Method;
