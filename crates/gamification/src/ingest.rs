@@ -261,8 +261,8 @@ impl EventWrites {
             .iter()
             .map(|i| (i.user.clone(), i.masked.clone()))
             .collect();
-        sheets::number_new_players(db, tenant, &users, now).await?;
         let mut tx = db.begin_write().await?;
+        sheets::number_new_players(db, &mut tx, tenant, &users, now).await?;
         let applied = sheets::apply(
             &mut tx,
             db.backend(),

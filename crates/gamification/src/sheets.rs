@@ -59,56 +59,75 @@ fn list(from: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Numbers the batch's new players, in a short transaction of its own (the tenant row's lock
-/// that keeps the numbers exact is then held for one insert, not for a batch): in the order
-/// they first appear, after the tenant's last player.
+/// Numbers the batch's new players in the order they first appear, after the tenant's last
+/// player. On PostgreSQL in a short transaction of its own (the tenant row's lock that keeps
+/// the numbers exact is then held for one insert, not for a batch); on SQLite, whose one
+/// writer already serialises everything, in the batch's own transaction (`tx`), which saves
+/// a commit per batch.
 pub async fn number_new_players(
     db: &Db,
+    tx: &mut Tx,
     tenant: &TenantId,
     users: &[(String, Option<String>)],
     now: i64,
 ) -> Result<(), StoreError> {
+    if db.backend() == Backend::Sqlite {
+        let missing = missing_players(&mut **tx, tenant, users).await?;
+        return insert_players(tx, tenant, &missing, now).await;
+    }
     let missing = missing_players(db.reader(), tenant, users).await?;
     if missing.is_empty() {
         return Ok(());
     }
-    let mut tx = db.begin_write().await?;
+    let mut own = db.begin_write().await?;
     sqlx::query("UPDATE tenants SET updated_at = updated_at WHERE id = $1")
         .bind(tenant.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *own)
         .await?;
     // Again under the lock: another instance may have numbered some meanwhile.
-    let missing = missing_players(&mut *tx, tenant, &missing).await?;
-    if !missing.is_empty() {
-        let last: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(MAX(ordinal), 0) AS BIGINT) FROM gamification_players \
-             WHERE tenant_id = $1",
-        )
-        .bind(tenant.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut next = last;
-        for chunk in missing.chunks(ROWS) {
-            let sql = format!(
-                "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
-                 first_seen_at, reached_at_ms) VALUES {} ON CONFLICT (tenant_id, user_id) DO NOTHING",
-                placeholders(chunk.len(), 6)
-            );
-            let mut q = multi_row(sql, chunk.len());
-            for (user, name) in chunk {
-                next += 1;
-                q = q
-                    .bind(tenant.as_str())
-                    .bind(user)
-                    .bind(next)
-                    .bind(name)
-                    .bind(now)
-                    .bind(now * 1000);
-            }
-            q.execute(&mut *tx).await?;
-        }
+    let missing = missing_players(&mut *own, tenant, &missing).await?;
+    insert_players(&mut own, tenant, &missing, now).await?;
+    own.commit().await?;
+    Ok(())
+}
+
+/// Inserts `missing` players, numbered after the tenant's last (its lock held, or SQLite).
+async fn insert_players(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    missing: &[(String, Option<String>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    if missing.is_empty() {
+        return Ok(());
     }
-    tx.commit().await?;
+    let last: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(ordinal), 0) AS BIGINT) FROM gamification_players \
+         WHERE tenant_id = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut next = last;
+    for chunk in missing.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
+             first_seen_at, reached_at_ms) VALUES {} ON CONFLICT (tenant_id, user_id) DO NOTHING",
+            placeholders(chunk.len(), 6)
+        );
+        let mut q = multi_row(sql, chunk.len());
+        for (user, name) in chunk {
+            next += 1;
+            q = q
+                .bind(tenant.as_str())
+                .bind(user)
+                .bind(next)
+                .bind(name)
+                .bind(now)
+                .bind(now * 1000);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
