@@ -21,12 +21,36 @@ use faro_gamification_domain::streaks::Streak;
 use faro_gamification_domain::{Event, kind_matches};
 use faro_store::outbox::NewEvent;
 use faro_store::{StoreError, TenantId};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::challenges::Challenge;
 use crate::design::Loaded;
-use crate::ingest::{AwardView, Outcomes};
 use crate::store::Player;
+
+/// What an event caused.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct Outcomes {
+    /// The key was seen before: nothing changed (the awards are those of the first time).
+    pub duplicate: bool,
+    pub awards: Vec<AwardView>,
+    /// Badges unlocked by this event.
+    pub badges: Vec<String>,
+    /// Challenges this event completed (their template keys).
+    pub challenges: Vec<String>,
+    /// The level reached, when this event raised it.
+    pub level_up: Option<u32>,
+    /// The player's balance after the event.
+    pub balance: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct AwardView {
+    /// The rule key, `badge:<key>` or `streak`.
+    pub rule: String,
+    pub points: i64,
+}
 
 /// An award already in the ledger (or written earlier in this batch) that a cap, a
 /// once-per-user rule or a streak day looks at.

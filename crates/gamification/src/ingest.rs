@@ -16,12 +16,11 @@ use std::sync::Arc;
 
 use faro_gamification_domain::Event;
 use faro_store::{Db, StoreError, TenantId, unix_now};
-use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
 use crate::Gamification;
 use crate::design::{self, Loaded};
+pub use crate::engine::{AwardView, Outcomes};
 use crate::error::GamificationError;
 use crate::sheets::{self, Applied, Item, Weeks};
 use crate::store;
@@ -38,29 +37,6 @@ pub struct Incoming {
     pub occurred_at: Option<i64>,
     /// The name to show on the leaderboard (masked before it is stored).
     pub display_name: Option<String>,
-}
-
-/// What an event caused.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
-pub struct Outcomes {
-    /// The key was seen before: nothing changed (the awards are those of the first time).
-    pub duplicate: bool,
-    pub awards: Vec<AwardView>,
-    /// Badges unlocked by this event.
-    pub badges: Vec<String>,
-    /// Challenges this event completed (their template keys).
-    pub challenges: Vec<String>,
-    /// The level reached, when this event raised it.
-    pub level_up: Option<u32>,
-    /// The player's balance after the event.
-    pub balance: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
-pub struct AwardView {
-    /// The rule key, `badge:<key>` or `streak`.
-    pub rule: String,
-    pub points: i64,
 }
 
 /// How far in the past an event may say it happened (older ones are refused: they would
@@ -261,8 +237,14 @@ impl EventWrites {
             .iter()
             .map(|i| (i.user.clone(), i.masked.clone()))
             .collect();
-        let mut tx = db.begin_write().await?;
-        sheets::number_new_players(db, &mut tx, tenant, &users, now).await?;
+        let mut tx = if db.backend() == faro_store::Backend::Sqlite {
+            let mut tx = db.begin_write().await?;
+            sheets::number_new_players_in(&mut tx, tenant, &users, now).await?;
+            tx
+        } else {
+            sheets::number_new_players(db, tenant, &users, now).await?;
+            db.begin_write().await?
+        };
         let applied = sheets::apply(
             &mut tx,
             db.backend(),

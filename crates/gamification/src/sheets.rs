@@ -7,74 +7,31 @@
 //! instances' batches wait for each other instead of deadlocking; SQLite has one writer.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
-use std::time::Duration;
 
-use faro_gamification_domain::Event;
-use faro_http::ttl::TtlMap;
 use faro_store::{Backend, Db, StoreError, TenantId, multi_row, new_id, placeholders};
 use sqlx::Row;
 
-use crate::challenges::Challenge;
 use crate::design::Loaded;
 use crate::engine::{self, Writes};
-use crate::ingest::Outcomes;
 use crate::store::Tx;
 
 mod load;
+mod parts;
 mod write;
 
-/// Rows per multi-row statement: well under both databases' parameter limits (13 columns).
-const ROWS: usize = 400;
-
-/// How long a week's challenge rows are believed: they never change once created.
-const WEEK_TTL: Duration = Duration::from_secs(600);
-
-/// `tenant\u{0}monday` → that week's challenges, as created (rows never change).
-pub type Weeks = Arc<TtlMap<String, Arc<Vec<Challenge>>>>;
-
-/// One event of a batch, checked.
-#[derive(Clone, Debug)]
-pub struct Item {
-    pub key: String,
-    pub user: String,
-    pub event: Event,
-    /// The masked display name, when the event brought one.
-    pub masked: Option<String>,
-}
-
-/// What became of an item.
-#[derive(Clone, Debug)]
-pub enum Applied {
-    New(Outcomes),
-    /// Its key was taken before (or earlier in the batch): nothing changed.
-    Duplicate,
-}
-
-/// `$from, $from+1, …` for an `IN (…)` list of `n`.
-fn list(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use parts::{Applied, Item, Weeks};
+use parts::{ROWS, list};
 
 /// Numbers the batch's new players in the order they first appear, after the tenant's last
-/// player. On PostgreSQL in a short transaction of its own (the tenant row's lock that keeps
-/// the numbers exact is then held for one insert, not for a batch); on SQLite, whose one
-/// writer already serialises everything, in the batch's own transaction (`tx`), which saves
-/// a commit per batch.
+/// player, in a short transaction of its own (PostgreSQL): the tenant row's lock that keeps
+/// the numbers exact is then held for one insert, not for a batch. Call it before the batch's
+/// transaction begins, so a batch never holds two connections.
 pub async fn number_new_players(
     db: &Db,
-    tx: &mut Tx,
     tenant: &TenantId,
     users: &[(String, Option<String>)],
     now: i64,
 ) -> Result<(), StoreError> {
-    if db.backend() == Backend::Sqlite {
-        let missing = missing_players(&mut **tx, tenant, users).await?;
-        return insert_players(tx, tenant, &missing, now).await;
-    }
     let missing = missing_players(db.reader(), tenant, users).await?;
     if missing.is_empty() {
         return Ok(());
@@ -89,6 +46,18 @@ pub async fn number_new_players(
     insert_players(&mut own, tenant, &missing, now).await?;
     own.commit().await?;
     Ok(())
+}
+
+/// The same in the batch's own transaction, for SQLite, whose one writer already serialises
+/// everything: saves a commit per batch.
+pub async fn number_new_players_in(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    users: &[(String, Option<String>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    let missing = missing_players(&mut **tx, tenant, users).await?;
+    insert_players(tx, tenant, &missing, now).await
 }
 
 /// Inserts `missing` players, numbered after the tenant's last (its lock held, or SQLite).

@@ -17,6 +17,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod gamification;
 mod outbox;
 
 use std::io::Write;

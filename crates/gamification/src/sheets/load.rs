@@ -10,7 +10,7 @@ use faro_gamification_domain::challenges::Progress;
 use faro_store::{Backend, StoreError, TenantId, multi_row};
 use sqlx::Row;
 
-use super::{Item, WEEK_TTL, Weeks, list};
+use super::parts::{Item, WEEK_TTL, Weeks, list};
 use crate::challenges::{self, Challenge};
 use crate::design::Loaded;
 use crate::engine::{Paid, Recent, Sheet, Tracked};

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use faro_store::{Backend, StoreError, TenantId, multi_row, new_id, placeholders};
 
-use super::ROWS;
+use super::parts::ROWS;
 use crate::engine::{self, Sheet, Writes};
 use crate::store::{Player, Tx};
 
