@@ -86,6 +86,10 @@ async fn take(
         }
         _ => {}
     }
+    let who = who(e, &payload);
+    if who.is_none() && e.kind != "visitor.merged" {
+        return Ok(());
+    }
     let tenant = TenantId::new(e.tenant.as_str());
     if !g
         .core
@@ -107,7 +111,7 @@ async fn take(
     if !loaded.design.concerns(&e.kind) {
         return Ok(());
     }
-    let user = match who(e, &payload) {
+    let user = match who {
         None => return Ok(()),
         Some(Who::User(u)) => u,
         // A visitor's events are the account's once they are linked.

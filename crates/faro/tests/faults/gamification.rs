@@ -133,8 +133,9 @@ async fn events_survive_kill_9(backend: Backend) {
         acked.load(Ordering::Relaxed) >= KILL_AT
     })
     .await;
-    targets.write().unwrap_or_else(|p| p.into_inner())[0] = None;
+    // Killed while it is being sent to (the senders learn of it only from failed requests).
     instances[0].kill9();
+    targets.write().unwrap_or_else(|p| p.into_inner())[0] = None;
     if backend == Backend::Sqlite {
         // The only instance: started again on the same file (a new port).
         let again = launch.start().await;
