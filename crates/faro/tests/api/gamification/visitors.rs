@@ -52,14 +52,20 @@ const BALANCE: &str =
 const LEDGER: &str =
     "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM gamification_ledger WHERE user_id = $1";
 
-async fn a_visitors_points_become_the_accounts_on_registration(app: TestApp) {
-    let (id, token) = visitor(&app).await;
+/// A new visitor who finished the demo quiz: its id, token and player, once paid 10 for the
+/// quiz and 500 for being among the site's first players (the early-adopter badge).
+async fn visitor_with_points(app: &TestApp) -> (String, String, String) {
+    let (id, token) = visitor(app).await;
     let player = format!("visitor:{id}");
-    finish_as_visitor(&app, &token).await;
-    // The demo pays 10 for a finished quiz, and the site's first player is an early adopter.
-    until(&app, BALANCE, &player, 510).await;
+    finish_as_visitor(app, &token).await;
+    until(app, BALANCE, &player, 510).await;
+    (id, token, player)
+}
 
-    // The account already has points of its own: a server's event about it.
+async fn a_visitors_points_become_the_accounts_on_registration(app: TestApp) {
+    let (_, token, player) = visitor_with_points(&app).await;
+
+    // The visitor registers: its player becomes the account's.
     let r = app
         .send(
             app.request(Method::POST, "/api/v1/auth/register")
@@ -134,10 +140,7 @@ async fn an_account_with_points_of_its_own_adds_the_visitors(app: TestApp) {
     assert_eq!(app.scalar_where(BALANCE, &user).await, 610);
 
     // A visitor (second player: also an early adopter) finishes a quiz, then signs in.
-    let (id, token) = visitor(&app).await;
-    let player = format!("visitor:{id}");
-    finish_as_visitor(&app, &token).await;
-    until(&app, BALANCE, &player, 510).await;
+    let (_, token, _) = visitor_with_points(&app).await;
     let r = app
         .send(
             app.request(Method::POST, "/api/v1/auth/login")
@@ -189,10 +192,7 @@ async fn an_account_with_points_of_its_own_adds_the_visitors(app: TestApp) {
 both!(an_account_with_points_of_its_own_adds_the_visitors);
 
 async fn erasing_a_visitor_erases_its_points(app: TestApp) {
-    let (id, token) = visitor(&app).await;
-    let player = format!("visitor:{id}");
-    finish_as_visitor(&app, &token).await;
-    until(&app, BALANCE, &player, 510).await;
+    let (id, _, player) = visitor_with_points(&app).await;
     let r = app
         .admin_delete(&format!("/api/v1/admin/visitors/{id}"))
         .await;
