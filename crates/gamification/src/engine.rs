@@ -90,8 +90,6 @@ pub struct Sheet {
     /// Challenge id → progress.
     pub progress: HashMap<String, Tracked>,
     pub recent: Vec<Recent>,
-    /// Whether the player's row changed (and must be written back).
-    pub dirty: bool,
 }
 
 impl Sheet {
@@ -103,7 +101,6 @@ impl Sheet {
             paid: Vec::new(),
             progress: HashMap::new(),
             recent: Vec::new(),
-            dirty: false,
         }
     }
 
@@ -208,7 +205,6 @@ pub fn apply(
     let at = event.at;
     // Counts per kind (this event included) and the streak by the tenant's calendar.
     *sheet.counts.entry(event.kind.clone()).or_default() += 1;
-    sheet.dirty = true;
     let day = loaded.calendar.day(event.at);
     let p = &sheet.player;
     let before = Streak {

@@ -68,7 +68,7 @@ pub async fn merge(
         return Ok(false);
     };
     let v = player_row(&row)?;
-    let mut p = store::lock_player(tx, backend, tenant, user, None, unix_now()).await?;
+    let mut p = store::lock_player(tx, backend, tenant, user, unix_now()).await?;
 
     // The ledger's rows keep their history; the few that would collide with the account's
     // own (both unlocked a badge, completed a challenge, hit a streak milestone on one day)

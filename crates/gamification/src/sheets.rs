@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::design::Loaded;
 use crate::engine::{self, Writes};
-use crate::store::Tx;
+use crate::store::{self, Tx};
 
 mod load;
 mod parts;
@@ -37,13 +37,10 @@ pub async fn number_new_players(
         return Ok(());
     }
     let mut own = db.begin_write().await?;
-    sqlx::query("UPDATE tenants SET updated_at = updated_at WHERE id = $1")
-        .bind(tenant.as_str())
-        .execute(&mut *own)
-        .await?;
+    store::lock_tenant(&mut own, tenant).await?;
     // Again under the lock: another instance may have numbered some meanwhile.
     let missing = missing_players(&mut *own, tenant, &missing).await?;
-    insert_players(&mut own, tenant, &missing, now).await?;
+    store::insert_players(&mut own, tenant, &missing, now).await?;
     own.commit().await?;
     Ok(())
 }
@@ -57,47 +54,7 @@ pub async fn number_new_players_in(
     now: i64,
 ) -> Result<(), StoreError> {
     let missing = missing_players(&mut **tx, tenant, users).await?;
-    insert_players(tx, tenant, &missing, now).await
-}
-
-/// Inserts `missing` players, numbered after the tenant's last (its lock held, or SQLite).
-async fn insert_players(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    missing: &[(String, Option<String>)],
-    now: i64,
-) -> Result<(), StoreError> {
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let last: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(ordinal), 0) AS BIGINT) FROM gamification_players \
-         WHERE tenant_id = $1",
-    )
-    .bind(tenant.as_str())
-    .fetch_one(&mut **tx)
-    .await?;
-    let mut next = last;
-    for chunk in missing.chunks(ROWS) {
-        let sql = format!(
-            "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
-             first_seen_at, reached_at_ms) VALUES {} ON CONFLICT (tenant_id, user_id) DO NOTHING",
-            placeholders(chunk.len(), 6)
-        );
-        let mut q = multi_row(sql, chunk.len());
-        for (user, name) in chunk {
-            next += 1;
-            q = q
-                .bind(tenant.as_str())
-                .bind(user)
-                .bind(next)
-                .bind(name)
-                .bind(now)
-                .bind(now * 1000);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+    store::insert_players(tx, tenant, &missing, now).await
 }
 
 /// Which of `users` have no player row yet, in their order.

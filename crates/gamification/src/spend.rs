@@ -53,7 +53,7 @@ pub async fn redeem(
     let mut tx = db.begin_write().await?;
     let now = unix_now();
     // The player's lock first: a retry racing the first request then sees its entry.
-    let mut p = store::lock_player(&mut tx, db.backend(), tenant, user, None, now).await?;
+    let mut p = store::lock_player(&mut tx, db.backend(), tenant, user, now).await?;
     if let Some(first) = earlier(&mut tx, tenant, user, key).await? {
         return Ok(Redeemed {
             points: -first,
@@ -176,7 +176,7 @@ pub async fn reverse(
     .ok_or(GamificationError::NotFound("no such award for this user"))?;
     let award_id: String = award.try_get(0)?;
     let awarded: i64 = award.try_get(1)?;
-    let mut p = store::lock_player(&mut tx, db.backend(), tenant, user, None, now).await?;
+    let mut p = store::lock_player(&mut tx, db.backend(), tenant, user, now).await?;
     let reversed: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM gamification_ledger \
          WHERE tenant_id = $1 AND user_id = $2 AND rule = 'reversal' AND source LIKE $3",

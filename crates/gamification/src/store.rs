@@ -2,12 +2,15 @@
 //! a batch of events reads and writes its players in `sheets`, the panel's sums are `stats`.
 
 use faro_gamification_domain::leaderboard::Score;
-use faro_store::{Backend, Db, StoreError, TenantId};
+use faro_store::{Backend, Db, StoreError, TenantId, multi_row, placeholders};
 use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Rows per multi-row statement: well under both databases' parameter limits (13 columns).
+pub const ROWS: usize = 400;
 
 /// A player's row: the ledger's sums kept beside it, the level reached and the streak.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,15 +84,63 @@ pub async fn player(db: &Db, tenant: &TenantId, user: &str) -> Result<Option<Pla
         .transpose()
 }
 
+/// Takes the tenant row's lock (PostgreSQL; SQLite's one writer already serialises): held
+/// while new players are numbered, so two never share a number.
+pub async fn lock_tenant(tx: &mut Tx, tenant: &TenantId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tenants SET updated_at = updated_at WHERE id = $1")
+        .bind(tenant.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Inserts `missing` players, numbered after the tenant's last (its lock held, or SQLite).
+pub async fn insert_players(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    missing: &[(String, Option<String>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let last: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(ordinal), 0) AS BIGINT) FROM gamification_players \
+         WHERE tenant_id = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut next = last;
+    for chunk in missing.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
+             first_seen_at, reached_at_ms) VALUES {} ON CONFLICT (tenant_id, user_id) DO NOTHING",
+            placeholders(chunk.len(), 6)
+        );
+        let mut q = multi_row(sql, chunk.len());
+        for (user, name) in chunk {
+            next += 1;
+            q = q
+                .bind(tenant.as_str())
+                .bind(user)
+                .bind(next)
+                .bind(name)
+                .bind(now)
+                .bind(now * 1000);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The player's row, created if new (numbered after the tenant's last player, under the
-/// tenant row's lock so two new players never share a number), and locked for the rest of
-/// the transaction on PostgreSQL. A new `display_name` replaces the stored one.
+/// tenant row's lock), and locked for the rest of the transaction on PostgreSQL.
 pub async fn lock_player(
     tx: &mut Tx,
     backend: Backend,
     tenant: &TenantId,
     user: &str,
-    display_name: Option<String>,
     now: i64,
 ) -> Result<Player, StoreError> {
     let lock = match backend {
@@ -104,38 +155,17 @@ pub async fn lock_player(
         .bind(user)
         .fetch_optional(&mut **tx)
         .await?;
-    let mut player = match found {
-        Some(r) => player_row(&r)?,
-        None => {
-            sqlx::query("UPDATE tenants SET updated_at = updated_at WHERE id = $1")
-                .bind(tenant.as_str())
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO gamification_players (tenant_id, user_id, ordinal, display_name, \
-                 first_seen_at, reached_at_ms) SELECT $1, $2, COALESCE(MAX(ordinal), 0) + 1, $3, \
-                 $4, $5 FROM gamification_players WHERE tenant_id = $1 \
-                 ON CONFLICT (tenant_id, user_id) DO NOTHING",
-            )
-            .bind(tenant.as_str())
-            .bind(user)
-            .bind(&display_name)
-            .bind(now)
-            .bind(now * 1000)
-            .execute(&mut **tx)
-            .await?;
-            let r = sqlx::query(sqlx::AssertSqlSafe(select))
-                .bind(tenant.as_str())
-                .bind(user)
-                .fetch_one(&mut **tx)
-                .await?;
-            player_row(&r)?
-        }
-    };
-    if display_name.is_some() && display_name != player.display_name {
-        player.display_name = display_name;
+    if let Some(r) = found {
+        return player_row(&r);
     }
-    Ok(player)
+    lock_tenant(tx, tenant).await?;
+    insert_players(tx, tenant, &[(user.to_owned(), None)], now).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(select))
+        .bind(tenant.as_str())
+        .bind(user)
+        .fetch_one(&mut **tx)
+        .await?;
+    player_row(&r)
 }
 
 pub async fn save_player(tx: &mut Tx, tenant: &TenantId, p: &Player) -> Result<(), StoreError> {

@@ -55,7 +55,7 @@ pub(super) async fn load_sheets(
     // Erased since it was numbered, or an outbox event's player: created here.
     for u in users {
         if !sheets.contains_key(*u) {
-            let p: Player = store::lock_player(tx, backend, tenant, u, None, now).await?;
+            let p: Player = store::lock_player(tx, backend, tenant, u, now).await?;
             sheets.insert(p.user.clone(), Sheet::new(p));
         }
     }

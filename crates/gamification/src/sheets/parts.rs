@@ -10,8 +10,7 @@ use faro_http::ttl::TtlMap;
 use crate::challenges::Challenge;
 use crate::engine::Outcomes;
 
-/// Rows per multi-row statement: well under both databases' parameter limits (13 columns).
-pub const ROWS: usize = 400;
+pub use crate::store::ROWS;
 
 /// How long a week's challenge rows are believed: they never change once created.
 pub const WEEK_TTL: Duration = Duration::from_secs(600);

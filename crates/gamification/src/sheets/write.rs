@@ -94,13 +94,10 @@ pub(super) async fn write(
         }
         q.execute(&mut **tx).await?;
     }
-    let mut dirty: Vec<&Player> = sheets
-        .values()
-        .filter(|s| s.dirty)
-        .map(|s| &s.player)
-        .collect();
-    dirty.sort_by(|a, b| a.user.cmp(&b.user));
-    for chunk in dirty.chunks(ROWS) {
+    // Every sheet is a player with at least one of the batch's events: all are written.
+    let mut players: Vec<&Player> = sheets.values().map(|s| &s.player).collect();
+    players.sort_by(|a, b| a.user.cmp(&b.user));
+    for chunk in players.chunks(ROWS) {
         let sql = format!(
             "INSERT INTO gamification_players (tenant_id, user_id, balance, lifetime, level, \
              streak_current, streak_longest, streak_last_day, credits, ordinal, display_name, \

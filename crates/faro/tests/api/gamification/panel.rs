@@ -36,33 +36,16 @@ async fn page(app: &TestApp, s: &Session, path: &str) -> Resp {
         .await
 }
 
-/// `application/x-www-form-urlencoded`.
-fn encode(fields: &[(String, String)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                        char::from(b).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 async fn post(app: &TestApp, s: &Session, path: &str, fields: &[(String, String)]) -> Resp {
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     app.send(
         app.request(Method::POST, path)
             .header(COOKIE, &s.cookies)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(encode(fields)),
+            .body(crate::common::form_body(&fields)),
     )
     .await
 }

@@ -7,28 +7,7 @@ use serde_json::json;
 
 use super::{Receiver, finish_a_quiz, subscribe, wait_for_status};
 use crate::both;
-use crate::common::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
-
-/// `application/x-www-form-urlencoded` for a few fields.
-fn form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                        char::from(b).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
+use crate::common::{ADMIN_PASSWORD, ADMIN_USER, TestApp, form_body};
 
 async fn the_panel_lists_endpoints_with_their_deliveries_and_replays_a_failed_one(app: TestApp) {
     let rx = Receiver::start();
@@ -92,7 +71,7 @@ async fn the_panel_lists_endpoints_with_their_deliveries_and_replays_a_failed_on
             )
             .header(COOKIE, &cookies)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form(&[("csrf", &csrf)])),
+            .body(form_body(&[("csrf", &csrf)])),
         )
         .await;
     assert_eq!(r.status, 303, "{r}");
@@ -106,7 +85,7 @@ async fn the_panel_lists_endpoints_with_their_deliveries_and_replays_a_failed_on
             app.request(Method::POST, "/admin/webhooks")
                 .header(COOKIE, &cookies)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form(&[
+                .body(form_body(&[
                     ("csrf", &csrf),
                     ("url", &rx.url("third", "")),
                     ("event_kinds", "quiz.*"),
@@ -130,7 +109,7 @@ async fn the_panel_lists_endpoints_with_their_deliveries_and_replays_a_failed_on
             app.request(Method::POST, "/admin/webhooks")
                 .header(COOKIE, &cookies)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form(&[
+                .body(form_body(&[
                     ("url", &rx.url("fourth", "")),
                     ("event_kinds", "quiz.*"),
                 ])),
