@@ -12,6 +12,8 @@
 //! | [`load`] | the load factor of a queue depth |
 //! | [`estimate`] | a request's price, factor by factor, and why a request cannot be priced |
 //! | [`quote`] | a priced request that an intent may charge until it expires |
+//! | [`intent`] | a payment intent's status under the provider's events, and fulfilment |
+//! | [`refund`] | full and partial refunds, never more than was captured |
 //! | [`demo`] | the converter's price tables (seed 002), as the demo tenant's data |
 
 pub mod config;
@@ -19,13 +21,16 @@ pub mod decimal;
 pub mod demo;
 pub mod estimate;
 pub mod exact;
+pub mod intent;
 pub mod load;
 pub mod quote;
+pub mod refund;
 pub mod routes;
 
 pub use config::{Pricing, PricingConfig};
 pub use decimal::{Factor, Megabytes, Money};
 pub use estimate::{Breakdown, EstimateRequest, PricingError, breakdown, estimate};
+pub use intent::{Effect, Event, Intent, Refusal, Status, transition};
 pub use quote::Quote;
 
 /// One problem of a pricing configuration, with the path of the field it is about
