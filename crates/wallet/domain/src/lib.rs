@@ -21,14 +21,18 @@
 //! | [`plan`](mod@plan) | one transfer or one expiry: refused, a retry, or exactly what to write |
 //! | [`chain`] | linked transfers, all or nothing |
 //! | [`reversal`](mod@reversal) | corrections as transfers the other way, never edits |
+//! | [`lots`] | expiring credits: which lots pay, what expires |
+//! | [`history`] | running balances and the balance at a past time |
 //! | [`refusal`] | every refusal, with a stable code and a message |
 //! | [`ledger`] | the in-memory ledger the property tests run: the same functions over maps |
 
 pub mod account;
 pub mod book;
 pub mod chain;
+pub mod history;
 pub mod ids;
 pub mod ledger;
+pub mod lots;
 pub mod plan;
 pub mod refusal;
 pub mod reversal;

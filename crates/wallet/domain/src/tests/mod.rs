@@ -2,6 +2,7 @@
 
 mod chains;
 mod holds;
+mod lots_and_history;
 mod transfers;
 
 use crate::*;
