@@ -13,6 +13,7 @@ pub fn all() -> &'static [Module] {
             faro_webhooks::module(),
             faro_quiz::module(),
             faro_gamification::module(),
+            faro_wallet::module(),
         ]
     });
     &ALL

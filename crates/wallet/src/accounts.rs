@@ -1,0 +1,81 @@
+//! The wallet's accounts: whose they are, what they are called in the ledger, and the
+//! balance a user sees.
+
+use faro_store::TenantId;
+use faro_wallet_domain::{Account, AccountId, AccountKind, Unit};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::Wallet;
+use crate::error::WalletError;
+use crate::store::{self, Open};
+
+/// The wallet's one unit for now.
+pub fn credits() -> Result<Unit, WalletError> {
+    Unit::parse("credits").map_err(|e| WalletError::Store(faro_store::StoreError::corrupt(e)))
+}
+
+fn fixed(id: &str, kind: AccountKind) -> Result<Open, WalletError> {
+    Ok(Open {
+        id: AccountId::parse(id)
+            .map_err(|e| WalletError::Store(faro_store::StoreError::corrupt(e)))?,
+        kind,
+    })
+}
+
+/// A user's credits: `user:<id>:credits`; the id must fit the ledger's ids.
+pub fn user(user: &str) -> Result<Open, WalletError> {
+    if user.is_empty() || user.len() > 100 || !user.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(WalletError::invalid(
+            "user",
+            "the user's id: 1 to 100 visible ASCII characters without spaces",
+        ));
+    }
+    Ok(Open {
+        id: AccountId::parse(format!("user:{user}:credits"))
+            .map_err(|e| WalletError::invalid("user", e))?,
+        kind: AccountKind::UserCredits,
+    })
+}
+
+/// Where the tenant's granted credits come from (its balance is what is outstanding).
+pub fn issuance() -> Result<Open, WalletError> {
+    fixed("tenant:issuance", AccountKind::Issuance)
+}
+
+/// What users spent on the tenant's items.
+pub fn revenue() -> Result<Open, WalletError> {
+    fixed("tenant:revenue", AccountKind::Revenue)
+}
+
+/// A balance as a user sees it, in credits.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct WalletBalance {
+    /// What can be spent now: posted credits less what is held.
+    pub available: i64,
+    /// Credits held by pending operations (reserved, not yet spent).
+    pub pending: i64,
+    #[schema(example = "credits")]
+    pub currency: &'static str,
+}
+
+impl WalletBalance {
+    pub fn of(account: Option<&Account>) -> WalletBalance {
+        WalletBalance {
+            available: account.map_or(0, Account::available),
+            pending: account.map_or(0, Account::pending),
+            currency: "credits",
+        }
+    }
+}
+
+/// `user`'s balance as last committed (zero for a user the wallet has not seen).
+pub async fn balance(
+    w: &Wallet,
+    tenant: &TenantId,
+    who: &str,
+) -> Result<WalletBalance, WalletError> {
+    let open = user(who)?;
+    let account = store::account(&w.core.db, tenant, &open.id).await?;
+    Ok(WalletBalance::of(account.as_ref()))
+}

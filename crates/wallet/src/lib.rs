@@ -1,0 +1,54 @@
+//! Wallet: a credits ledger per tenant, an item catalogue and purchases with credits. Every
+//! movement is a double-entry transfer planned by the pure `faro-wallet-domain` and written
+//! in one transaction with its checks, so credits are never lost, doubled or spent twice.
+//!
+//! | file | does |
+//! |---|---|
+//! | [`accounts`] | whose accounts exist (a user's credits, the tenant's issuance and revenue) and balances |
+//! | [`catalogue`] | the tenant's items priced in credits |
+//! | [`grant`] | staff granting credits |
+//! | [`purchase`] | an end user buying an item with credits: transfer, order, event, one transaction |
+//! | [`history`] | a user's transactions with running balances |
+//! | [`idempotency`] | `Idempotency-Key`: the first reply stored and replayed |
+//! | [`store`] | every SQL statement, the ledger's locked write path |
+//! | [`api`] | the HTTP handlers |
+
+pub mod accounts;
+pub mod api;
+pub mod catalogue;
+pub mod error;
+pub mod grant;
+pub mod history;
+pub mod idempotency;
+pub mod purchase;
+pub mod state;
+pub mod store;
+
+use faro_http::module::{Module, Mounted};
+use faro_store::Migrator;
+
+pub use error::WalletError;
+pub use state::Wallet;
+
+/// The module's tables (`wallet_*`).
+pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+pub fn module() -> Module {
+    Module {
+        name: "wallet",
+        optional: true,
+        api_keys: true,
+        keys: &[],
+        secret_keys: &[],
+        check: |_| Ok(()),
+        migrations: &MIGRATIONS,
+        nav: &[],
+        mount: |core, _settings| {
+            let w = Wallet::new(core.clone());
+            Ok(Mounted::new(api::router(w), axum::Router::new()))
+        },
+        demo: None,
+        cli: None,
+        sealed: &[],
+    }
+}
