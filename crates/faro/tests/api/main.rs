@@ -34,4 +34,5 @@ mod user_cookies;
 mod user_fields;
 mod users;
 mod visitors;
+mod wallet;
 mod webhooks;
