@@ -1,0 +1,2 @@
+//! Checkout scenarios on the demo data.
+mod checkout;
