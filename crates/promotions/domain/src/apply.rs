@@ -35,7 +35,14 @@ pub fn discounts(
         lines
             .iter()
             .zip(left)
-            .map(|(l, &x)| if scope.covers(l) { f(l, x) } else { 0 })
+            // `min`: an unchecked reward (over 100 %) still never takes a line below zero.
+            .map(|(l, &x)| {
+                if scope.covers(l) {
+                    f(l, x).min(x.max(0))
+                } else {
+                    0
+                }
+            })
             .collect()
     };
     let (wants, cap): (Vec<i64>, Option<i64>) = match *reward {

@@ -380,6 +380,9 @@ mod tests {
         let second = generate(&f, 40_000, &mut rng, &taken).expect("second");
         assert!(second.iter().all(|c| !taken.contains(c)));
         assert_eq!(second.iter().collect::<HashSet<_>>().len(), 40_000);
+        // The largest batch, in the default format.
+        let most = generate(&CodeFormat::default(), MAX_BATCH, &mut rng, &taken).expect("100k");
+        assert_eq!(most.iter().collect::<HashSet<_>>().len(), MAX_BATCH);
         // 32^4 = 1,048,576: a tenth is 104,857, and 50,000 are taken.
         assert_eq!(
             generate(&f, 60_000, &mut rng, &taken)

@@ -202,13 +202,13 @@ impl Tiers {
             .copied()
             .collect();
         inside.sort_by_key(|e| e.at);
-        let mut points: i64 = inside.iter().map(|e| e.points).sum();
+        let mut points = inside.iter().fold(0i64, |s, e| s.saturating_add(e.points));
         let mut i = 0;
         while i < inside.len() {
             // Every earning at the same second leaves together.
             let at = inside[i].at;
             while i < inside.len() && inside[i].at == at {
-                points -= inside[i].points;
+                points = points.saturating_sub(inside[i].points);
                 i += 1;
             }
             if points < min {

@@ -436,3 +436,18 @@ fn the_result_serialises_for_the_api() {
         })
     );
 }
+
+#[test]
+fn unchecked_rewards_still_never_take_a_line_below_zero() {
+    let cart = Cart::new(vec![Line::new("a", "x", 1000, 1)]);
+    let wild = promo(json!({"id": "wild", "reward": {"type": "percent_off", "bps": 30000}}));
+    let c = run(
+        &cart,
+        &Customer::new("u"),
+        &[wild],
+        &BTreeMap::new(),
+        &[],
+        0,
+    );
+    assert_eq!((c.discount, c.total), (1000, 0));
+}
