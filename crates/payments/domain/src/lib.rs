@@ -14,6 +14,7 @@
 //! | [`quote`] | a priced request that an intent may charge until it expires |
 //! | [`intent`] | a payment intent's status under the provider's events, and fulfilment |
 //! | [`refund`] | full and partial refunds, never more than was captured |
+//! | [`providers`] | Stripe's and Mercado Pago's wire formats and webhook signatures, as the domain's events |
 //! | [`demo`] | the converter's price tables (seed 002), as the demo tenant's data |
 
 pub mod config;
@@ -23,6 +24,7 @@ pub mod estimate;
 pub mod exact;
 pub mod intent;
 pub mod load;
+pub mod providers;
 pub mod quote;
 pub mod refund;
 pub mod routes;
