@@ -21,8 +21,10 @@
 //! | [`reason`] | every reason an offer does not apply, with a code and a message |
 //! | [`eligibility`](mod@eligibility) | every unmet condition of a promotion for a customer and cart |
 //! | [`apply`] | the cents one reward takes off each line of what is left |
+//! | `offers` | the offers a checkout chooses from: coupons that apply, eligible promotions |
 //! | [`checkout`] | the best combination of offers for a cart, and its totals |
-//! | [`code`] | coupon codes: alphabet, check character, normalising input, batches |
+//! | [`code`] | coupon codes: alphabet, check character, normalising input, typos |
+//! | [`batch`] | bulk generation of unique codes from the caller's RNG |
 //! | [`coupon`] | coupon kinds, expiry and targets, and why one cannot be used |
 //! | [`tiers`] | loyalty tiers over a rolling window, and upgrades and downgrades |
 //! | [`redeem`](mod@redeem) | spending loyalty points on credits |
@@ -30,6 +32,7 @@
 
 pub mod apply;
 pub mod attributes;
+pub mod batch;
 pub mod budget;
 pub mod cart;
 pub mod checkout;
@@ -38,6 +41,7 @@ pub mod coupon;
 pub mod demo;
 pub mod eligibility;
 pub mod money;
+mod offers;
 pub mod promotion;
 pub mod reason;
 pub mod redeem;
@@ -45,10 +49,11 @@ pub mod tiers;
 pub mod window;
 
 pub use attributes::AttributeRule;
+pub use batch::{GenerateError, MAX_BATCH, generate};
 pub use budget::{Budget, Fit, Remaining, Usage};
 pub use cart::{Cart, Customer, Line};
 pub use checkout::{Applied, Checkout, CheckoutInput, EnteredCoupon, NotApplied, price};
-pub use code::{CodeFormat, GenerateError, Shape, generate, normalize};
+pub use code::{CodeFormat, Shape, normalize};
 pub use coupon::{Coupon, CouponKind, Target, validate};
 pub use eligibility::eligibility;
 pub use promotion::{Conditions, Promotion, Reward, RewardKind, Scope};
