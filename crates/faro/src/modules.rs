@@ -14,6 +14,7 @@ pub fn all() -> &'static [Module] {
             faro_quiz::module(),
             faro_gamification::module(),
             faro_wallet::module(),
+            faro_payments::module(),
         ]
     });
     &ALL

@@ -149,6 +149,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A write's `Idempotency-Key` problem: 400 without or with a bad key, 409 when the key was
+/// used with another request; the same codes for every module.
+impl From<faro_store::idempotency::IdempotencyError> for ApiError {
+    fn from(e: faro_store::idempotency::IdempotencyError) -> Self {
+        use faro_store::idempotency::IdempotencyError as E;
+        let message = e.to_string();
+        match e {
+            E::Missing => ApiError::bad_request("missing_idempotency_key", message),
+            E::Bad => ApiError::bad_request("invalid_idempotency_key", message),
+            E::Reused => ApiError::conflict("idempotency_key_reused", message),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 /// A create refused by the tenant's plan: 429 `quota_exceeded`, with what, how many and which
 /// plan in `details`. No `Retry-After`: waiting does not help, deleting or a bigger plan does.
 impl From<faro_store::quota::Exceeded> for ApiError {

@@ -11,6 +11,7 @@ mod batch;
 mod counters;
 mod db;
 mod error;
+pub mod idempotency;
 pub mod outbox;
 pub mod quota;
 pub mod request_errors;

@@ -2,7 +2,9 @@
 //! balance a user sees.
 
 use faro_store::TenantId;
-use faro_wallet_domain::{Account, AccountId, AccountKind, Unit};
+use faro_wallet_domain::{
+    Account, AccountId, AccountKind, Action, Code, Transfer, TransferId, Unit,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -46,6 +48,32 @@ pub fn issuance() -> Result<Open, WalletError> {
 /// What users spent on the tenant's items.
 pub fn revenue() -> Result<Open, WalletError> {
     fixed("tenant:revenue", AccountKind::Revenue)
+}
+
+/// A transfer of `amount` from `debit` to `credit`, with an id derived from the caller and
+/// its `Idempotency-Key` (or another id made to repeat on a retry).
+pub fn moving(
+    code: &str,
+    id: String,
+    debit: &Open,
+    credit: &Open,
+    amount: i64,
+) -> Result<Transfer, WalletError> {
+    let corrupt = |e: String| WalletError::Store(faro_store::StoreError::corrupt(e));
+    Ok(Transfer {
+        id: TransferId::parse(id).map_err(corrupt)?,
+        code: Code::parse(code).map_err(corrupt)?,
+        action: Action::Move {
+            debit: debit.id.clone(),
+            credit: credit.id.clone(),
+            amount,
+        },
+    })
+}
+
+/// Where credits bought with money come in (topped up through a payment).
+pub fn clearing() -> Result<Open, WalletError> {
+    fixed("tenant:clearing", AccountKind::PaymentClearing)
 }
 
 /// A balance as a user sees it, in credits.

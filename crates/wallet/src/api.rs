@@ -26,8 +26,8 @@ use crate::accounts::{self, WalletBalance};
 use crate::catalogue::{self, WalletItem};
 use crate::grant::{self, GrantInput, Granted};
 use crate::history::{self, WalletTransaction};
-use crate::idempotency::Reply;
 use crate::purchase::{self, PurchaseInput, Purchased};
+use faro_store::idempotency::Reply;
 
 pub fn router(w: Wallet) -> OpenApiRouter {
     OpenApiRouter::new()

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use faro_http::{ApiError, FieldProblem};
 use faro_store::StoreError;
+use faro_store::idempotency::IdempotencyError;
 use faro_wallet_domain::Refusal;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,21 +15,9 @@ pub enum WalletError {
     /// No such item (or user, order) in the caller's tenant.
     #[error("{0}")]
     NotFound(&'static str),
-    /// A write that moves value came without an `Idempotency-Key`.
-    #[error(
-        "send an Idempotency-Key header (1 to 128 visible ASCII characters, a new one per \
-         operation): a retry with the same key then returns the first result instead of \
-         moving credits twice"
-    )]
-    MissingKey,
-    #[error("the Idempotency-Key must be 1 to 128 visible ASCII characters without spaces")]
-    BadKey,
-    /// The key was used before with another request body.
-    #[error(
-        "this Idempotency-Key was already used with a different request: use a new key for a \
-         new operation, or repeat the first request exactly"
-    )]
-    KeyReused,
+    /// No, a bad or a reused `Idempotency-Key`.
+    #[error(transparent)]
+    Key(#[from] IdempotencyError),
     #[error("an item with sku {0:?} already exists")]
     SkuTaken(String),
     /// The ledger refused the transfer (not enough credits, ...).
@@ -59,9 +48,7 @@ impl From<WalletError> for ApiError {
         match e {
             WalletError::Invalid(problems) => ApiError::invalid(message, problems),
             WalletError::NotFound(what) => ApiError::not_found(what),
-            WalletError::MissingKey => ApiError::bad_request("missing_idempotency_key", message),
-            WalletError::BadKey => ApiError::bad_request("invalid_idempotency_key", message),
-            WalletError::KeyReused => ApiError::conflict("idempotency_key_reused", message),
+            WalletError::Key(k) => k.into(),
             WalletError::SkuTaken(_) => ApiError::conflict("sku_taken", message),
             WalletError::Refused(r) => {
                 let status = match r {

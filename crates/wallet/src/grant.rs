@@ -2,14 +2,16 @@
 //! once per `Idempotency-Key`.
 
 use faro_store::{TenantId, unix_now};
-use faro_wallet_domain::{Action, Code, Transfer, TransferId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::{self, WalletBalance};
 use crate::error::WalletError;
-use crate::idempotency::{self, Reply};
 use crate::{Wallet, store};
+use faro_store::idempotency::{self, Reply};
+
+/// The `Idempotency-Key` scope of grants.
+const SCOPE: &str = "wallet.grant";
 
 /// What a grant asks (hashed for its key).
 #[derive(Clone, Debug, Serialize)]
@@ -68,20 +70,16 @@ pub async fn grant(
     let now = unix_now();
     let opened = [issuance.clone(), user.clone()];
     store::lock_accounts(&mut tx, db.backend(), tenant, &opened, &unit, now).await?;
-    if let Some(first) = idempotency::earlier(&mut tx, tenant, "grant", actor, &key, &hash).await? {
+    if let Some(first) = idempotency::earlier(&mut tx, tenant, SCOPE, actor, &key, &hash).await? {
         return Ok(first);
     }
-    let transfer = Transfer {
-        id: TransferId::parse(idempotency::transfer_id("grant", actor, &key))
-            .map_err(|e| WalletError::Store(faro_store::StoreError::corrupt(e)))?,
-        code: Code::parse("grant")
-            .map_err(|e| WalletError::Store(faro_store::StoreError::corrupt(e)))?,
-        action: Action::Move {
-            debit: issuance.id.clone(),
-            credit: user.id.clone(),
-            amount: input.amount,
-        },
-    };
+    let transfer = accounts::moving(
+        "grant",
+        idempotency::derived_id("grant", actor, &key),
+        &issuance,
+        &user,
+        input.amount,
+    )?;
     let applied = store::apply(
         &mut tx,
         db.backend(),
@@ -101,7 +99,7 @@ pub async fn grant(
         balance: WalletBalance::of(applied.credit.as_ref()),
     };
     let reply =
-        idempotency::remember(&mut tx, tenant, "grant", actor, &key, &hash, &body, now).await?;
+        idempotency::remember(&mut tx, tenant, SCOPE, actor, &key, &hash, 201, &body, now).await?;
     tx.commit().await?;
     Ok(reply)
 }

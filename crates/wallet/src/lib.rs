@@ -9,7 +9,7 @@
 //! | [`grant`] | staff granting credits |
 //! | [`purchase`] | an end user buying an item with credits: transfer, order, event, one transaction |
 //! | [`history`] | a user's transactions with running balances |
-//! | [`idempotency`] | `Idempotency-Key`: the first reply stored and replayed |
+//! | [`topup`] | credits bought through a payment, taken from `payments.intent_succeeded` once |
 //! | [`store`] | every SQL statement, the ledger's locked write path |
 //! | [`api`] | the HTTP handlers |
 
@@ -19,10 +19,10 @@ pub mod catalogue;
 pub mod error;
 pub mod grant;
 pub mod history;
-pub mod idempotency;
 pub mod purchase;
 pub mod state;
 pub mod store;
+pub mod topup;
 
 use faro_http::module::{Module, Mounted};
 use faro_store::Migrator;
@@ -45,7 +45,9 @@ pub fn module() -> Module {
         nav: &[],
         mount: |core, _settings| {
             let w = Wallet::new(core.clone());
-            Ok(Mounted::new(api::router(w), axum::Router::new()))
+            let mut mounted = Mounted::new(api::router(w.clone()), axum::Router::new());
+            mounted.consumers.push(topup::consumer(w));
+            Ok(mounted)
         },
         demo: None,
         cli: None,

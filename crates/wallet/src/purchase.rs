@@ -4,7 +4,6 @@
 //! stores the reply for the `Idempotency-Key`. Not enough credits refuses it all.
 
 use faro_store::{NewEvent, TenantId, new_id, unix_now};
-use faro_wallet_domain::{Action, Code, Transfer, TransferId};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -12,8 +11,11 @@ use utoipa::ToSchema;
 use crate::accounts::{self, WalletBalance};
 use crate::catalogue::check_sku;
 use crate::error::WalletError;
-use crate::idempotency::{self, Reply};
 use crate::{Wallet, store};
+use faro_store::idempotency::{self, Reply};
+
+/// The `Idempotency-Key` scope of purchases.
+const SCOPE: &str = "wallet.purchase";
 
 /// What a purchase asks (hashed for its key).
 #[derive(Clone, Debug, Serialize)]
@@ -53,24 +55,19 @@ pub async fn purchase(
     let now = unix_now();
     let opened = [account.clone(), revenue.clone()];
     store::lock_accounts(&mut tx, db.backend(), tenant, &opened, &unit, now).await?;
-    if let Some(first) =
-        idempotency::earlier(&mut tx, tenant, "purchase", user, &key, &hash).await?
-    {
+    if let Some(first) = idempotency::earlier(&mut tx, tenant, SCOPE, user, &key, &hash).await? {
         return Ok(first);
     }
     let item = store::active_item(&mut tx, tenant, &input.sku)
         .await?
         .ok_or(WalletError::NotFound("no such item in the catalogue"))?;
-    let corrupt = |e: String| WalletError::Store(faro_store::StoreError::corrupt(e));
-    let transfer = Transfer {
-        id: TransferId::parse(idempotency::transfer_id("purchase", user, &key)).map_err(corrupt)?,
-        code: Code::parse("purchase").map_err(corrupt)?,
-        action: Action::Move {
-            debit: account.id.clone(),
-            credit: revenue.id.clone(),
-            amount: item.price_credits,
-        },
-    };
+    let transfer = accounts::moving(
+        "purchase",
+        idempotency::derived_id("purchase", user, &key),
+        &account,
+        &revenue,
+        item.price_credits,
+    )?;
     let applied = store::apply(
         &mut tx,
         db.backend(),
@@ -116,7 +113,7 @@ pub async fn purchase(
         balance: WalletBalance::of(applied.debit.as_ref()),
     };
     let reply =
-        idempotency::remember(&mut tx, tenant, "purchase", user, &key, &hash, &body, now).await?;
+        idempotency::remember(&mut tx, tenant, SCOPE, user, &key, &hash, 201, &body, now).await?;
     tx.commit().await?;
     w.core.wake.notify();
     Ok(reply)

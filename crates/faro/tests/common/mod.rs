@@ -506,6 +506,22 @@ impl TestApp {
 
     // ---- the admin API -----------------------------------------------------------------
 
+    /// Registers an end user with `email`; their id and access token.
+    pub async fn register_user(&self, email: &str) -> (String, String) {
+        let r = self
+            .send(
+                self.request(Method::POST, "/api/v1/auth/register")
+                    .json(&json!({"email": email, "password": "Sol-y-Sombra-2026"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r}");
+        let v = r.json();
+        (
+            v["user"]["id"].as_str().expect("id").to_owned(),
+            v["access_token"].as_str().expect("token").to_owned(),
+        )
+    }
+
     pub async fn login_as(&self, username: &str, password: &str) -> Resp {
         self.post_json(
             "/api/v1/admin/login",

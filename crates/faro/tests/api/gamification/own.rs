@@ -8,21 +8,6 @@ use super::{conversion, send};
 use crate::both;
 use crate::common::{Resp, TestApp};
 
-async fn register(app: &TestApp, email: &str) -> (String, String) {
-    let r = app
-        .send(
-            app.request(Method::POST, "/api/v1/auth/register")
-                .json(&json!({"email": email, "password": "Sol-y-Sombra-2026"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{r}");
-    let v = r.json();
-    (
-        v["user"]["id"].as_str().expect("id").to_owned(),
-        v["access_token"].as_str().expect("token").to_owned(),
-    )
-}
-
 async fn report(app: &TestApp, token: &str, body: Value) -> Resp {
     app.send(
         app.request(Method::POST, "/api/v1/gamification/me/events")
@@ -55,8 +40,8 @@ fn paid(out: &Value, rule: &str) -> i64 {
 }
 
 async fn end_users_report_only_what_the_design_lets_them(app: TestApp) {
-    let (ana, token) = register(&app, "ana@example.com").await;
-    let (_, other) = register(&app, "bea@example.com").await;
+    let (ana, token) = app.register_user("ana@example.com").await;
+    let (_, other) = app.register_user("bea@example.com").await;
 
     // A daily visit: 5 points, once a day however often it is reported.
     let first = report(

@@ -4,13 +4,13 @@
 
 use futures_util::future::join_all;
 
-use super::{balance, buy, grant, item, ledger_balances, register};
+use super::{balance, buy, grant, item, ledger_balances};
 use crate::common::TestApp;
 use crate::{both, postgres_only};
 
 async fn race(apps: &[&TestApp]) {
     let a = apps[0];
-    let (ana, token) = register(a, "ana@example.com").await;
+    let (ana, token) = a.register_user("ana@example.com").await;
     item(a, "last", 25).await;
     assert_eq!(grant(a, &ana, 25, "g").await.status, 201);
     let answers = join_all((0..50).map(|i| {

@@ -10,21 +10,6 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::common::{Resp, TestApp};
 
-pub async fn register(app: &TestApp, email: &str) -> (String, String) {
-    let r = app
-        .send(
-            app.request(Method::POST, "/api/v1/auth/register")
-                .json(&json!({"email": email, "password": "Sol-y-Sombra-2026"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{r}");
-    let v = r.json();
-    (
-        v["user"]["id"].as_str().expect("id").to_owned(),
-        v["access_token"].as_str().expect("token").to_owned(),
-    )
-}
-
 pub async fn item(app: &TestApp, sku: &str, price: i64) {
     let r = app
         .admin_post(
@@ -90,7 +75,7 @@ pub async fn ledger_balances(app: &TestApp) {
 }
 
 async fn items_grants_balance_purchase_and_history(app: TestApp) {
-    let (ana, token) = register(&app, "ana@example.com").await;
+    let (ana, token) = app.register_user("ana@example.com").await;
     item(&app, "pdf-pack", 30).await;
     item(&app, "big", 1000).await;
     let list = app.admin_get("/api/v1/admin/wallet/items?limit=1").await;
@@ -205,7 +190,7 @@ async fn items_grants_balance_purchase_and_history(app: TestApp) {
 both!(items_grants_balance_purchase_and_history);
 
 async fn the_same_key_replays_and_another_body_is_refused(app: TestApp) {
-    let (ana, token) = register(&app, "ana@example.com").await;
+    let (ana, token) = app.register_user("ana@example.com").await;
     item(&app, "a", 10).await;
     item(&app, "b", 10).await;
     let g = grant(&app, &ana, 50, "same").await;
@@ -231,7 +216,7 @@ async fn the_same_key_replays_and_another_body_is_refused(app: TestApp) {
         .assert_error(409, "idempotency_key_reused");
     assert_eq!(balance(&app, &token).await["available"], 40);
     // Keys are per caller: another user's "k" is theirs.
-    let (bea, other) = register(&app, "bea@example.com").await;
+    let (bea, other) = app.register_user("bea@example.com").await;
     grant(&app, &bea, 10, "gb").await;
     assert_eq!(buy(&app, &other, "b", "k").await.status, 201);
     assert_eq!(
@@ -244,7 +229,7 @@ async fn the_same_key_replays_and_another_body_is_refused(app: TestApp) {
 both!(the_same_key_replays_and_another_body_is_refused);
 
 async fn bad_input_is_refused_with_a_clear_message(app: TestApp) {
-    let (ana, token) = register(&app, "ana@example.com").await;
+    let (ana, token) = app.register_user("ana@example.com").await;
     // Items.
     let r = app
         .admin_post(
