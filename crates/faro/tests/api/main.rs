@@ -17,6 +17,7 @@ mod gdpr;
 mod hardening;
 mod instances;
 mod mail;
+mod payments;
 mod platform;
 mod privacy;
 mod questions;

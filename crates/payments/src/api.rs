@@ -1,0 +1,304 @@
+//! `/api/v1/payments/*`, `/api/v1/wallet/topup` and `/api/v1/admin/payments/*`: thin handlers
+//! (extract → use case → view).
+//!
+//! | route | who |
+//! |---|---|
+//! | `POST /api/v1/payments/estimate` | anyone on the site; staff may add a what-if `server_load_factor` |
+//! | `POST`, `GET /api/v1/payments/intents`, `GET /api/v1/payments/intents/{id}` | the signed-in end user |
+//! | `POST /api/v1/wallet/topup` | the signed-in end user, with `Idempotency-Key` |
+//! | `POST /api/v1/payments/test/intents/{id}/confirm` | the intent's payer, when the test provider is on |
+//! | `GET`, `PUT /api/v1/admin/payments/settings` | staff read, admins (or a `payments:write` key) write |
+//! | `PUT /api/v1/admin/payments/queue` | admins or the tenant's workers (`payments:write` key) |
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use faro_http::auth::{AdminUser, Viewer};
+use faro_http::enduser::EndUser;
+use faro_http::respond::{PageQuery, decode_cursor, encode_cursor};
+use faro_http::tenant::PublicTenant;
+use faro_http::{ApiResult, Json, Query};
+use faro_payments_domain::EstimateRequest;
+use faro_store::idempotency::Reply;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::Payments;
+use crate::estimate::{self, Estimated};
+use crate::intents::{self, IntentView, Purpose};
+use crate::settings::{self, PaymentsSettings};
+use crate::testprovider::{self, Outcome};
+
+pub fn router(p: Payments) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(estimate))
+        .routes(routes!(create_intent, my_intents))
+        .routes(routes!(my_intent))
+        .routes(routes!(topup))
+        .routes(routes!(test_confirm))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(report_queue))
+        .with_state(p)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+    headers.get("idempotency-key").and_then(|v| v.to_str().ok())
+}
+
+/// The stored reply; a replay says so in `Idempotency-Replayed: true`.
+fn replied(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED);
+    let mut r = (status, axum::Json(reply.body)).into_response();
+    if reply.replayed {
+        r.headers_mut()
+            .insert("idempotency-replayed", HeaderValue::from_static("true"));
+    }
+    r
+}
+
+/// Prices a conversion and freezes the price as a quote (valid for the tenant's quote
+/// validity, minutes). The load factor comes from the queue the tenant's workers report;
+/// the tenant's staff may pass `server_load_factor` (1.0 to 1.5) for a what-if quote.
+#[utoipa::path(post, path = "/api/v1/payments/estimate", tag = "payments",
+    request_body(content = Object, description = "`{source_format, target_format, file_size_mb, quality, features: [..], server_load_factor?}`"),
+    responses(
+        (status = 200, description = "The breakdown, `total_price` with two decimals and a `quote_id`", body = Estimated),
+        (status = 400, description = "Malformed JSON", body = faro_http::ErrorBody),
+        (status = 403, description = "`server_load_factor` from someone who is not the tenant's staff (`what_if_staff_only`)", body = faro_http::ErrorBody),
+        (status = 409, description = "The site has no price tables (`payments_not_configured`)", body = faro_http::ErrorBody),
+        (status = 422, description = "The request cannot be priced: `unknown_format`, `same_format`, `unsupported_conversion`, `size_not_positive`, `size_too_large`, `unknown_quality`, `unknown_feature`, `repeated_feature`, `load_out_of_range`; a body of the wrong shape or with an unknown field (`invalid_body`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn estimate(
+    State(p): State<Payments>,
+    PublicTenant(tenant): PublicTenant,
+    mut parts: Parts,
+    Json(body): Json<EstimateRequest>,
+) -> ApiResult<Json<Estimated>> {
+    let staff = if body.server_load_factor.is_some() {
+        match Viewer::from_request_parts(&mut parts, &p).await {
+            Ok(Viewer(staff)) => staff.tenant == tenant,
+            Err(_) => false,
+        }
+    } else {
+        false
+    };
+    Ok(Json(estimate::price(&p, &tenant, &body, staff).await?))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntentBody {
+    /// A quote from `POST /api/v1/payments/estimate`, not expired.
+    pub quote_id: String,
+}
+
+/// Starts paying a quote: an intent for the quote's amount, never a price computed again.
+/// One intent per quote. Requires `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/payments/intents", tag = "payments",
+    request_body = IntentBody, security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "1 to 128 visible ASCII characters, new per payment")),
+    responses(
+        (status = 201, description = "Created (or the first answer, replayed)", body = IntentView),
+        (status = 400, description = "No or a bad `Idempotency-Key`, or malformed JSON", body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 404, description = "No such quote", body = faro_http::ErrorBody),
+        (status = 409, description = "`quote_expired`, `quote_already_charged`, `payments_not_configured`, `idempotency_key_reused`, `idempotency_key_in_use`", body = faro_http::ErrorBody),
+    ))]
+pub async fn create_intent(
+    State(p): State<Payments>,
+    user: EndUser,
+    headers: HeaderMap,
+    Json(body): Json<IntentBody>,
+) -> ApiResult<Response> {
+    let purpose = Purpose::Quote {
+        quote_id: body.quote_id,
+    };
+    let reply = intents::create(
+        &p,
+        &user.tenant,
+        &user.id,
+        idempotency_key(&headers),
+        purpose,
+    )
+    .await?;
+    Ok(replied(reply))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IntentList {
+    /// Newest first.
+    pub items: Vec<IntentView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The signed-in end user's payments, newest first.
+#[utoipa::path(get, path = "/api/v1/payments/intents", tag = "payments",
+    params(PageQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = IntentList),
+        (status = 400, description = "A bad `limit` or `cursor`", body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+    ))]
+pub async fn my_intents(
+    State(p): State<Payments>,
+    user: EndUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<IntentList>> {
+    let (limit, _) = q.page()?;
+    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let mut items =
+        intents::list_mine(&p, &user.tenant, &user.id, before.as_deref(), limit).await?;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|i| encode_cursor(&i.id))
+    } else {
+        None
+    };
+    Ok(Json(IntentList { items, next_cursor }))
+}
+
+/// One of the signed-in end user's payments.
+#[utoipa::path(get, path = "/api/v1/payments/intents/{id}", tag = "payments",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = IntentView),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 404, body = faro_http::ErrorBody),
+    ))]
+pub async fn my_intent(
+    State(p): State<Payments>,
+    user: EndUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IntentView>> {
+    Ok(Json(intents::mine(&p, &user.tenant, &user.id, &id).await?))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopupBody {
+    /// Credits to buy, within the site's minimum and maximum per top-up.
+    #[schema(example = 100)]
+    pub credits: i64,
+}
+
+/// Buys credits: an intent for `credits` × the site's credit price. When the payment
+/// succeeds the wallet credits them, exactly once (`wallet.topup_completed`). Requires
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/wallet/topup", tag = "payments",
+    request_body = TopupBody, security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "1 to 128 visible ASCII characters, new per top-up")),
+    responses(
+        (status = 201, description = "The intent to pay (or the first answer, replayed)", body = IntentView),
+        (status = 400, description = "No or a bad `Idempotency-Key`, or malformed JSON", body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 409, description = "`payments_not_configured`, `idempotency_key_reused`, `idempotency_key_in_use`", body = faro_http::ErrorBody),
+        (status = 422, description = "Credits outside the site's range (`validation_failed`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn topup(
+    State(p): State<Payments>,
+    user: EndUser,
+    headers: HeaderMap,
+    Json(body): Json<TopupBody>,
+) -> ApiResult<Response> {
+    let purpose = Purpose::WalletTopup {
+        credits: body.credits,
+    };
+    let reply = intents::create(
+        &p,
+        &user.tenant,
+        &user.id,
+        idempotency_key(&headers),
+        purpose,
+    )
+    .await?;
+    Ok(replied(reply))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    pub outcome: Outcome,
+}
+
+/// The test provider: ends the payer's test payment as asked (`succeed`, `fail`,
+/// `require_action`, `process`, `cancel`), through the same path as a provider's webhook.
+#[utoipa::path(post, path = "/api/v1/payments/test/intents/{id}/confirm", tag = "payments",
+    params(("id" = String, Path)), request_body = ConfirmBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The intent after the event", body = IntentView),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 404, description = "No such test payment of the caller", body = faro_http::ErrorBody),
+        (status = 409, description = "The test provider is off (`payments_not_configured`)", body = faro_http::ErrorBody),
+        (status = 422, description = "An unknown outcome (`invalid_body`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn test_confirm(
+    State(p): State<Payments>,
+    user: EndUser,
+    Path(id): Path<String>,
+    Json(body): Json<ConfirmBody>,
+) -> ApiResult<Json<IntentView>> {
+    Ok(Json(
+        testprovider::confirm(&p, &user.tenant, &user.id, &id, body.outcome).await?,
+    ))
+}
+
+/// The tenant's payment settings (empty until set).
+#[utoipa::path(get, path = "/api/v1/admin/payments/settings", tag = "payments",
+    security(("bearer" = [])),
+    responses((status = 200, body = PaymentsSettings), (status = 401, body = faro_http::ErrorBody)))]
+pub async fn get_settings(
+    State(p): State<Payments>,
+    Viewer(staff): Viewer,
+) -> ApiResult<Json<PaymentsSettings>> {
+    Ok(Json(settings::get(&p.core.db, &staff.tenant).await?))
+}
+
+/// Replaces the tenant's payment settings: pricing tables, the credit price of top-ups and
+/// the test provider switch, checked whole (every problem with its path).
+#[utoipa::path(put, path = "/api/v1/admin/payments/settings", tag = "payments",
+    request_body = PaymentsSettings, security(("bearer" = [])),
+    responses(
+        (status = 200, body = PaymentsSettings),
+        (status = 400, description = "Malformed JSON", body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, description = "Viewers and agents only read", body = faro_http::ErrorBody),
+        (status = 422, description = "Every problem with its path (`validation_failed`), or an unknown field (`invalid_body`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn put_settings(
+    State(p): State<Payments>,
+    AdminUser(staff): AdminUser,
+    Json(body): Json<PaymentsSettings>,
+) -> ApiResult<Json<PaymentsSettings>> {
+    settings::put(&p.core.db, &staff.tenant, &body).await?;
+    Ok(Json(body))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueBody {
+    /// Conversions queued and running now (0 to 1,000,000).
+    #[schema(example = 7)]
+    pub depth: i64,
+}
+
+/// The tenant's workers report their queue: new quotes are priced at its load factor. A
+/// report older than five minutes is not trusted (quotes are then priced as unloaded).
+#[utoipa::path(put, path = "/api/v1/admin/payments/queue", tag = "payments",
+    request_body = QueueBody, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, body = faro_http::ErrorBody),
+        (status = 422, description = "A depth out of range (`validation_failed`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn report_queue(
+    State(p): State<Payments>,
+    AdminUser(staff): AdminUser,
+    Json(body): Json<QueueBody>,
+) -> ApiResult<StatusCode> {
+    settings::report_queue(&p.core.db, &staff.tenant, body.depth).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
