@@ -45,7 +45,7 @@ pub use ids::{AccountId, Code, TransferId, Unit};
 pub use ledger::{Ledger, Totals};
 pub use plan::{plan, plan_expiry};
 pub use refusal::{ChainRefusal, Refusal};
-pub use reversal::reversal;
+pub use reversal::{CORRECTIONS, checked_reversal, reversal};
 pub use transfer::{Action, Entry, HoldState, MAX_TIMEOUT, Record, Transfer};
 
 #[cfg(test)]

@@ -78,6 +78,20 @@ pub enum Refusal {
     /// Some transfers of a linked chain exist and others do not (or one id appears twice in
     /// it): the chain was not sent the same way as the first time.
     LinkedChainPartlyExists,
+    /// Reversing a transfer that posted nothing (a hold, a void): a hold is undone by voiding it.
+    NothingToReverse {
+        id: TransferId,
+    },
+    /// Reversing a correction (a reversal, a refund): the original stands corrected; doing it
+    /// again is a new transfer, so the history says so.
+    CorrectionNotReversible {
+        id: TransferId,
+    },
+    /// The transfer was reversed before (its one reversal is `reversal`).
+    AlreadyReversed {
+        id: TransferId,
+        reversal: TransferId,
+    },
 }
 
 impl Refusal {
@@ -103,6 +117,9 @@ impl Refusal {
             PendingTransferNotExpired { .. } => "pending_transfer_not_expired",
             ExceedsPendingAmount { .. } => "exceeds_pending_amount",
             LinkedChainPartlyExists => "linked_chain_partly_exists",
+            NothingToReverse { .. } => "nothing_to_reverse",
+            CorrectionNotReversible { .. } => "correction_not_reversible",
+            AlreadyReversed { .. } => "already_reversed",
         }
     }
 }
@@ -168,6 +185,17 @@ impl fmt::Display for Refusal {
                 f,
                 "some transfers of the linked chain exist and others do not: send the chain as the first time"
             ),
+            NothingToReverse { id } => write!(
+                f,
+                "transfer {id} posted nothing to reverse (a hold is undone by voiding it)"
+            ),
+            CorrectionNotReversible { id } => write!(
+                f,
+                "transfer {id} is itself a correction and is not reversed; make a new transfer"
+            ),
+            AlreadyReversed { id, reversal } => {
+                write!(f, "transfer {id} was already reversed by {reversal}")
+            }
         }
     }
 }

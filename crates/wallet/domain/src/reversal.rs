@@ -6,7 +6,12 @@
 //! with `insufficient_funds` rather than pushing the account below zero.
 
 use crate::ids::{Code, TransferId};
+use crate::refusal::Refusal;
 use crate::transfer::{Action, Record, Transfer};
+
+/// The codes of corrections. A correction is not reversed in turn: undoing an undo by another
+/// undo makes a history nobody can read; a new transfer says what happened instead.
+pub const CORRECTIONS: [&str; 2] = ["reversal", "refund"];
 
 /// The reversal of `record` (a move or a post), with its own `id` and `code` (`reversal`,
 /// `refund`): the same amount back from the account it went to. `None` for holds and voids,
@@ -22,5 +27,19 @@ pub fn reversal(record: &Record, id: TransferId, code: Code) -> Option<Transfer>
             credit: record.debit.clone(),
             amount,
         },
+    })
+}
+
+/// [`reversal`] as a caller asking to reverse `record` gets it: refused for what posted nothing
+/// (`nothing_to_reverse`) and for corrections (`correction_not_reversible`, by
+/// [`CORRECTIONS`]). Whether the result fits the accounts' balances is `plan`'s to say.
+pub fn checked_reversal(record: &Record, id: TransferId, code: Code) -> Result<Transfer, Refusal> {
+    if CORRECTIONS.contains(&record.transfer.code.as_str()) {
+        return Err(Refusal::CorrectionNotReversible {
+            id: record.id().clone(),
+        });
+    }
+    reversal(record, id, code).ok_or_else(|| Refusal::NothingToReverse {
+        id: record.id().clone(),
     })
 }

@@ -139,6 +139,18 @@ pub enum HoldState {
     Expired,
 }
 
+impl HoldState {
+    /// The state as a caller sees it at `now`: a pending hold past its `expires_at` can no
+    /// longer be posted or voided, so it reads as `Expired` before the expiry job has written
+    /// it (until then its amount still counts as held).
+    pub fn seen_at(self, expires_at: Option<i64>, now: i64) -> HoldState {
+        match (self, expires_at) {
+            (HoldState::Pending, Some(end)) if now >= end => HoldState::Expired,
+            (state, _) => state,
+        }
+    }
+}
+
 /// One posted line of an account's history: `amount` on `side` of the account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {

@@ -304,3 +304,14 @@ fn plans_and_records_round_trip_through_json() {
         alice
     );
 }
+
+#[test]
+fn a_pending_hold_reads_as_expired_from_its_end() {
+    let end = Some(T0 + 60);
+    assert_eq!(HoldState::Pending.seen_at(end, T0 + 59), HoldState::Pending);
+    assert_eq!(HoldState::Pending.seen_at(end, T0 + 60), HoldState::Expired);
+    assert_eq!(HoldState::Pending.seen_at(None, T0), HoldState::Pending);
+    let posted = HoldState::Posted { amount: 3 };
+    assert_eq!(posted.seen_at(end, T0 + 100), posted);
+    assert_eq!(HoldState::Voided.seen_at(end, T0 + 100), HoldState::Voided);
+}

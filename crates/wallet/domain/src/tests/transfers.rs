@@ -280,6 +280,47 @@ fn holds_and_voids_have_no_reversal() {
 }
 
 #[test]
+fn a_checked_reversal_refuses_holds_voids_and_corrections() {
+    let mut l = ledger();
+    grant(&mut l, "g1", "alice", 100);
+    let g = l.transfer(&tid("g1")).expect("grant").clone();
+    let back = checked_reversal(&g, tid("r1"), code("reversal")).expect("a grant reverses");
+    assert_eq!(
+        Some(back.clone()),
+        reversal(&g, tid("r1"), code("reversal"))
+    );
+    l.apply(&back, T0).expect("reversed");
+    let r = l.transfer(&tid("r1")).expect("the reversal").clone();
+    assert_eq!(
+        refusal(checked_reversal(&r, tid("r2"), code("reversal"))),
+        Refusal::CorrectionNotReversible { id: tid("r1") }
+    );
+    grant(&mut l, "g2", "alice", 10);
+    l.apply(&mv("f1", "alice", "issuance", 5), T0)
+        .expect("a move");
+    let mut refund = l.transfer(&tid("f1")).expect("move").clone();
+    refund.transfer.code = code("refund");
+    assert_eq!(
+        refusal(checked_reversal(&refund, tid("r3"), code("reversal"))).code(),
+        "correction_not_reversible"
+    );
+    let h = l
+        .apply(&hold("h1", "alice", "revenue", 1, 60), T0)
+        .expect("hold");
+    let h = h.record().expect("record").clone();
+    assert_eq!(
+        refusal(checked_reversal(&h, tid("r4"), code("reversal"))),
+        Refusal::NothingToReverse { id: tid("h1") }
+    );
+    let v = l.apply(&void("v1", "h1"), T0).expect("void");
+    let v = v.record().expect("record").clone();
+    assert_eq!(
+        refusal(checked_reversal(&v, tid("r5"), code("reversal"))).code(),
+        "nothing_to_reverse"
+    );
+}
+
+#[test]
 fn refusals_have_stable_codes_and_messages() {
     let all = [
         Refusal::AmountMustBePositive,
@@ -319,6 +360,12 @@ fn refusals_have_stable_codes_and_messages() {
             amount: 2,
         },
         Refusal::LinkedChainPartlyExists,
+        Refusal::NothingToReverse { id: tid("h") },
+        Refusal::CorrectionNotReversible { id: tid("r") },
+        Refusal::AlreadyReversed {
+            id: tid("g"),
+            reversal: tid("r"),
+        },
     ];
     let mut codes = std::collections::HashSet::new();
     for r in all {
