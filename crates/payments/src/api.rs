@@ -9,6 +9,8 @@
 //! | `POST /api/v1/payments/test/intents/{id}/confirm` | the intent's payer, when the test provider is on |
 //! | `GET`, `PUT /api/v1/admin/payments/settings` | staff read, admins (or a `payments:write` key) write |
 //! | `PUT /api/v1/admin/payments/queue` | admins or the tenant's workers (`payments:write` key) |
+//! | `GET /api/v1/admin/payments/intents`, `GET .../intents/{id}` | staff (or a `payments:read` key) |
+//! | `POST /api/v1/admin/payments/intents/{id}/refunds` | admins (or a `payments:write` key), with `Idempotency-Key` |
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -22,13 +24,14 @@ use faro_http::{ApiResult, Json, Query};
 use faro_payments_domain::EstimateRequest;
 use faro_store::idempotency::Reply;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Payments;
 use crate::estimate::{self, Estimated};
 use crate::intents::{self, IntentView, Purpose};
+use crate::refunds::{self, RefundInput, Refunded};
 use crate::settings::{self, PaymentsSettings};
 use crate::testprovider::{self, Outcome};
 
@@ -41,6 +44,9 @@ pub fn router(p: Payments) -> OpenApiRouter {
         .routes(routes!(test_confirm))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(report_queue))
+        .routes(routes!(staff_intents))
+        .routes(routes!(staff_intent))
+        .routes(routes!(create_refund))
         .with_state(p)
 }
 
@@ -134,6 +140,19 @@ pub struct IntentList {
     pub next_cursor: Option<String>,
 }
 
+impl IntentList {
+    /// A page of `limit` from `limit + 1` rows.
+    fn page(mut items: Vec<IntentView>, limit: usize) -> IntentList {
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|i| encode_cursor(&i.id))
+        } else {
+            None
+        };
+        IntentList { items, next_cursor }
+    }
+}
+
 /// The signed-in end user's payments, newest first.
 #[utoipa::path(get, path = "/api/v1/payments/intents", tag = "payments",
     params(PageQuery), security(("bearer" = [])),
@@ -149,15 +168,8 @@ pub async fn my_intents(
 ) -> ApiResult<Json<IntentList>> {
     let (limit, _) = q.page()?;
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    let mut items =
-        intents::list_mine(&p, &user.tenant, &user.id, before.as_deref(), limit).await?;
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|i| encode_cursor(&i.id))
-    } else {
-        None
-    };
-    Ok(Json(IntentList { items, next_cursor }))
+    let items = intents::list(&p, &user.tenant, Some(&user.id), before.as_deref(), limit).await?;
+    Ok(Json(IntentList::page(items, limit)))
 }
 
 /// One of the signed-in end user's payments.
@@ -173,7 +185,9 @@ pub async fn my_intent(
     user: EndUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<IntentView>> {
-    Ok(Json(intents::mine(&p, &user.tenant, &user.id, &id).await?))
+    Ok(Json(
+        intents::one(&p, &user.tenant, Some(&user.id), &id).await?,
+    ))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -301,4 +315,110 @@ pub async fn report_queue(
 ) -> ApiResult<StatusCode> {
     settings::report_queue(&p.core.db, &staff.tenant, body.depth).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StaffIntentsQuery {
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// Only this end user's payments.
+    pub user: Option<String>,
+}
+
+/// The tenant's payments, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/payments/intents", tag = "payments",
+    params(StaffIntentsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = IntentList),
+        (status = 400, description = "A bad `limit` or `cursor`", body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+    ))]
+pub async fn staff_intents(
+    State(p): State<Payments>,
+    Viewer(staff): Viewer,
+    Query(q): Query<StaffIntentsQuery>,
+) -> ApiResult<Json<IntentList>> {
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let (limit, _) = page.page()?;
+    let before = page.cursor.as_deref().map(decode_cursor).transpose()?;
+    let items = intents::list(
+        &p,
+        &staff.tenant,
+        q.user.as_deref(),
+        before.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(IntentList::page(items, limit)))
+}
+
+/// One of the tenant's payments, with its refunds.
+#[utoipa::path(get, path = "/api/v1/admin/payments/intents/{id}", tag = "payments",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = IntentView),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 404, body = faro_http::ErrorBody),
+    ))]
+pub async fn staff_intent(
+    State(p): State<Payments>,
+    Viewer(staff): Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IntentView>> {
+    Ok(Json(intents::one(&p, &staff.tenant, None, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    /// At least 1, at most what is left to refund.
+    #[schema(example = 500)]
+    pub amount_cents: i64,
+    /// Why: 1 to 300 characters.
+    #[schema(example = "customer asked")]
+    pub reason: String,
+}
+
+/// Refunds a succeeded payment, fully or partly. A top-up's refund takes back its share of
+/// the credits bought (`payments.refund_succeeded`, taken by the wallet). Requires
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/admin/payments/intents/{id}/refunds", tag = "payments",
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "1 to 128 visible ASCII characters, new per refund")),
+    request_body = RefundBody, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Refunded (or the first answer, replayed)", body = Refunded),
+        (status = 400, description = "No or a bad `Idempotency-Key`, or malformed JSON", body = faro_http::ErrorBody),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, body = faro_http::ErrorBody),
+        (status = 404, body = faro_http::ErrorBody),
+        (status = 409, description = "`not_refundable` (not paid), `exceeds_refundable`, `idempotency_key_reused`, `idempotency_key_in_use`", body = faro_http::ErrorBody),
+        (status = 422, description = "Every problem with its path (`validation_failed`), or a body of the wrong shape (`invalid_body`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn create_refund(
+    State(p): State<Payments>,
+    AdminUser(staff): AdminUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<RefundBody>,
+) -> ApiResult<Response> {
+    let input = RefundInput {
+        intent: id,
+        amount_cents: body.amount_cents,
+        reason: body.reason,
+    };
+    let reply = refunds::refund(
+        &p,
+        &staff.tenant,
+        &staff.claims.sub,
+        idempotency_key(&headers),
+        input,
+    )
+    .await?;
+    Ok(replied(reply))
 }

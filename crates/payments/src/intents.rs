@@ -187,29 +187,29 @@ pub async fn create(
     Ok(reply)
 }
 
-/// `user`'s intent (another user's is not found).
-pub async fn mine(
+/// The intent `id`; with `user`, only if it is theirs (another user's is not found).
+pub async fn one(
     p: &Payments,
     tenant: &TenantId,
-    user: &str,
+    user: Option<&str>,
     id: &str,
 ) -> Result<IntentView, PaymentsError> {
     let row = store::intent(&p.core.db, tenant, id)
         .await?
-        .filter(|r| r.user_id == user)
+        .filter(|r| user.is_none_or(|u| r.user_id == u))
         .ok_or(PaymentsError::NotFound("no such payment"))?;
     IntentView::of(&row)
 }
 
-/// `user`'s intents, newest first.
-pub async fn list_mine(
+/// The tenant's intents (`user`'s alone when given), newest first.
+pub async fn list(
     p: &Payments,
     tenant: &TenantId,
-    user: &str,
+    user: Option<&str>,
     before: Option<&str>,
     limit: usize,
 ) -> Result<Vec<IntentView>, PaymentsError> {
-    store::user_intents(&p.core.db, tenant, user, before, limit)
+    store::list_intents(&p.core.db, tenant, user, before, limit)
         .await?
         .iter()
         .map(IntentView::of)

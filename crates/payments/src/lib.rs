@@ -8,6 +8,7 @@
 //! | [`estimate`] | a request priced and frozen as a quote |
 //! | [`intents`] | intents for a quote or a wallet top-up, once per `Idempotency-Key` and per quote |
 //! | [`events`] | a provider's event applied to an intent: de-duplicated, locked, published |
+//! | [`refunds`] | staff refunding a payment, fully or partly |
 //! | [`testprovider`] | the built-in provider for development and demos |
 //! | [`jobs`] | purging expired quotes |
 //! | [`store`] | every SQL statement |
@@ -19,6 +20,7 @@ pub mod estimate;
 pub mod events;
 pub mod intents;
 pub mod jobs;
+pub mod refunds;
 pub mod settings;
 pub mod state;
 pub mod store;

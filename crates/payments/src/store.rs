@@ -213,27 +213,37 @@ pub async fn intent(db: &Db, tenant: &TenantId, id: &str) -> Result<Option<Inten
     row.as_ref().map(intent_row).transpose().map_err(Into::into)
 }
 
-/// A user's intents, newest first (ids are UUIDv7: time-ordered), before the cursor's id.
-pub async fn user_intents(
+/// The tenant's intents (or one user's), newest first (ids are UUIDv7: time-ordered),
+/// before the cursor's id.
+pub async fn list_intents(
     db: &Db,
     tenant: &TenantId,
-    user: &str,
+    user: Option<&str>,
     before: Option<&str>,
     limit: usize,
 ) -> Result<Vec<IntentRow>, StoreError> {
-    let after = if before.is_some() { "AND id < $4 " } else { "" };
-    let sql = format!(
-        "SELECT {INTENT} FROM payments_intents WHERE tenant_id = $1 AND user_id = $2 \
-         {after}ORDER BY id DESC LIMIT $3"
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(tenant.as_str())
-        .bind(user)
-        .bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    let mut sql = format!("SELECT {INTENT} FROM payments_intents WHERE tenant_id = $1");
+    let mut n = 2;
+    if user.is_some() {
+        sql.push_str(&format!(" AND user_id = ${n}"));
+        n += 1;
+    }
+    if before.is_some() {
+        sql.push_str(&format!(" AND id < ${n}"));
+        n += 1;
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${n}"));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+    if let Some(user) = user {
+        q = q.bind(user);
+    }
     if let Some(id) = before {
         q = q.bind(id);
     }
-    let rows = q.fetch_all(db.reader()).await?;
+    let rows = q
+        .bind(i64::try_from(limit + 1).unwrap_or(i64::MAX))
+        .fetch_all(db.reader())
+        .await?;
     rows.iter()
         .map(intent_row)
         .collect::<Result<_, _>>()

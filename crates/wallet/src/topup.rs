@@ -3,6 +3,11 @@
 //! payment clearing account to the payer's, in the consumer's own transaction. The transfer id
 //! is the intent's (`topup:<intent>`), so the ledger's own retry check makes the credit
 //! exactly once, whatever the outbox redelivers after a crash.
+//!
+//! A refund of a top-up (`payments.refund_succeeded`) takes its share of the credits back to
+//! clearing (`refund:<refund id>`). Credits already spent cannot be taken: the wallet takes
+//! what the user still has and publishes `wallet.refund_shortfall` with the rest, for staff
+//! to settle (a user's credits never go below zero).
 
 use std::time::Duration;
 
@@ -38,7 +43,7 @@ pub fn consumer(w: Wallet) -> Consumer {
             Ok(())
         })
     })
-    .kinds(&["payments.intent_succeeded"])
+    .kinds(&["payments.intent_succeeded", "payments.refund_succeeded"])
     .poll(Duration::from_secs(1))
 }
 
@@ -50,6 +55,9 @@ fn to_store(e: WalletError) -> StoreError {
 }
 
 async fn take(w: &Wallet, tx: &mut store::Tx, e: &faro_store::Event) -> Result<(), StoreError> {
+    if e.kind == "payments.refund_succeeded" {
+        return take_refund(w, tx, e).await;
+    }
     let Ok(paid) = serde_json::from_str::<Succeeded>(&e.payload) else {
         tracing::warn!(event = %e.id, "payments.intent_succeeded without the fields a top-up needs");
         return Ok(());
@@ -104,5 +112,101 @@ async fn credit(
     )?
     .at(now);
     faro_store::outbox::append(tx, backend, &[event]).await?;
+    Ok(())
+}
+
+/// What the wallet reads of `payments.refund_succeeded`.
+#[derive(Deserialize)]
+struct Refunded {
+    intent_id: String,
+    user_id: String,
+    purpose: String,
+    refund_id: String,
+    #[serde(default)]
+    credits: Option<i64>,
+}
+
+async fn take_refund(
+    w: &Wallet,
+    tx: &mut store::Tx,
+    e: &faro_store::Event,
+) -> Result<(), StoreError> {
+    let Ok(refund) = serde_json::from_str::<Refunded>(&e.payload) else {
+        tracing::warn!(event = %e.id, "payments.refund_succeeded without the fields a top-up needs");
+        return Ok(());
+    };
+    if refund.purpose != "wallet_topup" {
+        return Ok(());
+    }
+    let Some(credits) = refund.credits.filter(|c| *c > 0) else {
+        return Ok(());
+    };
+    let tenant = TenantId::new(e.tenant.as_str());
+    take_back(w, tx, &tenant, &refund, credits, e.occurred_at)
+        .await
+        .map_err(to_store)
+}
+
+async fn take_back(
+    w: &Wallet,
+    tx: &mut store::Tx,
+    tenant: &TenantId,
+    refund: &Refunded,
+    credits: i64,
+    now: i64,
+) -> Result<(), WalletError> {
+    let backend = w.core.db.backend();
+    let user = accounts::user(&refund.user_id)?;
+    let clearing = accounts::clearing()?;
+    let unit = accounts::credits()?;
+    let opened = [clearing.clone(), user.clone()];
+    let locked = store::lock_accounts(tx, backend, tenant, &opened, &unit, now).await?;
+    let id = format!("refund:{}", refund.refund_id);
+    // The consumer's cursor moves in this transaction, so an event is taken once; the transfer
+    // id guards again (a redelivery finds the first transfer and changes nothing).
+    let available = locked
+        .iter()
+        .find(|a| a.id == user.id)
+        .map_or(0, faro_wallet_domain::Account::available);
+    let taken = credits.min(available);
+    if taken > 0 {
+        let transfer = accounts::moving("refund", id.clone(), &user, &clearing, taken)?;
+        let applied = store::apply(tx, backend, tenant, &transfer, &opened, &unit, now)
+            .await?
+            .map_err(WalletError::Refused);
+        match applied {
+            Ok(a) if !a.new => return Ok(()),
+            Ok(_) => {}
+            // Retried after the first took a different amount: the first stands.
+            Err(WalletError::Refused(r)) if r.code() == "exists_with_different_fields" => {
+                return Ok(());
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let mut events = vec![
+        NewEvent::new(
+            tenant.as_str(),
+            "wallet.topup_refunded",
+            &refund.user_id,
+            &json!({"intent_id": refund.intent_id, "refund_id": refund.refund_id,
+                    "user_id": refund.user_id, "credits": taken}),
+        )?
+        .at(now),
+    ];
+    if taken < credits {
+        events.push(
+            NewEvent::new(
+                tenant.as_str(),
+                "wallet.refund_shortfall",
+                &refund.user_id,
+                &json!({"intent_id": refund.intent_id, "refund_id": refund.refund_id,
+                        "user_id": refund.user_id, "credits_due": credits,
+                        "credits_taken": taken, "shortfall": credits - taken}),
+            )?
+            .at(now),
+        );
+    }
+    faro_store::outbox::append(tx, backend, &events).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! (the converter's worked examples), intents for a quote (one per quote), wallet top-ups
 //! through the test provider credited exactly once, and every refusal with its code.
 
+mod refunds;
 mod topup;
 
 use std::time::Duration;
