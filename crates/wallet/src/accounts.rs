@@ -107,3 +107,58 @@ pub async fn balance(
     let account = store::account(&w.core.db, tenant, &open.id).await?;
     Ok(WalletBalance::of(account.as_ref()))
 }
+
+/// The user whose credits `account` is (`user:<id>:credits`), if it is a user's.
+pub fn user_of(account: &str) -> Option<&str> {
+    account
+        .strip_prefix("user:")
+        .and_then(|rest| rest.strip_suffix(":credits"))
+        .filter(|u| !u.is_empty())
+}
+
+/// A user's posted credits at a past time, from their history's running balances.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct PastBalance {
+    /// The moment asked about (unix seconds, the end of that second).
+    pub at: i64,
+    /// Posted credits then. Holds are not in the history, so what was held at that moment is
+    /// not taken off.
+    pub posted: i64,
+    #[schema(example = "credits")]
+    pub currency: &'static str,
+}
+
+/// `who`'s posted balance at the end of second `at` (unix seconds as sent, from 0 to `now`).
+pub async fn balance_at(
+    w: &Wallet,
+    tenant: &TenantId,
+    who: &str,
+    at: &str,
+    now: i64,
+) -> Result<PastBalance, WalletError> {
+    let open = user(who)?;
+    let at = at
+        .parse::<i64>()
+        .ok()
+        .filter(|at| (0..=now).contains(at))
+        .ok_or_else(|| WalletError::invalid("at", "a moment in unix seconds, from 0 to now"))?;
+    let posted = store::holds::balance_at(&w.core.db, tenant, &open.id, at).await?;
+    Ok(PastBalance {
+        at,
+        posted,
+        currency: "credits",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_of;
+
+    #[test]
+    fn a_users_account_names_the_user() {
+        assert_eq!(user_of("user:42:credits"), Some("42"));
+        assert_eq!(user_of("user:a:b:credits"), Some("a:b"));
+        assert_eq!(user_of("user::credits"), None);
+        assert_eq!(user_of("tenant:revenue"), None);
+    }
+}

@@ -4,7 +4,10 @@
 //! |---|---|
 //! | `POST`, `GET /api/v1/admin/wallet/items` | staff: admins add, viewers list |
 //! | `POST /api/v1/admin/wallet/grants` | staff (admin) or a `wallet:write` key, with `Idempotency-Key` |
-//! | `GET /api/v1/admin/wallet/users/{user}/balance` | staff or a `wallet:read` key |
+//! | `GET /api/v1/admin/wallet/users/{user}/balance[?at=]` | staff or a `wallet:read` key |
+//! | `POST /api/v1/admin/wallet/holds`, `…/holds/{id}/post`, `…/holds/{id}/void` | staff (admin) or a `wallet:write` key, with `Idempotency-Key` ([`holds`](mod@holds)) |
+//! | `GET /api/v1/admin/wallet/holds/{id}` | staff or a `wallet:read` key |
+//! | `POST /api/v1/admin/wallet/transfers/{id}/reverse` | staff (admin) or a `wallet:write` key, with `Idempotency-Key` |
 //! | `GET /api/v1/wallet/balance` | the signed-in end user |
 //! | `POST /api/v1/wallet/purchase` | the signed-in end user, with `Idempotency-Key` |
 //! | `GET /api/v1/wallet/transactions` | the signed-in end user |
@@ -17,17 +20,19 @@ use faro_http::enduser::EndUser;
 use faro_http::respond::{PageQuery, decode_cursor, encode_cursor};
 use faro_http::{ApiError, ApiResult, Json, Query};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Wallet;
-use crate::accounts::{self, WalletBalance};
+use crate::accounts::{self, PastBalance, WalletBalance};
 use crate::catalogue::{self, WalletItem};
 use crate::grant::{self, GrantInput, Granted};
 use crate::history::{self, WalletTransaction};
 use crate::purchase::{self, PurchaseInput, Purchased};
 use faro_store::idempotency::Reply;
+
+pub mod holds;
 
 pub fn router(w: Wallet) -> OpenApiRouter {
     OpenApiRouter::new()
@@ -37,6 +42,11 @@ pub fn router(w: Wallet) -> OpenApiRouter {
         .routes(routes!(my_balance))
         .routes(routes!(buy))
         .routes(routes!(my_transactions))
+        .routes(routes!(holds::create_hold))
+        .routes(routes!(holds::get_hold))
+        .routes(routes!(holds::post_hold))
+        .routes(routes!(holds::void_hold))
+        .routes(routes!(holds::reverse_transfer))
         .with_state(w)
 }
 
@@ -46,7 +56,17 @@ fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
 
 /// 201 with the body; a replay says so in `Idempotency-Replayed: true`.
 fn created(reply: Reply) -> Response {
-    let mut r = (StatusCode::CREATED, axum::Json(reply.body)).into_response();
+    replied(Reply {
+        status: StatusCode::CREATED.as_u16(),
+        ..reply
+    })
+}
+
+/// The reply with its stored status (200 for a hold's post or void); a replay says so in
+/// `Idempotency-Replayed: true`.
+fn replied(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut r = (status, axum::Json(reply.body)).into_response();
     if reply.replayed {
         r.headers_mut()
             .insert("idempotency-replayed", HeaderValue::from_static("true"));
@@ -160,20 +180,43 @@ pub async fn create_grant(
     Ok(created(reply))
 }
 
-/// A user's balance (staff, or a `wallet:read` key); zero for a user never credited.
+#[derive(Deserialize, IntoParams)]
+pub struct BalanceQuery {
+    /// A past moment (unix seconds): the posted balance then, from the history.
+    pub at: Option<String>,
+}
+
+/// A user's balance now, or with `at`, as it was then.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UserBalance {
+    Now(WalletBalance),
+    At(PastBalance),
+}
+
+/// A user's balance (staff, or a `wallet:read` key); zero for a user never credited. With
+/// `?at=<unix seconds>`: the posted balance at the end of that second, from the running
+/// balances of the user's history (holds open then are not taken off).
 #[utoipa::path(get, path = "/api/v1/admin/wallet/users/{user}/balance", tag = "wallet",
-    params(("user" = String, Path)), security(("bearer" = [])),
+    params(("user" = String, Path), BalanceQuery), security(("bearer" = [])),
     responses(
-        (status = 200, body = WalletBalance),
+        (status = 200, description = "`{available, pending, currency}` now, or `{at, posted, currency}` with `at`", body = UserBalance),
+        (status = 400, description = "A malformed query string (`invalid_query`)", body = faro_http::ErrorBody),
         (status = 401, body = faro_http::ErrorBody),
-        (status = 422, description = "Not a user id (`validation_failed`)", body = faro_http::ErrorBody),
+        (status = 422, description = "Not a user id, or `at` not unix seconds from 0 to now (`validation_failed`)", body = faro_http::ErrorBody),
     ))]
 pub async fn user_balance(
     State(w): State<Wallet>,
     Viewer(staff): Viewer,
     Path(user): Path<String>,
-) -> ApiResult<Json<WalletBalance>> {
-    Ok(Json(accounts::balance(&w, &staff.tenant, &user).await?))
+    Query(q): Query<BalanceQuery>,
+) -> ApiResult<Json<UserBalance>> {
+    Ok(Json(match q.at.as_deref() {
+        None => UserBalance::Now(accounts::balance(&w, &staff.tenant, &user).await?),
+        Some(at) => UserBalance::At(
+            accounts::balance_at(&w, &staff.tenant, &user, at, faro_store::unix_now()).await?,
+        ),
+    }))
 }
 
 /// The signed-in end user's balance.

@@ -52,7 +52,10 @@ impl From<WalletError> for ApiError {
             WalletError::SkuTaken(_) => ApiError::conflict("sku_taken", message),
             WalletError::Refused(r) => {
                 let status = match r {
-                    Refusal::AmountMustBePositive => StatusCode::UNPROCESSABLE_ENTITY,
+                    Refusal::AmountMustBePositive | Refusal::TimeoutOutOfRange { .. } => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                    Refusal::PendingTransferNotFound { .. } => StatusCode::NOT_FOUND,
                     _ => StatusCode::CONFLICT,
                 };
                 ApiError::new(status, r.code(), message)

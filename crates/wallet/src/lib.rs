@@ -7,6 +7,10 @@
 //! | [`accounts`] | whose accounts exist (a user's credits, the tenant's issuance and revenue) and balances |
 //! | [`catalogue`] | the tenant's items priced in credits |
 //! | [`grant`] | staff granting credits |
+//! | [`holds`] | two-phase transfers: holding a user's credits, reading a hold |
+//! | [`settle`] | posting (all or part) or voiding a hold |
+//! | [`expiry`] | the job that gives expired holds' credits back |
+//! | [`reverse`] | undoing a posted transfer with one the other way |
 //! | [`purchase`] | an end user buying an item with credits: transfer, order, event, one transaction |
 //! | [`history`] | a user's transactions with running balances |
 //! | [`topup`] | credits bought through a payment, taken from `payments.intent_succeeded` once |
@@ -17,9 +21,13 @@ pub mod accounts;
 pub mod api;
 pub mod catalogue;
 pub mod error;
+pub mod expiry;
 pub mod grant;
 pub mod history;
+pub mod holds;
 pub mod purchase;
+pub mod reverse;
+pub mod settle;
 pub mod state;
 pub mod store;
 pub mod topup;
@@ -47,6 +55,7 @@ pub fn module() -> Module {
             let w = Wallet::new(core.clone());
             let mut mounted = Mounted::new(api::router(w.clone()), axum::Router::new());
             mounted.consumers.push(topup::consumer(w));
+            mounted.jobs.push(expiry::job());
             Ok(mounted)
         },
         demo: None,

@@ -12,6 +12,8 @@ use faro_wallet_domain::{
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+pub mod holds;
+
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// What the store knows of an account it may open: its kind.
@@ -107,8 +109,9 @@ pub async fn lock_accounts(
     Ok(out)
 }
 
-/// The record kept under `id`, with its hold state.
-async fn record(
+/// The record kept under `id`, with its hold state (read it under the accounts' locks when
+/// the state matters).
+pub async fn record(
     tx: &mut Tx,
     tenant: &TenantId,
     id: &TransferId,
@@ -153,7 +156,8 @@ async fn record(
 
 /// Plans and writes one move or hold between `debit` and `credit` (opened when new, in
 /// `unit`) inside `tx`: the refusal, the first result of a retry, or the new record. A post
-/// or void names its hold, whose accounts are locked instead.
+/// or void names its hold: `accounts` must then be the hold's two accounts
+/// ([`holds::opens`] finds them), locked before the hold's state is read.
 pub async fn apply(
     tx: &mut Tx,
     backend: Backend,
@@ -164,6 +168,13 @@ pub async fn apply(
     now: i64,
 ) -> Result<Result<Applied, Refusal>, StoreError> {
     let mut rows = Rows::default();
+    for account in lock_accounts(tx, backend, tenant, accounts, unit, now).await? {
+        rows.accounts.insert(account.id.clone(), account);
+    }
+    // A hold's state changes only under its accounts' locks (post, void, expiry), so it is
+    // read after taking them: of a post and a void racing for one hold, the second to get the
+    // locks sees the first's write (PostgreSQL reads each statement afresh), never a stale
+    // `pending`.
     if let Some(pending) = transfer.pending()
         && let Some((hold, state)) = record(tx, tenant, pending).await?
     {
@@ -171,9 +182,6 @@ pub async fn apply(
         if let Some(state) = state {
             rows.holds.insert(pending.clone(), state);
         }
-    }
-    for account in lock_accounts(tx, backend, tenant, accounts, unit, now).await? {
-        rows.accounts.insert(account.id.clone(), account);
     }
     if let Some((first, state)) = record(tx, tenant, &transfer.id).await? {
         if let Some(state) = state {
@@ -241,7 +249,7 @@ fn state_word(state: HoldState) -> (&'static str, Option<i64>) {
 
 /// Writes `effects`: the record, both balances, the history lines of what was posted, and a
 /// hold's new state.
-async fn write(
+pub(crate) async fn write(
     tx: &mut Tx,
     tenant: &TenantId,
     rows: &Rows,

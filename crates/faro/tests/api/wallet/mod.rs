@@ -3,6 +3,8 @@
 //! balances, every refusal with its code, and the last credits spent once under concurrency.
 
 mod concurrency;
+mod holds;
+mod reversals;
 
 use reqwest::Method;
 use serde_json::{Value, json};
