@@ -61,3 +61,15 @@ CREATE TABLE payments_provider_events (
     received_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, provider, event_id)
 );
+
+-- A tenant's keys at a provider, sealed with DATA_KEYS: the API secret key and the webhook
+-- signing secrets (a JSON list, several during a rotation). `id` is `<tenant>:<provider>`.
+CREATE TABLE payments_credentials (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    secret_key TEXT NOT NULL,
+    webhook_secrets TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX payments_credentials_tenant ON payments_credentials (tenant_id, provider);

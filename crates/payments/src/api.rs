@@ -11,6 +11,8 @@
 //! | `PUT /api/v1/admin/payments/queue` | admins or the tenant's workers (`payments:write` key) |
 //! | `GET /api/v1/admin/payments/intents`, `GET .../intents/{id}` | staff (or a `payments:read` key) |
 //! | `POST /api/v1/admin/payments/intents/{id}/refunds` | admins (or a `payments:write` key), with `Idempotency-Key` |
+//! | `GET`, `PUT`, `DELETE /api/v1/admin/payments/providers/stripe` | staff read (masked), admins write |
+//! | `POST /api/v1/payments/webhooks/stripe/{tenant}` | Stripe, signed (`Stripe-Signature`) |
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -29,10 +31,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Payments;
+use crate::credentials::{self, KeysBody, KeysView};
 use crate::estimate::{self, Estimated};
 use crate::intents::{self, IntentView, Purpose};
 use crate::refunds::{self, RefundInput, Refunded};
 use crate::settings::{self, PaymentsSettings};
+use crate::stripe::{self, Received};
 use crate::testprovider::{self, Outcome};
 
 pub fn router(p: Payments) -> OpenApiRouter {
@@ -47,6 +51,8 @@ pub fn router(p: Payments) -> OpenApiRouter {
         .routes(routes!(staff_intents))
         .routes(routes!(staff_intent))
         .routes(routes!(create_refund))
+        .routes(routes!(get_stripe, put_stripe, delete_stripe))
+        .routes(routes!(stripe_webhook))
         .with_state(p)
 }
 
@@ -421,4 +427,84 @@ pub async fn create_refund(
     )
     .await?;
     Ok(replied(reply))
+}
+
+/// The site's Stripe keys, masked (`sk_test_…4242`), and the webhook path to give Stripe.
+#[utoipa::path(get, path = "/api/v1/admin/payments/providers/stripe", tag = "payments",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = KeysView),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 404, description = "No Stripe keys set", body = faro_http::ErrorBody),
+    ))]
+pub async fn get_stripe(
+    State(p): State<Payments>,
+    Viewer(staff): Viewer,
+) -> ApiResult<Json<KeysView>> {
+    Ok(Json(credentials::get(&p, &staff.tenant).await?))
+}
+
+/// Sets the site's Stripe keys (sealed at rest): payments then go through Stripe. Give
+/// Stripe the answer's `webhook_path` as the endpoint, with its signing secret here; list the
+/// old and the new secret while rotating.
+#[utoipa::path(put, path = "/api/v1/admin/payments/providers/stripe", tag = "payments",
+    request_body = KeysBody, security(("bearer" = [])),
+    responses(
+        (status = 200, body = KeysView),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, body = faro_http::ErrorBody),
+        (status = 422, description = "Every problem with its path (`validation_failed`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn put_stripe(
+    State(p): State<Payments>,
+    AdminUser(staff): AdminUser,
+    Json(body): Json<KeysBody>,
+) -> ApiResult<Json<KeysView>> {
+    Ok(Json(credentials::put(&p, &staff.tenant, &body).await?))
+}
+
+/// Forgets the site's Stripe keys.
+#[utoipa::path(delete, path = "/api/v1/admin/payments/providers/stripe", tag = "payments",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Forgotten"),
+        (status = 401, body = faro_http::ErrorBody),
+        (status = 403, body = faro_http::ErrorBody),
+        (status = 404, description = "No Stripe keys set", body = faro_http::ErrorBody),
+    ))]
+pub async fn delete_stripe(
+    State(p): State<Payments>,
+    AdminUser(staff): AdminUser,
+) -> ApiResult<StatusCode> {
+    if credentials::delete(&p, &staff.tenant).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(crate::error::PaymentsError::NotFound("no Stripe keys are set for this site").into())
+    }
+}
+
+/// Stripe's events for the site `tenant`, signed with its endpoint secret. Answers 200 for
+/// every event taken or deliberately ignored (a type Faro does not act on, a payment that is
+/// not Faro's, a delivery seen before), 400 for a bad signature or body, and 409 for an event
+/// that must wait for an earlier one (Stripe retries it).
+#[utoipa::path(post, path = "/api/v1/payments/webhooks/stripe/{tenant}", tag = "payments",
+    params(("tenant" = String, Path), ("Stripe-Signature" = String, Header)),
+    request_body(content = Object, description = "A Stripe event"),
+    responses(
+        (status = 200, body = Received),
+        (status = 400, description = "`missing_header`, `malformed_header`, `no_v1_signature`, `timestamp_outside_tolerance`, `signature_mismatch`, `malformed_json`, `malformed_event`", body = faro_http::ErrorBody),
+        (status = 404, description = "The site takes no Stripe events", body = faro_http::ErrorBody),
+        (status = 409, description = "Not yet (`not_yet_succeeded`): Stripe retries", body = faro_http::ErrorBody),
+    ))]
+pub async fn stripe_webhook(
+    State(p): State<Payments>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Received>> {
+    let tenant = faro_http::TenantId::new(tenant.as_str());
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    Ok(Json(stripe::webhook(&p, &tenant, header, &body).await?))
 }

@@ -39,6 +39,13 @@ pub enum PaymentsError {
          get its answer"
     )]
     KeyInFlight,
+    /// The payment provider failed or could not be reached; retrying with the same
+    /// `Idempotency-Key` is safe.
+    #[error("the payment provider failed: {0}; retry with the same Idempotency-Key")]
+    Provider(String),
+    /// A webhook delivery that is not the provider's, or not readable.
+    #[error("{message}")]
+    Signature { code: &'static str, message: String },
     /// Only staff may pass a what-if load factor.
     #[error("only the tenant's staff may price a what-if `server_load_factor`")]
     WhatIfForbidden,
@@ -96,6 +103,10 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::Final(_) => ApiError::conflict("payment_final", message),
             PaymentsError::QuoteCharged => ApiError::conflict("quote_already_charged", message),
             PaymentsError::KeyInFlight => ApiError::conflict("idempotency_key_in_use", message),
+            PaymentsError::Provider(_) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", message)
+            }
+            PaymentsError::Signature { code, .. } => ApiError::bad_request(code, message),
             PaymentsError::WhatIfForbidden => {
                 ApiError::forbidden(message).with_code("what_if_staff_only")
             }

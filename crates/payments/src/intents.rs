@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::error::PaymentsError;
 use crate::store::{self, IntentRow};
-use crate::{Payments, settings};
+use crate::{Payments, credentials, settings, stripe};
 
 /// The built-in provider (development and demos).
 pub const TEST_PROVIDER: &str = "test";
@@ -55,9 +55,10 @@ pub struct IntentView {
     pub purpose: String,
     /// The quote's id, or the number of credits bought.
     pub reference: String,
-    /// `test` (the built-in provider).
+    /// `stripe`, or `test` (the built-in provider).
     pub provider: String,
-    /// What the provider's client library needs to confirm the payment in the browser.
+    /// What the provider's client library needs to confirm the payment in the browser
+    /// (Stripe.js's `confirmPayment`): in the answer to the create and its replays.
     pub client_secret: Option<String>,
     /// Why the last attempt failed, until one succeeds.
     pub last_error: Option<String>,
@@ -106,11 +107,17 @@ pub async fn create(
     let key = idempotency::key(key)?;
     let db = &p.core.db;
     let (checked, _) = settings::load(db, tenant).await?;
-    if !checked.test_provider {
-        return Err(PaymentsError::NotConfigured(
-            "this site takes no payments yet: an admin sets up a payment provider first",
-        ));
-    }
+    // The tenant's Stripe account when it has one; the test provider only when switched on.
+    let stripe = credentials::stripe(p, tenant).await?;
+    let provider = match (&stripe, checked.test_provider) {
+        (Some(_), _) => stripe::PROVIDER,
+        (None, true) => TEST_PROVIDER,
+        (None, false) => {
+            return Err(PaymentsError::NotConfigured(
+                "this site takes no payments yet: an admin sets up a payment provider first",
+            ));
+        }
+    };
     let hash = idempotency::hash(&purpose)?;
     let scope = purpose.scope();
     let mut tx = db.begin_write().await?;
@@ -119,7 +126,11 @@ pub async fn create(
     // primary key, where the second is refused (409 `idempotency_key_in_use`) and its retry
     // replays the first, as Stripe answers concurrent requests with one key.
     if let Some(first) = idempotency::earlier(&mut tx, tenant, scope, user, &key, &hash).await? {
-        return Ok(first);
+        drop(tx);
+        return match &stripe {
+            Some(keys) => finish_stripe(p, tenant, keys, first).await,
+            None => Ok(first),
+        };
     }
     let (intent, reference) =
         match &purpose {
@@ -154,8 +165,9 @@ pub async fn create(
     let id = new_id();
     let row = IntentRow {
         id: id.clone(),
-        provider: TEST_PROVIDER.to_owned(),
-        provider_ref: Some(id.clone()),
+        provider: provider.to_owned(),
+        // The test provider's payment is ours; Stripe's id arrives after the call.
+        provider_ref: (provider == TEST_PROVIDER).then(|| id.clone()),
         user_id: user.to_owned(),
         purpose: match purpose {
             Purpose::Quote { .. } => "quote".into(),
@@ -184,7 +196,42 @@ pub async fn create(
             other => other?,
         };
     tx.commit().await?;
-    Ok(reply)
+    match &stripe {
+        Some(keys) => finish_stripe(p, tenant, keys, reply).await,
+        None => Ok(reply),
+    }
+}
+
+/// The provider's side of a Stripe intent, after its row and first reply are committed: the
+/// PaymentIntent created (idempotently, so a retry after a failure here finds the same one)
+/// and the reply completed with the client secret, which is never stored (Stripe's advice)
+/// and so is fetched again for a replay.
+async fn finish_stripe(
+    p: &Payments,
+    tenant: &TenantId,
+    keys: &crate::credentials::Keys,
+    reply: Reply,
+) -> Result<Reply, PaymentsError> {
+    let id = reply.body["id"]
+        .as_str()
+        .ok_or_else(|| PaymentsError::corrupt("a stored intent reply without an id"))?;
+    let row = store::intent(&p.core.db, tenant, id)
+        .await?
+        .ok_or_else(|| PaymentsError::corrupt("a stored intent reply for no intent"))?;
+    if row.provider != stripe::PROVIDER {
+        return Ok(reply);
+    }
+    let secret = match &row.provider_ref {
+        Some(pi) => stripe::client_secret(p, keys, pi).await?,
+        None => {
+            let (pi, secret) = stripe::create(p, keys, &row).await?;
+            store::set_provider_ref(&p.core.db, tenant, &row.id, &pi).await?;
+            Some(secret)
+        }
+    };
+    let mut body = reply.body;
+    body["client_secret"] = secret.map_or(serde_json::Value::Null, serde_json::Value::String);
+    Ok(Reply { body, ..reply })
 }
 
 /// The intent `id`; with `user`, only if it is theirs (another user's is not found).

@@ -213,6 +213,44 @@ pub async fn intent(db: &Db, tenant: &TenantId, id: &str) -> Result<Option<Inten
     row.as_ref().map(intent_row).transpose().map_err(Into::into)
 }
 
+/// The intent a provider knows as `provider_ref`.
+pub async fn intent_by_ref(
+    db: &Db,
+    tenant: &TenantId,
+    provider: &str,
+    provider_ref: &str,
+) -> Result<Option<IntentRow>, StoreError> {
+    let sql = format!(
+        "SELECT {INTENT} FROM payments_intents WHERE tenant_id = $1 AND provider = $2 \
+         AND provider_ref = $3"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant.as_str())
+        .bind(provider)
+        .bind(provider_ref)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(intent_row).transpose().map_err(Into::into)
+}
+
+pub async fn set_provider_ref(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    provider_ref: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE payments_intents SET provider_ref = $3 WHERE tenant_id = $1 AND id = $2 \
+         AND provider_ref IS NULL",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(provider_ref)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
 /// The tenant's intents (or one user's), newest first (ids are UUIDv7: time-ordered),
 /// before the cursor's id.
 pub async fn list_intents(

@@ -3,6 +3,7 @@
 //! through the test provider credited exactly once, and every refusal with its code.
 
 mod refunds;
+mod stripe;
 mod topup;
 
 use std::time::Duration;
