@@ -94,6 +94,21 @@ pub async fn client_secret(
     Ok(pi.client_secret.map(|s| s.expose().to_owned()))
 }
 
+/// Asks Stripe to refund `amount_cents` of PaymentIntent `pi` under our refund id (its
+/// idempotency key and metadata); Stripe's Refund as it answered.
+pub async fn refund(
+    p: &Payments,
+    keys: &Keys,
+    pi: &str,
+    refund_id: &str,
+    amount_cents: i64,
+) -> Result<api::RefundObject, PaymentsError> {
+    let request = api::create_refund(pi, refund_id, amount_cents)
+        .map_err(|e| PaymentsError::Provider(e.to_string()))?;
+    let body = call(p, keys, &request).await?;
+    api::parse_refund(&body).map_err(|e| PaymentsError::Provider(e.to_string()))
+}
+
 /// What the webhook answers Stripe (any 2xx stops its retries).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Received {

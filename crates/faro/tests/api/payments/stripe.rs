@@ -83,6 +83,38 @@ async fn create(
     axum::Json(pi).into_response()
 }
 
+async fn refund_create(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut f = fake.lock().expect("fake");
+    f.calls.push(("refund".into(), key.clone()));
+    if let Some(re) = f.by_key.get(&key) {
+        return axum::Json(re.clone()).into_response();
+    }
+    let id = format!("re_{}", f.by_key.len() + 1);
+    // 1.10 stays pending (a bank transfer refund): its webhook settles it later.
+    let status = if form.get("amount").map(String::as_str) == Some("110") {
+        "pending"
+    } else {
+        "succeeded"
+    };
+    let re = json!({
+        "id": id, "object": "refund", "status": status,
+        "amount": form.get("amount").and_then(|a| a.parse::<i64>().ok()),
+        "currency": "eur", "payment_intent": form.get("payment_intent"),
+        "metadata": {"faro_refund": form.get("metadata[faro_refund]")}
+    });
+    f.by_key.insert(key, re.clone());
+    axum::Json(re).into_response()
+}
+
 async fn retrieve(State(fake): State<Shared>, Path(id): Path<String>) -> Response {
     let mut f = fake.lock().expect("fake");
     f.calls.push(("retrieve".into(), id.clone()));
@@ -118,6 +150,7 @@ fn fake() -> &'static (String, Shared) {
                 let app = axum::Router::new()
                     .route("/v1/payment_intents", axum::routing::post(create))
                     .route("/v1/payment_intents/{id}", axum::routing::get(retrieve))
+                    .route("/v1/refunds", axum::routing::post(refund_create))
                     .with_state(state);
                 axum::serve(listener, app).await.expect("serve");
             });
@@ -299,11 +332,66 @@ async fn a_topup_paid_through_stripe(app: TestApp) {
     assert_eq!(status["status"], "succeeded");
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     assert_eq!(credits_when(&app, &ana, 100).await, 100);
+    crate::wallet::ledger_balances(&app).await;
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM wallet_transfers WHERE code = 'topup'")
             .await,
         1
     );
+
+    // Refunds through Stripe: settled in its answer (credits taken back at once), or
+    // pending until its webhook says so.
+    let refund = |cents: i64, key: &'static str| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let req = app
+                .admin(
+                    Method::POST,
+                    &format!("/api/v1/admin/payments/intents/{id}/refunds"),
+                )
+                .await
+                .header("idempotency-key", key)
+                .json(&json!({"amount_cents": cents, "reason": "customer asked"}));
+            app.send(req).await
+        }
+    };
+    let r = refund(300, "sr-1").await;
+    assert_eq!(r.status, 201, "{r}");
+    assert_eq!(r.json()["status"], "succeeded");
+    assert_eq!(r.json()["payment"]["refunded_cents"], 300);
+    let first_refund = r.json()["refund_id"]
+        .as_str()
+        .expect("refund id")
+        .to_owned();
+    assert_eq!(credits_when(&app, &ana, 70).await, 70);
+    let replay = refund(300, "sr-1").await;
+    assert_eq!(replay.json()["status"], "succeeded");
+    {
+        let f = fake().1.lock().expect("fake");
+        let asked = f
+            .calls
+            .iter()
+            .filter(|(what, key)| what == "refund" && key == &format!("faro-refund-{first_refund}"))
+            .count();
+        assert_eq!(asked, 1, "one refund at Stripe: {:?}", f.calls);
+    }
+    let r = refund(110, "sr-2").await;
+    assert_eq!(r.json()["status"], "pending", "{r}");
+    let pending = r.json()["refund_id"]
+        .as_str()
+        .expect("refund id")
+        .to_owned();
+    let settled = event(
+        "evt_refund",
+        "refund.updated",
+        now(),
+        json!({"id": "re_pending", "object": "refund", "status": "succeeded", "amount": 110,
+               "currency": "eur", "payment_intent": pi, "metadata": {"faro_refund": pending}}),
+    );
+    let r = deliver(&app, &settled, Some(&sign("whsec_new", now(), &settled))).await;
+    assert_eq!(r.json()["outcome"], "applied", "{r}");
+    assert_eq!(credits_when(&app, &ana, 59).await, 59);
 
     // Events Faro does not act on, or about others' payments: acknowledged, ignored.
     let other = event(
