@@ -13,7 +13,7 @@
 //! | [`stripe`] | the Stripe adapter: PaymentIntents over HTTPS, the signed webhook |
 //! | [`credentials`] | a tenant's provider keys, sealed at rest, shown masked |
 //! | [`http`] | the providers' HTTPS client |
-//! | [`jobs`] | purging expired quotes |
+//! | [`jobs`] | purging expired quotes, reconciling open Stripe payments |
 //! | [`store`] | every SQL statement |
 //! | [`api`] | the HTTP handlers |
 
@@ -74,6 +74,7 @@ pub fn module() -> Module {
             let p = Payments::new(core.clone(), client, stripe_api(settings)?);
             let mut mounted = Mounted::new(api::router(p.clone()), axum::Router::new());
             mounted.jobs.push(jobs::purge_quotes());
+            mounted.jobs.push(jobs::reconcile(p.clone()));
             Ok(mounted)
         },
         demo: Some(|db| {

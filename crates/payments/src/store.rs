@@ -288,6 +288,63 @@ pub async fn list_intents(
         .map_err(Into::into)
 }
 
+/// Intents of `provider` still open at the provider (not `succeeded`, not `canceled`) and
+/// unchanged since `before`, oldest first, across tenants: the reconciliation's work list.
+pub async fn stale_intents(
+    db: &Db,
+    provider: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(String, IntentRow)>, StoreError> {
+    let sql = format!(
+        "SELECT tenant_id, {INTENT} FROM payments_intents WHERE provider = $1 \
+         AND status NOT IN ('succeeded', 'canceled') AND provider_ref IS NOT NULL \
+         AND updated_at < $2 ORDER BY updated_at LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(provider)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let tenant: String = r.try_get(0)?;
+        let row = IntentRow {
+            id: r.try_get(1)?,
+            provider: r.try_get(2)?,
+            provider_ref: r.try_get(3)?,
+            user_id: r.try_get(4)?,
+            purpose: r.try_get(5)?,
+            reference: r.try_get(6)?,
+            amount_cents: r.try_get(7)?,
+            currency: r.try_get(8)?,
+            status: r.try_get(9)?,
+            state: r.try_get(10)?,
+            created_at: r.try_get(11)?,
+            updated_at: r.try_get(12)?,
+        };
+        out.push((tenant, row));
+    }
+    Ok(out)
+}
+
+/// Marks an intent as looked at now (the reconciliation moves on to others).
+pub async fn touch_intent(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE payments_intents SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(now)
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
 pub async fn update_intent(
     tx: &mut Tx,
     tenant: &TenantId,

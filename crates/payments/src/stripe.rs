@@ -109,6 +109,39 @@ pub async fn refund(
     api::parse_refund(&body).map_err(|e| PaymentsError::Provider(e.to_string()))
 }
 
+/// Asks Stripe for the state of an open payment whose events have not come (a webhook
+/// missed, an endpoint misconfigured) and applies it like an event, keyed by the status seen
+/// so the same state is applied once. The reconciliation job calls it.
+pub async fn reconcile(
+    p: &Payments,
+    tenant: &TenantId,
+    row: &IntentRow,
+) -> Result<bool, PaymentsError> {
+    let Some(pi) = row.provider_ref.as_deref() else {
+        return Ok(false);
+    };
+    let Some(keys) = credentials::stripe(p, tenant).await? else {
+        return Ok(false);
+    };
+    let request = api::retrieve_intent(pi).map_err(|e| PaymentsError::Provider(e.to_string()))?;
+    let body = call(p, &keys, &request).await?;
+    let object = api::parse_intent(&body).map_err(|e| PaymentsError::Provider(e.to_string()))?;
+    let now = unix_now();
+    let Some(event) = object.event(now) else {
+        store::touch_intent(&p.core.db, tenant, &row.id, now).await?;
+        return Ok(false);
+    };
+    let event_id = format!("reconcile:{pi}:{:?}", object.status);
+    let source = Source {
+        provider: PROVIDER,
+        event_id: &event_id,
+        kind: "reconcile",
+    };
+    let applied = apply::apply(p, tenant, &row.id, &source, &event, now).await?;
+    store::touch_intent(&p.core.db, tenant, &row.id, now).await?;
+    Ok(matches!(applied, Applied::Changed(_)))
+}
+
 /// What the webhook answers Stripe (any 2xx stops its retries).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Received {

@@ -415,6 +415,34 @@ async fn a_topup_paid_through_stripe(app: TestApp) {
         .await
         .assert_error(400, "malformed_json");
 
+    // A payment whose webhook never came: the reconciliation asks Stripe and credits it.
+    let missed = topup(&app, &ana, 10, "s-missed").await.json();
+    let missed_id = missed["id"].as_str().expect("id").to_owned();
+    let missed_pi = missed["client_secret"]
+        .as_str()
+        .and_then(|s| s.split("_secret_").next())
+        .expect("pi")
+        .to_owned();
+    {
+        let mut f = fake().1.lock().expect("fake");
+        let pi = f.by_id.get_mut(&missed_pi).expect("the PaymentIntent");
+        pi["status"] = json!("succeeded");
+        pi["amount_received"] = json!(100);
+    }
+    app.exec(
+        "UPDATE payments_intents SET updated_at = updated_at - 1200 WHERE id = $1",
+        &missed_id,
+    )
+    .await;
+    faro_store::scheduler::schedule_once(
+        &app.core.db,
+        "payments.reconcile",
+        faro_store::unix_now_ms(),
+    )
+    .await
+    .expect("scheduled");
+    assert_eq!(credits_when(&app, &ana, 69).await, 69);
+
     // Stripe down: 502, and the retry with the same key creates the PaymentIntent once.
     let r = topup(&app, &ana, 420, "s-2").await;
     r.assert_error(502, "provider_unavailable");
