@@ -13,6 +13,7 @@
 //! | [`reverse`] | undoing a posted transfer with one the other way |
 //! | [`purchase`] | an end user buying an item with credits: transfer, order, event, one transaction |
 //! | [`history`] | a user's transactions with running balances |
+//! | [`redeem`] | gamification's points redeemed into credits, taken from the outbox once |
 //! | [`topup`] | credits bought through a payment, taken from `payments.intent_succeeded` once |
 //! | [`store`] | every SQL statement, the ledger's locked write path |
 //! | [`api`] | the HTTP handlers |
@@ -26,6 +27,7 @@ pub mod grant;
 pub mod history;
 pub mod holds;
 pub mod purchase;
+pub mod redeem;
 pub mod reverse;
 pub mod settle;
 pub mod state;

@@ -4,6 +4,8 @@
 //! is the intent's (`topup:<intent>`), so the ledger's own retry check makes the credit
 //! exactly once, whatever the outbox redelivers after a crash.
 //!
+//! The same consumer takes gamification's redemptions ([`crate::redeem`]).
+//!
 //! A refund of a top-up (`payments.refund_succeeded`) takes its share of the credits back to
 //! clearing (`refund:<refund id>`). Credits already spent cannot be taken: the wallet takes
 //! what the user still has and publishes `wallet.refund_shortfall` with the rest, for staff
@@ -43,7 +45,11 @@ pub fn consumer(w: Wallet) -> Consumer {
             Ok(())
         })
     })
-    .kinds(&["payments.intent_succeeded", "payments.refund_succeeded"])
+    .kinds(&[
+        "payments.intent_succeeded",
+        "payments.refund_succeeded",
+        "gamification.points_redeemed",
+    ])
     .poll(Duration::from_secs(1))
 }
 
@@ -55,8 +61,10 @@ fn to_store(e: WalletError) -> StoreError {
 }
 
 async fn take(w: &Wallet, tx: &mut store::Tx, e: &faro_store::Event) -> Result<(), StoreError> {
-    if e.kind == "payments.refund_succeeded" {
-        return take_refund(w, tx, e).await;
+    match e.kind.as_str() {
+        "payments.refund_succeeded" => return take_refund(w, tx, e).await,
+        "gamification.points_redeemed" => return crate::redeem::take(w, tx, e).await,
+        _ => {}
     }
     let Ok(paid) = serde_json::from_str::<Succeeded>(&e.payload) else {
         tracing::warn!(event = %e.id, "payments.intent_succeeded without the fields a top-up needs");

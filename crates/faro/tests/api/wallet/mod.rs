@@ -4,6 +4,7 @@
 
 mod concurrency;
 mod holds;
+mod redemption;
 mod reversals;
 
 use reqwest::Method;
