@@ -15,6 +15,7 @@ pub fn all() -> &'static [Module] {
             faro_gamification::module(),
             faro_wallet::module(),
             faro_payments::module(),
+            faro_promotions::module(),
         ]
     });
     &ALL

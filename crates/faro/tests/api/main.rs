@@ -20,6 +20,7 @@ mod mail;
 mod payments;
 mod platform;
 mod privacy;
+mod promotions;
 mod questions;
 mod ratelimit;
 mod retention;
