@@ -176,8 +176,39 @@ async fn first_purchase_ends_with_the_first_paid_order(app: TestApp) {
         .await,
         1
     );
-    // Another customer is untouched.
+    // Another customer is untouched, until a payment of theirs succeeds (a top-up through
+    // the demo's test provider: `payments.intent_succeeded`).
     assert!(codes(&app, &bob, "welcome", "").await.is_empty());
+    let intent = app
+        .send(
+            app.request(Method::POST, "/api/v1/wallet/topup")
+                .bearer_auth(&bob)
+                .header("idempotency-key", "t-1")
+                .json(&json!({"credits": 100})),
+        )
+        .await;
+    assert_eq!(intent.status, 201, "{intent}");
+    let id = intent.json()["id"].as_str().expect("id").to_owned();
+    let paid = app
+        .send(
+            app.request(
+                Method::POST,
+                &format!("/api/v1/payments/test/intents/{id}/confirm"),
+            )
+            .bearer_auth(&bob)
+            .json(&json!({"outcome": "succeed"})),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{paid}");
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = codes(&app, &bob, "welcome", "").await;
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, ["not_first_purchase"]);
     // The GDPR export carries the order; deleting the user erases it.
     let export: Value = app
         .send(

@@ -238,3 +238,46 @@ async fn every_problem_of_a_promotion_is_named_by_its_path(app: TestApp) {
     );
 }
 both!(every_problem_of_a_promotion_is_named_by_its_path);
+
+async fn api_keys_reach_promotions_within_their_scopes(app: TestApp) {
+    let key = |scope: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .admin_post(
+                    "/api/v1/admin/api-keys",
+                    &json!({"name": "shop sync", "scopes": [scope]}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{r}");
+            r.json()["key"].as_str().expect("key").to_owned()
+        }
+    };
+    let read = key("promotions:read").await;
+    let write = key("promotions:write").await;
+    let list = app
+        .send(
+            app.request(reqwest::Method::GET, "/api/v1/admin/promotions")
+                .bearer_auth(&read),
+        )
+        .await;
+    assert_eq!(list.status, 200, "{list}");
+    let doc = promotion("from-a-key", now(), None);
+    let refused = app
+        .send(
+            app.request(reqwest::Method::POST, "/api/v1/admin/promotions")
+                .bearer_auth(&read)
+                .json(&doc),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{refused}");
+    let made = app
+        .send(
+            app.request(reqwest::Method::POST, "/api/v1/admin/promotions")
+                .bearer_auth(&write)
+                .json(&doc),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{made}");
+}
+both!(api_keys_reach_promotions_within_their_scopes);
