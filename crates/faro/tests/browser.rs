@@ -725,6 +725,11 @@ async fn in_a_browser_without_javascript_the_demo_test_reaches_a_shareable_resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_an_end_user_buys_credits_on_the_wallet_page() {
+    run_e2e("wallet.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_gamification_widget_shows_the_board_progress_and_a_badge_toast() {
     run_e2e_with(
         "gamification-widget.mjs",

@@ -6,6 +6,7 @@
 //! | `POST /api/v1/payments/estimate` | anyone on the site; staff may add a what-if `server_load_factor` |
 //! | `POST`, `GET /api/v1/payments/intents`, `GET /api/v1/payments/intents/{id}` | the signed-in end user |
 //! | `POST /api/v1/wallet/topup` | the signed-in end user, with `Idempotency-Key` |
+//! | `GET /api/v1/payments/topup` | anyone on the site: what credits cost and through which provider |
 //! | `POST /api/v1/payments/test/intents/{id}/confirm` | the intent's payer, when the test provider is on |
 //! | `GET`, `PUT /api/v1/admin/payments/settings` | staff read, admins (or a `payments:write` key) write |
 //! | `PUT /api/v1/admin/payments/queue` | admins or the tenant's workers (`payments:write` key) |
@@ -45,6 +46,7 @@ pub fn router(p: Payments) -> OpenApiRouter {
         .routes(routes!(create_intent, my_intents))
         .routes(routes!(my_intent))
         .routes(routes!(topup))
+        .routes(routes!(topup_offer))
         .routes(routes!(test_confirm))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(report_queue))
@@ -507,4 +509,52 @@ pub async fn stripe_webhook(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
     Ok(Json(stripe::webhook(&p, &tenant, header, &body).await?))
+}
+
+/// What buying credits costs on this site, and through which provider: what a wallet page
+/// shows before the payer chooses.
+#[derive(Serialize, ToSchema)]
+pub struct TopupOffer {
+    #[schema(example = "EUR")]
+    pub currency: String,
+    #[schema(example = 10)]
+    pub credit_price_cents: i64,
+    pub min_credits: i64,
+    pub max_credits: i64,
+    /// `stripe` or `test`.
+    pub provider: &'static str,
+}
+
+/// What a credit costs here, and the provider that takes the payment.
+#[utoipa::path(get, path = "/api/v1/payments/topup", tag = "payments",
+    responses(
+        (status = 200, body = TopupOffer),
+        (status = 409, description = "The site sells no credits, or takes no payments (`payments_not_configured`)", body = faro_http::ErrorBody),
+    ))]
+pub async fn topup_offer(
+    State(p): State<Payments>,
+    PublicTenant(tenant): PublicTenant,
+) -> ApiResult<Json<TopupOffer>> {
+    let (checked, _) = settings::load(&p.core.db, &tenant).await?;
+    let topup = checked
+        .topup
+        .ok_or(crate::error::PaymentsError::NotConfigured(
+            "this site sells no credits",
+        ))?;
+    let provider = if credentials::stripe(&p, &tenant).await?.is_some() {
+        stripe::PROVIDER
+    } else if checked.test_provider {
+        crate::intents::TEST_PROVIDER
+    } else {
+        return Err(
+            crate::error::PaymentsError::NotConfigured("this site takes no payments yet").into(),
+        );
+    };
+    Ok(Json(TopupOffer {
+        currency: topup.currency,
+        credit_price_cents: topup.credit_price_cents,
+        min_credits: topup.min_credits,
+        max_credits: topup.max_credits,
+        provider,
+    }))
 }

@@ -12,6 +12,7 @@
 //! | [`expiry`] | the job that gives expired holds' credits back |
 //! | [`reverse`] | undoing a posted transfer with one the other way |
 //! | [`purchase`] | an end user buying an item with credits: transfer, order, event, one transaction |
+//! | [`page`], [`texts`] | the end user's wallet page (`/wallet`) in four languages |
 //! | [`history`] | a user's transactions with running balances |
 //! | [`redeem`] | gamification's points redeemed into credits, taken from the outbox once |
 //! | [`topup`] | credits bought through a payment, taken from `payments.intent_succeeded` once |
@@ -26,12 +27,14 @@ pub mod expiry;
 pub mod grant;
 pub mod history;
 pub mod holds;
+pub mod page;
 pub mod purchase;
 pub mod redeem;
 pub mod reverse;
 pub mod settle;
 pub mod state;
 pub mod store;
+pub mod texts;
 pub mod topup;
 
 use faro_http::module::{Module, Mounted};
@@ -55,7 +58,7 @@ pub fn module() -> Module {
         nav: &[],
         mount: |core, _settings| {
             let w = Wallet::new(core.clone());
-            let mut mounted = Mounted::new(api::router(w.clone()), axum::Router::new());
+            let mut mounted = Mounted::new(api::router(w.clone()), page::router(w.clone()));
             mounted.consumers.push(topup::consumer(w));
             mounted.jobs.push(expiry::job());
             Ok(mounted)
