@@ -25,7 +25,7 @@ pub struct ReverseInput {
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Reversed {
+pub struct TransferReversed {
     /// The reversal's own transfer id.
     pub transfer_id: String,
     /// The transfer it undoes.
@@ -109,7 +109,7 @@ pub async fn reverse(
     ]
     .into_iter()
     .find_map(|(account, after)| accounts::user_of(account).map(|u| (u.to_owned(), after)));
-    let body = Reversed {
+    let body = TransferReversed {
         transfer_id: r.id().to_string(),
         reverses: original.to_string(),
         code: r.transfer.code.to_string(),

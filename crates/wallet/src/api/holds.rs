@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{created, idempotency_key, replied};
 use crate::Wallet;
 use crate::holds::{self, HoldInput, HoldView};
-use crate::reverse::{self, ReverseInput, Reversed};
+use crate::reverse::{self, ReverseInput, TransferReversed};
 use crate::settle::{self, Settle};
 
 #[derive(Deserialize, ToSchema)]
@@ -175,7 +175,7 @@ pub struct ReverseBody {
     params(("id" = String, Path, description = "The transfer to undo"),
         ("Idempotency-Key" = String, Header, description = "1 to 128 visible ASCII characters, new per reversal")),
     responses(
-        (status = 201, description = "Reversed (or the first answer, replayed)", body = Reversed),
+        (status = 201, description = "Reversed (or the first answer, replayed)", body = TransferReversed),
         (status = 400, description = "No or a bad `Idempotency-Key`, or malformed JSON", body = faro_http::ErrorBody),
         (status = 401, body = faro_http::ErrorBody),
         (status = 403, description = "Viewers and agents only read", body = faro_http::ErrorBody),
