@@ -12,6 +12,7 @@ pub mod enduser;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod idempotent;
 pub mod metrics;
 pub mod module;
 pub mod personal;

@@ -17,15 +17,14 @@
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::enduser::EndUser;
 use faro_http::respond::{PageQuery, decode_cursor, encode_cursor};
 use faro_http::tenant::PublicTenant;
-use faro_http::{ApiResult, Json, Query};
+use faro_http::{ApiResult, Json, Query, idempotent};
 use faro_payments_domain::EstimateRequest;
-use faro_store::idempotency::Reply;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -58,20 +57,7 @@ pub fn router(p: Payments) -> OpenApiRouter {
         .with_state(p)
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
-    headers.get("idempotency-key").and_then(|v| v.to_str().ok())
-}
 
-/// The stored reply; a replay says so in `Idempotency-Replayed: true`.
-fn replied(reply: Reply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::CREATED);
-    let mut r = (status, axum::Json(reply.body)).into_response();
-    if reply.replayed {
-        r.headers_mut()
-            .insert("idempotency-replayed", HeaderValue::from_static("true"));
-    }
-    r
-}
 
 /// Prices a conversion and freezes the price as a quote (valid for the tenant's quote
 /// validity, minutes). The load factor comes from the queue the tenant's workers report;
@@ -134,11 +120,11 @@ pub async fn create_intent(
         &p,
         &user.tenant,
         &user.id,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         purpose,
     )
     .await?;
-    Ok(replied(reply))
+    Ok(idempotent::respond(reply))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -232,11 +218,11 @@ pub async fn topup(
         &p,
         &user.tenant,
         &user.id,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         purpose,
     )
     .await?;
-    Ok(replied(reply))
+    Ok(idempotent::respond(reply))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -424,11 +410,11 @@ pub async fn create_refund(
         &p,
         &staff.tenant,
         &staff.claims.sub,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         input,
     )
     .await?;
-    Ok(replied(reply))
+    Ok(idempotent::respond(reply))
 }
 
 /// The site's Stripe keys, masked (`sk_test_…4242`), and the webhook path to give Stripe.

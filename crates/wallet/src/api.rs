@@ -13,12 +13,12 @@
 //! | `GET /api/v1/wallet/transactions` | the signed-in end user |
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use faro_http::auth::{AdminUser, Viewer};
 use faro_http::enduser::EndUser;
 use faro_http::respond::{PageQuery, decode_cursor, encode_cursor};
-use faro_http::{ApiError, ApiResult, Json, Query};
+use faro_http::{ApiError, ApiResult, Json, Query, idempotent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -30,7 +30,6 @@ use crate::catalogue::{self, WalletItem};
 use crate::grant::{self, GrantInput, Granted};
 use crate::history::{self, WalletTransaction};
 use crate::purchase::{self, PurchaseInput, Purchased};
-use faro_store::idempotency::Reply;
 
 pub mod holds;
 
@@ -50,29 +49,8 @@ pub fn router(w: Wallet) -> OpenApiRouter {
         .with_state(w)
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
-    headers.get("idempotency-key").and_then(|v| v.to_str().ok())
-}
 
-/// 201 with the body; a replay says so in `Idempotency-Replayed: true`.
-fn created(reply: Reply) -> Response {
-    replied(Reply {
-        status: StatusCode::CREATED.as_u16(),
-        ..reply
-    })
-}
 
-/// The reply with its stored status (200 for a hold's post or void); a replay says so in
-/// `Idempotency-Replayed: true`.
-fn replied(reply: Reply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
-    let mut r = (status, axum::Json(reply.body)).into_response();
-    if reply.replayed {
-        r.headers_mut()
-            .insert("idempotency-replayed", HeaderValue::from_static("true"));
-    }
-    r
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -169,7 +147,7 @@ pub async fn create_grant(
         &w,
         &staff.tenant,
         &staff.claims.sub,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         GrantInput {
             user: body.user,
             amount: body.amount,
@@ -177,7 +155,7 @@ pub async fn create_grant(
         },
     )
     .await?;
-    Ok(created(reply))
+    Ok(idempotent::respond(reply))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -258,11 +236,11 @@ pub async fn buy(
         &w,
         &user.tenant,
         &user.id,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         PurchaseInput { sku: body.sku },
     )
     .await?;
-    Ok(created(reply))
+    Ok(idempotent::respond(reply))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -9,7 +9,7 @@ use faro_http::{ApiResult, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{created, idempotency_key, replied};
+use faro_http::idempotent;
 use crate::Wallet;
 use crate::holds::{self, HoldInput, HoldView};
 use crate::reverse::{self, ReverseInput, TransferReversed};
@@ -55,7 +55,7 @@ pub async fn create_hold(
         &w,
         &staff.tenant,
         &staff.claims.sub,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         HoldInput {
             user: body.user,
             amount: body.amount,
@@ -64,7 +64,7 @@ pub async fn create_hold(
         },
     )
     .await?;
-    Ok(created(reply))
+    Ok(idempotent::respond(reply))
 }
 
 /// A hold and where it stands: `pending`, `posted`, `voided` or `expired`.
@@ -119,12 +119,12 @@ pub async fn post_hold(
         &w,
         &staff.tenant,
         &staff.claims.sub,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         &id,
         Settle::Post(body.amount),
     )
     .await?;
-    Ok(replied(reply))
+    Ok(idempotent::respond(reply))
 }
 
 /// Voids a pending hold: all its credits are available to the user again. No body. Requires
@@ -151,12 +151,12 @@ pub async fn void_hold(
         &w,
         &staff.tenant,
         &staff.claims.sub,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         &id,
         Settle::Void,
     )
     .await?;
-    Ok(replied(reply))
+    Ok(idempotent::respond(reply))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -194,12 +194,12 @@ pub async fn reverse_transfer(
         &w,
         &staff.tenant,
         &staff.claims.sub,
-        idempotency_key(&headers),
+        idempotent::key(&headers),
         ReverseInput {
             transfer: id,
             reason: body.reason,
         },
     )
     .await?;
-    Ok(created(reply))
+    Ok(idempotent::respond(reply))
 }
