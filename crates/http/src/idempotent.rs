@@ -9,9 +9,7 @@ use faro_store::idempotency::Reply;
 
 /// The request's `Idempotency-Key`, if it sent a readable one (checked by the use case).
 pub fn key(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
+    headers.get("idempotency-key").and_then(|v| v.to_str().ok())
 }
 
 /// The reply with its stored status and body.

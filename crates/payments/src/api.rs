@@ -57,8 +57,6 @@ pub fn router(p: Payments) -> OpenApiRouter {
         .with_state(p)
 }
 
-
-
 /// Prices a conversion and freezes the price as a quote (valid for the tenant's quote
 /// validity, minutes). The load factor comes from the queue the tenant's workers report;
 /// the tenant's staff may pass `server_load_factor` (1.0 to 1.5) for a what-if quote.

@@ -49,9 +49,6 @@ pub fn router(w: Wallet) -> OpenApiRouter {
         .with_state(w)
 }
 
-
-
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {

@@ -9,11 +9,11 @@ use faro_http::{ApiResult, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use faro_http::idempotent;
 use crate::Wallet;
 use crate::holds::{self, HoldInput, HoldView};
 use crate::reverse::{self, ReverseInput, TransferReversed};
 use crate::settle::{self, Settle};
+use faro_http::idempotent;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
