@@ -292,6 +292,9 @@ async fn run_on(
     if scenario == Scenario::Leaderboard {
         seed_players(&db.url, LEADERBOARD_PLAYERS).await?;
     }
+    if matches!(scenario, Scenario::Wallet | Scenario::WalletBalance) {
+        scenarios::wallet_prepare(&server.base_url).await?;
+    }
 
     let samples = Arc::new(Mutex::new(Vec::new()));
     let sampler = setup.sample_every.map(|every| {

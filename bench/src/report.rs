@@ -58,6 +58,19 @@ pub fn goal(group: &str, backend: Backend) -> Goal {
             min_throughput: None,
             max_p99_ms: Some(5.0),
         },
+        // The wallet's issue: single transfers (one purchase each) with p99 < 20 ms.
+        "wallet" => Goal {
+            min_throughput: Some(match backend {
+                Backend::Sqlite => 3_000.0,
+                Backend::Postgres => 2_000.0,
+            }),
+            max_p99_ms: Some(20.0),
+        },
+        // The wallet's issue: a balance read, p99 under 2 ms.
+        "wallet-balance" => Goal {
+            min_throughput: None,
+            max_p99_ms: Some(2.0),
+        },
         // Issue 4 sets no speed goal for analytics; its sessions keep the per-request bound.
         "analytics-sessions" => Goal {
             min_throughput: None,

@@ -50,6 +50,12 @@ pub enum Scenario {
     /// 9. GET /api/v1/gamification/leaderboard (top 50) and each user's own profile (with
     ///    their rank), among 100,000 players.
     Leaderboard,
+    /// 10a. POST /api/v1/wallet/purchase back to back (a 1-credit item, a new
+    ///     Idempotency-Key each: one ledger transfer, order and outbox event per request).
+    Wallet,
+    /// 10b. GET /api/v1/wallet/balance back to back, each user their own.
+    #[value(name = "wallet-balance")]
+    WalletBalance,
 }
 
 pub const ALL: &[Scenario] = &[
@@ -63,6 +69,8 @@ pub const ALL: &[Scenario] = &[
     Scenario::Refresh,
     Scenario::Gamification,
     Scenario::Leaderboard,
+    Scenario::Wallet,
+    Scenario::WalletBalance,
 ];
 
 const R_CATALOG: &str = "GET /api/v1/tests";
@@ -81,6 +89,9 @@ const R_BOARD: &str = "GET /api/v1/gamification/leaderboard?limit=50";
 const R_PROFILE: &str = "GET /api/v1/gamification/profile";
 const R_ADMIN_TESTS: &str = "GET /api/v1/admin/tests";
 const R_ANALYTICS: &str = "GET /api/v1/admin/analytics?test_id=";
+const R_GRANT: &str = "POST /api/v1/admin/wallet/grants";
+const R_PURCHASE: &str = "POST /api/v1/wallet/purchase";
+const R_BALANCE: &str = "GET /api/v1/wallet/balance";
 const T_SESSION: &str = "full session";
 
 const SESSION_REQUESTS: &[&str] = &[R_START, R_ANSWER, R_FINISH];
@@ -98,6 +109,8 @@ impl Scenario {
             Scenario::Refresh => "refresh",
             Scenario::Gamification => "gamification",
             Scenario::Leaderboard => "leaderboard",
+            Scenario::Wallet => "wallet",
+            Scenario::WalletBalance => "wallet-balance",
         }
     }
 
@@ -165,6 +178,18 @@ impl Scenario {
                     transaction: None,
                 },
             ],
+            Scenario::Wallet => vec![Group {
+                key: "wallet",
+                label: "10. wallet purchase `POST /api/v1/wallet/purchase`",
+                requests: &[R_PURCHASE],
+                transaction: None,
+            }],
+            Scenario::WalletBalance => vec![Group {
+                key: "wallet-balance",
+                label: "10. wallet balance `GET /api/v1/wallet/balance`",
+                requests: &[R_BALANCE],
+                transaction: None,
+            }],
             Scenario::Analytics => vec![
                 Group {
                     key: "analytics",
@@ -322,7 +347,7 @@ struct UserState {
     admin_token: String,
     test_id: String,
     refresh_token: String,
-    /// An end user's access token (the leaderboard scenario's players).
+    /// An end user's access token (the leaderboard and wallet scenarios' players).
     access_token: String,
     /// Events this goose user sent (their keys are unique per user and count).
     events: u64,
@@ -742,14 +767,14 @@ async fn gamification_event(user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
-/// Registers an end user of its own (the address is unique per goose user).
-/// Registers an end user (`email`) for `group`; the `field` token of the answer.
-async fn register(
+/// Registers an end user (`email`, unique per goose user) for `group`; the string `fields`
+/// of the answer (JSON pointers, e.g. `/access_token`, `/user/id`), in order.
+async fn register_fields(
     user: &mut GooseUser,
     group: &'static str,
     email: String,
-    field: &str,
-) -> Result<String, Box<TransactionError>> {
+    fields: &[&str],
+) -> Result<Vec<String>, Box<TransactionError>> {
     let mut reply = send(
         user,
         group,
@@ -761,10 +786,25 @@ async fn register(
     )
     .await?;
     let v = json_of(user, group, &mut reply)?;
-    match v[field].as_str() {
-        Some(token) => Ok(token.to_string()),
-        None => Err(reject(user, group, &mut reply, &format!("no {field}"))),
+    let mut out = Vec::with_capacity(fields.len());
+    for field in fields {
+        match v.pointer(field).and_then(Value::as_str) {
+            Some(s) => out.push(s.to_string()),
+            None => return Err(reject(user, group, &mut reply, &format!("no {field}"))),
+        }
     }
+    Ok(out)
+}
+
+/// Registers an end user (`email`) for `group`; the `field` token of the answer.
+async fn register(
+    user: &mut GooseUser,
+    group: &'static str,
+    email: String,
+    field: &str,
+) -> Result<String, Box<TransactionError>> {
+    let mut got = register_fields(user, group, email, &[&format!("/{field}")]).await?;
+    Ok(got.remove(0))
 }
 
 async fn refresh_setup(user: &mut GooseUser) -> TransactionResult {
@@ -880,6 +920,137 @@ async fn analytics(user: &mut GooseUser) -> TransactionResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The wallet: one catalogue item, end users with plenty of credits, purchases and balances.
+
+/// The item every purchase buys, priced 1 credit.
+pub const WALLET_SKU: &str = "bench-credit";
+/// What each goose user's end user is granted: more than any run can spend at 1 credit.
+const WALLET_GRANT: i64 = 100_000_000;
+
+/// The admin token the harness signed in with before the run ([`wallet_prepare`]): every
+/// goose user's grant uses it, so the set-up signs in once rather than once per user.
+static WALLET_ADMIN: Mutex<String> = Mutex::new(String::new());
+
+/// Once per run, before goose starts: signs in as the admin and creates the 1-credit item.
+pub async fn wallet_prepare(base_url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{base_url}/api/v1/admin/login"))
+        .json(&json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}))
+        .send()
+        .await?;
+    let status = login.status();
+    let body: Value = login.json().await.unwrap_or(Value::Null);
+    let Some(token) = body["access_token"].as_str().map(str::to_string) else {
+        anyhow::bail!("wallet set-up: admin login answered {status}: {body}");
+    };
+    let item = client
+        .post(format!("{base_url}/api/v1/admin/wallet/items"))
+        .bearer_auth(&token)
+        .json(&json!({"sku": WALLET_SKU, "name": "Bench credit", "price_credits": 1}))
+        .send()
+        .await?;
+    let status = item.status();
+    if status.as_u16() != 201 {
+        let body = item.text().await.unwrap_or_default();
+        anyhow::bail!("wallet set-up: creating the item answered {status}: {body}");
+    }
+    if let Ok(mut admin) = WALLET_ADMIN.lock() {
+        *admin = token;
+    }
+    Ok(())
+}
+
+/// Registers this goose user's end user and has the admin grant them [`WALLET_GRANT`]
+/// credits; errors count under `group`.
+async fn wallet_user(user: &mut GooseUser, group: &'static str) -> TransactionResult {
+    let index = user.weighted_users_index;
+    let email = format!("{group}-{index}@example.com");
+    let got = register_fields(user, group, email, &["/user/id", "/access_token"]).await?;
+    let (id, token) = (got[0].clone(), got[1].clone());
+    let admin = WALLET_ADMIN.lock().map(|a| a.clone()).unwrap_or_default();
+    let mut reply = send(
+        user,
+        group,
+        GooseMethod::Post,
+        "/api/v1/admin/wallet/grants",
+        R_GRANT,
+        201,
+        |b| {
+            b.bearer_auth(admin)
+                .header("idempotency-key", format!("bench-grant-{index}"))
+                .json(&json!({"user": id, "amount": WALLET_GRANT, "reason": "bench"}))
+        },
+    )
+    .await?;
+    let v = json_of(user, group, &mut reply)?;
+    if v["balance"]["available"].as_i64() != Some(WALLET_GRANT) {
+        return Err(reject(user, group, &mut reply, "not the granted balance"));
+    }
+    state(user).access_token = token;
+    Ok(())
+}
+
+async fn wallet_setup(user: &mut GooseUser) -> TransactionResult {
+    wallet_user(user, "wallet").await
+}
+
+async fn wallet_balance_setup(user: &mut GooseUser) -> TransactionResult {
+    wallet_user(user, "wallet-balance").await
+}
+
+/// One purchase of the 1-credit item with a new key: 201, fulfilled, a balance.
+async fn wallet_purchase(user: &mut GooseUser) -> TransactionResult {
+    let g = "wallet";
+    let index = user.weighted_users_index;
+    let (token, n) = {
+        let s = state(user);
+        s.events += 1;
+        (s.access_token.clone(), s.events)
+    };
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Post,
+        "/api/v1/wallet/purchase",
+        R_PURCHASE,
+        201,
+        |b| {
+            b.bearer_auth(token)
+                .header("idempotency-key", format!("bench-{index}-{n}"))
+                .json(&json!({"sku": WALLET_SKU}))
+        },
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    if v["status"] != "fulfilled" || v["balance"]["available"].as_i64().is_none() {
+        return Err(reject(user, g, &mut reply, "not fulfilled with a balance"));
+    }
+    Ok(())
+}
+
+/// The end user's own balance: 200 with `available`.
+async fn wallet_balance(user: &mut GooseUser) -> TransactionResult {
+    let g = "wallet-balance";
+    let token = state(user).access_token.clone();
+    let mut reply = send(
+        user,
+        g,
+        GooseMethod::Get,
+        "/api/v1/wallet/balance",
+        R_BALANCE,
+        200,
+        |b| b.bearer_auth(token),
+    )
+    .await?;
+    let v = json_of(user, g, &mut reply)?;
+    if v["available"].as_i64() != Some(WALLET_GRANT) {
+        return Err(reject(user, g, &mut reply, "not the granted balance"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Attacks.
 
 /// How one scenario is driven.
@@ -929,6 +1100,16 @@ fn scenarios_for(s: Scenario, users: usize) -> anyhow::Result<Vec<GooseScenario>
             GooseScenario::new("leaderboard")
                 .register_transaction(transaction!(player_setup).set_on_start())
                 .register_transaction(transaction!(leaderboard)),
+        ],
+        Scenario::Wallet => vec![
+            GooseScenario::new("wallet")
+                .register_transaction(transaction!(wallet_setup).set_on_start())
+                .register_transaction(transaction!(wallet_purchase)),
+        ],
+        Scenario::WalletBalance => vec![
+            GooseScenario::new("wallet-balance")
+                .register_transaction(transaction!(wallet_balance_setup).set_on_start())
+                .register_transaction(transaction!(wallet_balance)),
         ],
         Scenario::Analytics => {
             // One analytics reader for every eleven visitors, at least one.
