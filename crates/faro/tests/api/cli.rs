@@ -335,6 +335,18 @@ async fn purge_removes_expired_sessions_and_keeps_results(backend: Backend) {
         .to_string();
     let abandoned = app.start(DEMO).await;
     let live = app.start(DEMO).await;
+    // The server's own hourly purge runs once at start; on a busy machine that first run can
+    // come late, after the sessions below expire, and leave nothing for the command. Wait
+    // for it first.
+    for _ in 0..200 {
+        let runs = app
+            .scalar("SELECT COUNT(*) FROM jobs WHERE name = 'quiz.purge_sessions' AND runs > 0")
+            .await;
+        if runs > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for id in [&finished.id, &abandoned.id] {
         app.exec(
             "UPDATE quiz_sessions SET expires_at = 1000 WHERE id = $1",

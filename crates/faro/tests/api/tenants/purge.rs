@@ -169,8 +169,16 @@ async fn a_paused_tenant_is_purged_from_every_table_and_no_other_row_goes(app: T
         } else {
             *b
         };
-        if table == "gamification_challenges" {
-            // A job makes the default tenant's weekly challenges whenever it first runs.
+        if [
+            "gamification_challenges",
+            "promotions_windows",
+            "stats_daily",
+        ]
+        .contains(&table.as_str())
+        {
+            // Jobs make the default tenant's weekly challenges and its promotions' window mark
+            // whenever they first run, and the default tenant's own requests meanwhile are
+            // counted when the counters flush (a busy machine moves these past the snapshot).
             assert!(*a >= expected, "{table}: {a} < {expected}");
         } else {
             assert_eq!(*a, expected, "{table}");
