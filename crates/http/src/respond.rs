@@ -82,8 +82,9 @@ pub fn cached_json<T: Serialize>(headers: &HeaderMap, body: &T, max_age: u32) ->
     response
 }
 
-/// FNV-1a: a fast, stable 64-bit hash; ETags need change detection, not security.
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a: a fast, stable 64-bit hash; ETags and asset versions need change detection, not
+/// security.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -297,7 +297,7 @@ pub async fn stale_intents(
     limit: i64,
 ) -> Result<Vec<(String, IntentRow)>, StoreError> {
     let sql = format!(
-        "SELECT tenant_id, {INTENT} FROM payments_intents WHERE provider = $1 \
+        "SELECT {INTENT}, tenant_id FROM payments_intents WHERE provider = $1 \
          AND status NOT IN ('succeeded', 'canceled') AND provider_ref IS NOT NULL \
          AND updated_at < $2 ORDER BY updated_at LIMIT $3"
     );
@@ -307,26 +307,10 @@ pub async fn stale_intents(
         .bind(limit)
         .fetch_all(db.reader())
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let tenant: String = r.try_get(0)?;
-        let row = IntentRow {
-            id: r.try_get(1)?,
-            provider: r.try_get(2)?,
-            provider_ref: r.try_get(3)?,
-            user_id: r.try_get(4)?,
-            purpose: r.try_get(5)?,
-            reference: r.try_get(6)?,
-            amount_cents: r.try_get(7)?,
-            currency: r.try_get(8)?,
-            status: r.try_get(9)?,
-            state: r.try_get(10)?,
-            created_at: r.try_get(11)?,
-            updated_at: r.try_get(12)?,
-        };
-        out.push((tenant, row));
-    }
-    Ok(out)
+    rows.iter()
+        .map(|r| Ok((r.try_get(12)?, intent_row(r)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// Marks an intent as looked at now (the reconciliation moves on to others).

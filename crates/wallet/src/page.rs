@@ -4,6 +4,8 @@
 //! rendered; the script (`/wallet/wallet.js`) signs in and buys. Signed out, it offers to sign
 //! in or create an account.
 
+use std::sync::LazyLock;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -19,15 +21,14 @@ use crate::{Wallet, accounts, history};
 
 const SCRIPT: &str = include_str!("../assets/wallet.js");
 
-/// FNV-1a of the script: its address changes with it, so it may be cached for good.
-fn version() -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in SCRIPT.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
+/// The script's address with its version (FNV-1a of its text), hashed once: the address
+/// changes with the script, so the script may be cached for good.
+static SCRIPT_PATH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "/wallet/wallet.js?v={:016x}",
+        faro_http::respond::fnv1a(SCRIPT.as_bytes())
+    )
+});
 
 /// Lines of history the page shows (the API pages through the rest).
 const LINES: usize = 20;
@@ -86,7 +87,7 @@ async fn page(
         pending_line: None,
         lines: Vec::new(),
         paid: q.paid.is_some(),
-        script: format!("/wallet/wallet.js?v={}", version()),
+        script: SCRIPT_PATH.clone(),
     };
     if let Some(user) = &user {
         let balance = accounts::balance(&w, &user.tenant, &user.id).await;

@@ -186,7 +186,9 @@ async fn take_back(
             Ok(a) if !a.new => return Ok(()),
             Ok(_) => {}
             // Retried after the first took a different amount: the first stands.
-            Err(WalletError::Refused(r)) if r.code() == "exists_with_different_fields" => {
+            Err(WalletError::Refused(faro_wallet_domain::Refusal::ExistsWithDifferentFields {
+                ..
+            })) => {
                 return Ok(());
             }
             Err(other) => return Err(other),
